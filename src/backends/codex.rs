@@ -1,0 +1,350 @@
+//! Codex CLI: `.codex/config.toml` (`[mcp_servers.<name>]`). Codex expands
+//! no variable anywhere, so references are lowered structurally: `env_vars`,
+//! `bearer_token_env_var`, `env_http_headers` — never a `${…}`. Packages
+//! are Codex plugins (`.codex-plugin/plugin.json` pointing at
+//! `codex.mcp.json`). RUNTIMES.md §3.
+
+use super::lowering::{check_package_name, tool_names};
+use super::{Backend, Capabilities, Cx, NativeFile, PluginServers, ServerSpec, Target};
+use crate::emit::{self, Number, OrderedMap};
+use crate::ir::{Part, Ref, RemoteTransport, Server, Str, Transport};
+use crate::source::Spanned;
+use serde::{Deserialize, Serialize};
+
+pub(super) struct Codex;
+
+#[derive(Serialize, Deserialize)]
+struct CodexConfig {
+    #[serde(default)]
+    mcp_servers: OrderedMap<CodexServer>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct McpJson {
+    #[serde(rename = "mcpServers")]
+    servers: OrderedMap<CodexServer>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct CodexServer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    command: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    args: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cwd: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    env_vars: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bearer_token_env_var: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    startup_timeout_sec: Option<Number>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tool_timeout_sec: Option<Number>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    enabled_tools: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    disabled_tools: Option<Vec<String>>,
+    // Tables last: TOML writes them after the plain keys.
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    env: OrderedMap<String>,
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    http_headers: OrderedMap<String>,
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    env_http_headers: OrderedMap<String>,
+}
+
+#[derive(Serialize)]
+struct PluginManifest<'a> {
+    name: &'a str,
+    version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(rename = "mcpServers")]
+    mcp_servers: &'a str,
+}
+
+const CONFIG: &str = ".codex/config.toml";
+const PACKAGE_MCP: &str = "codex.mcp.json";
+
+/// Lowering state of one server: in a package, `plugin.root` becomes `.`
+/// with `cwd = "."` (Codex resolves a relative `cwd` against the plugin).
+struct Lowering<'s> {
+    server: &'s Server,
+    uses_plugin_root: bool,
+}
+
+impl Lowering<'_> {
+    /// A value Codex takes literally: text and `plugin.root` only.
+    fn literal(&mut self, cx: &mut Cx, value: &Spanned<Str>, field: &str) -> Option<String> {
+        let mut out = String::new();
+        for part in &value.value.parts {
+            match part {
+                Part::Lit(text) => out.push_str(text),
+                Part::Ref(r) => match &r.value {
+                    Ref::PluginRoot if cx.packaging() => {
+                        self.uses_plugin_root = true;
+                        out.push('.');
+                    }
+                    Ref::PluginRoot => out.push_str(&cx.config_plugin_root(self.server, r.span)?),
+                    other => {
+                        cx.unsupported(
+                            self.server,
+                            r.span,
+                            &format!(
+                                "`${{{}}}` in `{field}` (Codex expands no variables)",
+                                other.source_text()
+                            ),
+                        );
+                        return None;
+                    }
+                },
+            }
+        }
+        Some(out)
+    }
+
+    fn env(&mut self, cx: &mut Cx, out: &mut CodexServer) {
+        let s = self.server;
+        for e in s.fields.env.iter().flat_map(|e| &e.value) {
+            let key = &e.key.value;
+            match e.value.value.as_single_ref().map(|r| (&r.value, r.span)) {
+                Some((Ref::Env { name, default: None } | Ref::Secret { name }, _)) if name == key => {
+                    out.env_vars.push(key.clone());
+                }
+                Some((Ref::Env { name, default: None } | Ref::Secret { name }, span)) => cx.unsupported(
+                    s,
+                    span,
+                    &format!("`{key}` taken from variable `{name}` (Codex forwards a variable under its own name only; write `{name} = …` or rename the variable `{key}`)"),
+                ),
+                _ => {
+                    if let Some(v) = self.literal(cx, &e.value, "env") {
+                        out.env.insert(key.clone(), v);
+                    }
+                }
+            }
+        }
+    }
+
+    fn headers(&mut self, cx: &mut Cx, out: &mut CodexServer) {
+        let s = self.server;
+        for e in s.fields.headers.iter().flat_map(|e| &e.value) {
+            let key = &e.key.value;
+            let parts = &e.value.value.parts;
+            let var = |r: &Spanned<Ref>| match &r.value {
+                Ref::Env {
+                    name,
+                    default: None,
+                }
+                | Ref::Secret { name } => Some(name.clone()),
+                _ => None,
+            };
+            match parts.as_slice() {
+                [Part::Lit(bearer), Part::Ref(r)]
+                    if key.eq_ignore_ascii_case("authorization") && bearer == "Bearer " && var(r).is_some() =>
+                {
+                    out.bearer_token_env_var = var(r);
+                }
+                [Part::Ref(r)] if var(r).is_some() => {
+                    out.env_http_headers.insert(key.clone(), var(r).unwrap_or_default());
+                }
+                _ if e.value.value.refs().any(|r| r.value != Ref::PluginRoot) => cx.unsupported(
+                    s,
+                    e.value.span,
+                    &format!("header `{key}` = `{}` (Codex sends `Bearer ${{X}}` as `bearer_token_env_var` and a whole-value variable as `env_http_headers`, nothing else)", e.value.value.display()),
+                ),
+                _ => {
+                    if let Some(v) = self.literal(cx, &e.value, "headers") {
+                        out.http_headers.insert(key.clone(), v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Codex {
+    fn server(&self, s: &Server, cx: &mut Cx) -> CodexServer {
+        let f = &s.fields;
+        let mut l = Lowering {
+            server: s,
+            uses_plugin_root: false,
+        };
+        let mut out = CodexServer {
+            command: f.command.as_ref().and_then(|c| l.literal(cx, c, "command")),
+            args: f
+                .args
+                .iter()
+                .flat_map(|a| &a.value)
+                .filter_map(|a| l.literal(cx, a, "args"))
+                .collect(),
+            cwd: f.cwd.as_ref().and_then(|c| l.literal(cx, c, "cwd")),
+            url: f.url.as_ref().and_then(|u| l.literal(cx, u, "url")),
+            enabled: (!f.is_enabled()).then_some(false),
+            startup_timeout_sec: f
+                .startup_timeout
+                .as_ref()
+                .map(|t| Number::from_millis(t.value, 1000)),
+            tool_timeout_sec: f
+                .tool_timeout
+                .as_ref()
+                .map(|t| Number::from_millis(t.value, 1000)),
+            enabled_tools: tool_names(&f.tools.allow),
+            disabled_tools: tool_names(&f.tools.deny),
+            ..CodexServer::default()
+        };
+        l.env(cx, &mut out);
+        l.headers(cx, &mut out);
+        if let Some(t) = f
+            .transport
+            .as_ref()
+            .filter(|t| t.value == RemoteTransport::Sse)
+        {
+            cx.unsupported(
+                s,
+                t.span,
+                "`transport = sse` (Codex speaks streamable HTTP only)",
+            );
+        }
+        if l.uses_plugin_root {
+            match (&f.cwd, out.cwd.as_deref()) {
+                (None, _) | (Some(_), Some(".")) => out.cwd = Some(".".to_owned()),
+                (Some(cwd), _) => cx.unsupported(
+                    s,
+                    cwd.span,
+                    "`cwd` together with `plugin.root` in a package (Codex resolves `plugin.root` through `cwd = \".\"`)",
+                ),
+            }
+        }
+        out
+    }
+
+    fn servers(&self, servers: &[Server], cx: &mut Cx) -> OrderedMap<CodexServer> {
+        let mut out = OrderedMap::new();
+        for s in servers {
+            out.insert(s.name.value.clone(), self.server(s, cx));
+        }
+        out
+    }
+}
+
+impl Backend for Codex {
+    fn target(&self) -> Target {
+        Target::Codex
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            config_file: ".codex/config.toml",
+            package: ".codex-plugin/plugin.json + codex.mcp.json",
+            rows: &[
+                (
+                    "env.X in env/headers",
+                    "env K = env.K: env_vars = [\"K\"]; Authorization = \"Bearer ${secret.X}\": bearer_token_env_var; header = one reference: env_http_headers; else unsupported",
+                ),
+                ("${env.X:-d}", "unsupported"),
+                (
+                    "plugin.root",
+                    "cwd = \".\" + ./ paths (packages), --plugin-root (config)",
+                ),
+                ("cwd", "cwd"),
+                ("transport = sse", "unsupported"),
+                ("tools.allow / tools.deny", "enabled_tools / disabled_tools"),
+                ("tool_timeout", "tool_timeout_sec"),
+                ("startup_timeout", "startup_timeout_sec"),
+                ("enabled = false", "enabled = false"),
+            ],
+        }
+    }
+
+    fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile> {
+        let servers: Vec<Server> = plugins
+            .iter()
+            .flat_map(|p| p.servers.iter().cloned())
+            .collect();
+        let config = CodexConfig {
+            mcp_servers: self.servers(&servers, cx),
+        };
+        vec![NativeFile {
+            path: CONFIG,
+            contents: emit::toml(&config),
+        }]
+    }
+
+    fn package(&self, p: &PluginServers, cx: &mut Cx) -> Vec<NativeFile> {
+        check_package_name(cx, p.plugin);
+        let plugin = p.plugin;
+        let manifest = PluginManifest {
+            name: &plugin.name.value,
+            version: plugin.version.as_ref().map_or("0.0.0", |v| &v.value),
+            description: plugin.description.as_ref().map(|d| d.value.as_str()),
+            mcp_servers: "./codex.mcp.json",
+        };
+        let servers = McpJson {
+            servers: self.servers(&p.servers, cx),
+        };
+        vec![
+            NativeFile {
+                path: ".codex-plugin/plugin.json",
+                contents: emit::json(&manifest),
+            },
+            NativeFile {
+                path: PACKAGE_MCP,
+                contents: emit::json(&servers),
+            },
+        ]
+    }
+
+    fn read(&self, file: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ServerSpec>, String> {
+        let text = file(CONFIG).ok_or_else(|| format!("no `{CONFIG}`"))?;
+        let config: CodexConfig = toml::from_str(&text).map_err(|e| format!("{CONFIG}: {e}"))?;
+        Ok(config
+            .mcp_servers
+            .0
+            .into_iter()
+            .map(|(name, s)| read_server(name, s))
+            .collect())
+    }
+
+    fn approximate(&self, _spec: &mut ServerSpec) {}
+}
+
+fn read_server(name: String, s: CodexServer) -> ServerSpec {
+    let transport = if s.url.is_some() {
+        Transport::Http
+    } else {
+        Transport::Stdio
+    };
+    let mut spec = ServerSpec::new(name, transport);
+    spec.command = s.command;
+    spec.args = s.args;
+    spec.cwd = s.cwd;
+    spec.env = s.env.0;
+    spec.env.extend(
+        s.env_vars
+            .into_iter()
+            .map(|v| (v.clone(), format!("${{{v}}}"))),
+    );
+    spec.url = s.url;
+    spec.headers = s.http_headers.0;
+    spec.headers.extend(
+        s.env_http_headers
+            .0
+            .into_iter()
+            .map(|(k, v)| (k, format!("${{{v}}}"))),
+    );
+    if let Some(var) = s.bearer_token_env_var {
+        spec.headers
+            .push(("Authorization".to_owned(), format!("Bearer ${{{var}}}")));
+    }
+    spec.enabled = s.enabled.unwrap_or(true);
+    spec.startup_timeout_ms = s.startup_timeout_sec.map(|n| n.to_millis(1000));
+    spec.tool_timeout_ms = s.tool_timeout_sec.map(|n| n.to_millis(1000));
+    spec.allow = s.enabled_tools;
+    spec.deny = s.disabled_tools;
+    spec.normalized()
+}

@@ -1,0 +1,221 @@
+//! Hermes Agent: `.hermes/config.yaml` (`mcp_servers`), the file under
+//! `$HERMES_HOME`. `${VAR}` is expanded everywhere; there is no `cwd` and no
+//! package format. RUNTIMES.md §4.
+
+use super::lowering::{DollarSyntax, dollar_entries};
+use super::{Backend, Capabilities, Cx, NativeFile, PluginServers, ServerSpec, Target};
+use crate::emit::{self, Number, OrderedMap};
+use crate::ir::{Server, Transport};
+use serde::{Deserialize, Serialize};
+
+pub(super) struct Hermes;
+
+const SYNTAX: DollarSyntax = DollarSyntax {
+    defaults: false,
+    bare_dollar: false,
+    plugin_root: None,
+};
+
+#[derive(Serialize, Deserialize)]
+struct HermesConfig {
+    #[serde(default)]
+    mcp_servers: OrderedMap<HermesServer>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct HermesServer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    command: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    args: Vec<String>,
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    env: OrderedMap<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transport: Option<String>,
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    headers: OrderedMap<String>,
+    /// Tool-call timeout in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    timeout: Option<Number>,
+    /// Connect and discovery timeout in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    connect_timeout: Option<Number>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tools: Option<HermesTools>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct HermesTools {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    include: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exclude: Option<Vec<String>>,
+}
+
+const CONFIG: &str = ".hermes/config.yaml";
+
+impl Hermes {
+    fn server(&self, s: &Server, cx: &mut Cx) -> HermesServer {
+        let f = &s.fields;
+        if let Some(cwd) = &f.cwd {
+            cx.unsupported(
+                s,
+                cwd.span,
+                "`cwd` (Hermes ignores it and starts servers in its own directory)",
+            );
+        }
+        let allow = f
+            .tools
+            .allow
+            .as_ref()
+            .map(|l| l.value.iter().map(|t| t.value.clone()).collect::<Vec<_>>());
+        let deny = f
+            .tools
+            .deny
+            .as_ref()
+            .map(|l| l.value.iter().map(|t| t.value.clone()).collect::<Vec<_>>());
+        // Hermes ignores `exclude` when `include` is set, so the allow-list
+        // is written with the denied tools already taken out.
+        let tools = match (allow, deny) {
+            (None, None) => None,
+            (Some(allow), deny) => Some(HermesTools {
+                include: Some(
+                    allow
+                        .into_iter()
+                        .filter(|t| !deny.iter().flatten().any(|d| d == t))
+                        .collect(),
+                ),
+                exclude: None,
+            }),
+            (None, deny) => Some(HermesTools {
+                include: None,
+                exclude: deny,
+            }),
+        };
+        let text = |cx: &mut Cx, v: &Option<crate::source::Spanned<crate::ir::Str>>| {
+            v.as_ref().and_then(|v| cx.dollar(s, v, &SYNTAX))
+        };
+        HermesServer {
+            command: text(cx, &f.command),
+            args: f
+                .args
+                .iter()
+                .flat_map(|a| &a.value)
+                .filter_map(|a| cx.dollar(s, a, &SYNTAX))
+                .collect(),
+            env: dollar_entries(cx, s, &f.env, &SYNTAX),
+            url: text(cx, &f.url),
+            transport: (f.transport_kind() == Transport::Sse).then(|| "sse".to_owned()),
+            headers: dollar_entries(cx, s, &f.headers, &SYNTAX),
+            timeout: f
+                .tool_timeout
+                .as_ref()
+                .map(|t| Number::from_millis(t.value, 1000)),
+            connect_timeout: f
+                .startup_timeout
+                .as_ref()
+                .map(|t| Number::from_millis(t.value, 1000)),
+            enabled: (!f.is_enabled()).then_some(false),
+            tools,
+        }
+    }
+}
+
+impl Backend for Hermes {
+    fn target(&self) -> Target {
+        Target::Hermes
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            config_file: ".hermes/config.yaml (the file under $HERMES_HOME)",
+            package: "none (config only)",
+            rows: &[
+                ("env.X in env/headers", "${X}"),
+                ("${env.X:-d}", "unsupported"),
+                ("plugin.root", "--plugin-root (config); no packages"),
+                ("cwd", "unsupported (ignored by the runtime)"),
+                ("transport = sse", "transport: sse"),
+                (
+                    "tools.allow / tools.deny",
+                    "tools.include (allow minus deny) / tools.exclude",
+                ),
+                ("tool_timeout", "timeout (s)"),
+                ("startup_timeout", "connect_timeout (s)"),
+                ("enabled = false", "enabled: false"),
+            ],
+        }
+    }
+
+    fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile> {
+        let mut servers = OrderedMap::new();
+        for s in plugins.iter().flat_map(|p| &p.servers) {
+            servers.insert(s.name.value.clone(), self.server(s, cx));
+        }
+        vec![NativeFile {
+            path: CONFIG,
+            contents: emit::yaml(&HermesConfig {
+                mcp_servers: servers,
+            }),
+        }]
+    }
+
+    fn package(&self, p: &PluginServers, cx: &mut Cx) -> Vec<NativeFile> {
+        let help = "deliver it to Hermes as config with `mcpc build --target hermes` (or `mcpc apply --target hermes`)";
+        if cx.explicit {
+            cx.unsupported_plugin(
+                p.plugin,
+                "a package (Hermes has no package format for MCP servers)",
+                help,
+            );
+        } else {
+            cx.lossy(
+                p.plugin.name.span,
+                format!("hermes has no package format; plugin `{}` is packaged for the other targets only", p.plugin.name),
+                help,
+            );
+        }
+        Vec::new()
+    }
+
+    fn read(&self, file: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ServerSpec>, String> {
+        let text = file(CONFIG).ok_or_else(|| format!("no `{CONFIG}`"))?;
+        let config: HermesConfig =
+            serde_yaml::from_str(&text).map_err(|e| format!("{CONFIG}: {e}"))?;
+        Ok(config
+            .mcp_servers
+            .0
+            .into_iter()
+            .map(|(name, s)| {
+                let transport = match (&s.url, s.transport.as_deref()) {
+                    (Some(_), Some("sse")) => Transport::Sse,
+                    (Some(_), _) => Transport::Http,
+                    _ => Transport::Stdio,
+                };
+                let mut spec = ServerSpec::new(name, transport);
+                spec.command = s.command;
+                spec.args = s.args;
+                spec.env = s.env.0;
+                spec.url = s.url;
+                spec.headers = s.headers.0;
+                spec.tool_timeout_ms = s.timeout.map(|n| n.to_millis(1000));
+                spec.startup_timeout_ms = s.connect_timeout.map(|n| n.to_millis(1000));
+                spec.enabled = s.enabled.unwrap_or(true);
+                let tools = s.tools.unwrap_or_default();
+                spec.allow = tools.include;
+                spec.deny = if spec.allow.is_some() {
+                    None
+                } else {
+                    tools.exclude
+                };
+                spec.normalized()
+            })
+            .collect())
+    }
+
+    fn approximate(&self, _spec: &mut ServerSpec) {}
+}

@@ -1,0 +1,259 @@
+//! One module per runtime, behind one trait. The core never compares a
+//! target's name: what a runtime can express lives in its module.
+
+use std::fmt;
+
+/// The runtimes mcpc compiles for. Adding one is one variant, one module
+/// and one arm in [`Target::backend`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Target {
+    #[value(name = "claude-code")]
+    ClaudeCode,
+    Codex,
+    Hermes,
+    Gemini,
+}
+
+impl Target {
+    pub const ALL: &'static [Target] = &[
+        Target::ClaudeCode,
+        Target::Codex,
+        Target::Hermes,
+        Target::Gemini,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::ClaudeCode => "claude-code",
+            Target::Codex => "codex",
+            Target::Hermes => "hermes",
+            Target::Gemini => "gemini",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Target> {
+        Target::ALL.iter().copied().find(|t| t.name() == name)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+mod claude_code;
+mod codex;
+mod gemini;
+mod hermes;
+mod lowering;
+pub mod spec;
+
+pub use lowering::Cx;
+pub use spec::ServerSpec;
+
+use crate::diag::Sink;
+use crate::ir::{Plugin, Server, Unit};
+
+/// `--emit`: runtime config files in a project layout, or one installable
+/// package directory per plugin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Emit {
+    #[default]
+    Config,
+    Package,
+}
+
+/// What to build.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// The targets asked for; empty means every target.
+    pub targets: Vec<Target>,
+    pub emit: Emit,
+    /// Build this workspace's plugins for its runtime.
+    pub workspace: Option<String>,
+    /// `--plugin-root`: the value of `plugin.root` in config mode.
+    pub plugin_root: Option<String>,
+}
+
+impl Plan {
+    fn explicit(&self) -> bool {
+        !self.targets.is_empty()
+    }
+
+    fn targets(&self) -> &[Target] {
+        if self.targets.is_empty() {
+            Target::ALL
+        } else {
+            &self.targets
+        }
+    }
+}
+
+/// One file of output, in memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutFile {
+    pub target: Target,
+    /// Relative to the output directory: `codex/.codex/config.toml`.
+    pub path: String,
+    pub contents: String,
+    pub plugins: Vec<String>,
+    pub servers: Vec<String>,
+}
+
+/// A file as a backend writes it, relative to a project or package root.
+pub struct NativeFile {
+    pub path: &'static str,
+    pub contents: String,
+}
+
+/// The servers of one plugin, as one target sees them.
+pub struct PluginServers<'a> {
+    pub plugin: &'a Plugin,
+    pub servers: Vec<Server>,
+}
+
+/// What a runtime can express, for `mcpc targets`.
+pub struct Capabilities {
+    pub config_file: &'static str,
+    pub package: &'static str,
+    pub rows: &'static [(&'static str, &'static str)],
+}
+
+/// A runtime's backend.
+///
+/// `config` and `package` are each one pass that both reports what the
+/// runtime cannot express (against source spans) and builds the files, so
+/// the check and the output can never disagree. Files are discarded when
+/// the pass reported an error.
+pub trait Backend {
+    fn target(&self) -> Target;
+
+    fn capabilities(&self) -> Capabilities;
+
+    /// The runtime's project config for these plugins' servers.
+    fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile>;
+
+    /// This runtime's files of one plugin's package.
+    fn package(&self, plugin: &PluginServers, cx: &mut Cx) -> Vec<NativeFile>;
+
+    /// Reads the runtime's project config back into the neutral model;
+    /// `file` gives the text of a file by its project-relative path.
+    fn read(&self, file: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ServerSpec>, String>;
+
+    /// Applies the runtime's documented approximations (lossy lowerings) to
+    /// a declared server, so it compares equal to what `read` gives back.
+    fn approximate(&self, spec: &mut ServerSpec);
+}
+
+impl Target {
+    pub fn backend(self) -> &'static dyn Backend {
+        match self {
+            Target::ClaudeCode => &claude_code::ClaudeCode,
+            Target::Codex => &codex::Codex,
+            Target::Hermes => &hermes::Hermes,
+            Target::Gemini => &gemini::Gemini,
+        }
+    }
+}
+
+/// Runs the backends of a plan over the unit.
+pub(crate) fn build(unit: &Unit, plan: &Plan, sink: &mut Sink) -> Vec<OutFile> {
+    let workspace = plan.workspace.as_deref().and_then(|w| unit.workspace(w));
+    let chosen: Vec<&Plugin> = match workspace {
+        Some(w) => w
+            .plugins
+            .iter()
+            .flat_map(|l| &l.value)
+            .filter_map(|name| unit.plugin(&name.value))
+            .collect(),
+        None => unit.plugins.iter().collect(),
+    };
+    let targets: Vec<Target> = match workspace.and_then(|w| w.runtime.as_ref()) {
+        Some(runtime) => vec![runtime.value],
+        None => plan.targets().to_vec(),
+    };
+    let explicit = plan.explicit() || workspace.is_some();
+    let mut out = Vec::new();
+    for target in targets {
+        let backend = target.backend();
+        let plugins: Vec<PluginServers> = chosen
+            .iter()
+            .filter(|p| p.builds_for(target))
+            .map(|p| PluginServers {
+                plugin: p,
+                servers: p.servers_for(target),
+            })
+            .collect();
+        match plan.emit {
+            Emit::Config => {
+                if plugins.is_empty() {
+                    continue;
+                }
+                let mut cx = Cx::new(target, plan, explicit, sink);
+                let files = backend.config(&plugins, &mut cx);
+                let names = |f: fn(&PluginServers) -> Vec<String>| {
+                    plugins.iter().flat_map(f).collect::<Vec<_>>()
+                };
+                for file in files {
+                    out.push(OutFile {
+                        target,
+                        path: format!("{}/{}", target.name(), file.path),
+                        contents: file.contents,
+                        plugins: names(|p| vec![p.plugin.name.value.clone()]),
+                        servers: names(|p| {
+                            p.servers.iter().map(|s| s.name.value.clone()).collect()
+                        }),
+                    });
+                }
+            }
+            Emit::Package => {
+                for p in &plugins {
+                    let mut cx = Cx::new(target, plan, explicit, sink);
+                    for file in backend.package(p, &mut cx) {
+                        out.push(OutFile {
+                            target,
+                            path: format!("{}/{}", p.plugin.name.value, file.path),
+                            contents: file.contents,
+                            plugins: vec![p.plugin.name.value.clone()],
+                            servers: p.servers.iter().map(|s| s.name.value.clone()).collect(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// `mcpc-delivery.json`: for each file its target, path, sha256, plugins
+/// and servers.
+pub fn delivery_manifest(files: &[OutFile]) -> String {
+    #[derive(serde::Serialize)]
+    struct Manifest<'a> {
+        version: u32,
+        files: Vec<Entry<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct Entry<'a> {
+        target: &'a str,
+        path: &'a str,
+        sha256: String,
+        plugins: &'a [String],
+        servers: &'a [String],
+    }
+    crate::emit::json(&Manifest {
+        version: 1,
+        files: files
+            .iter()
+            .map(|f| Entry {
+                target: f.target.name(),
+                path: &f.path,
+                sha256: crate::emit::sha256_hex(f.contents.as_bytes()),
+                plugins: &f.plugins,
+                servers: &f.servers,
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,46 @@
+//! Every check of SPEC §2 that needs no backend: names and references,
+//! server shape, SSOT, policy, and the lints. Each pushes into the sink and
+//! carries on.
+
+mod lints;
+mod names;
+mod policy;
+mod shape;
+mod ssot;
+
+use crate::diag::Sink;
+use crate::ir::{Plugin, Server, Unit};
+
+pub fn check(unit: &Unit, sink: &mut Sink) {
+    names::check(unit, sink);
+    ssot::check(unit, sink);
+    policy::check(unit, sink);
+    for plugin in &unit.plugins {
+        for server in &plugin.servers {
+            shape::check_base(plugin, server, sink);
+        }
+        for view in views(plugin) {
+            shape::check_effective(&view, sink);
+            policy::check_server(unit, &view, sink);
+            lints::check_server(plugin, &view, sink);
+        }
+        lints::check_plugin(plugin, sink);
+    }
+}
+
+/// Every server as written, and as each target that overrides it sees it:
+/// checking all of them checks every value once (the sink drops repeats).
+fn views(plugin: &Plugin) -> Vec<Server> {
+    let mut out = Vec::new();
+    for server in &plugin.servers {
+        out.push(server.clone());
+        for o in plugin
+            .overrides
+            .iter()
+            .filter(|o| o.server.value == server.name.value)
+        {
+            out.push(plugin.effective(server, o.target.value));
+        }
+    }
+    out
+}

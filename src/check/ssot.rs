@@ -1,0 +1,103 @@
+//! Single source of truth across plugins: servers built into one
+//! configuration must have distinct names, and one server should not be
+//! declared twice under two names.
+
+use crate::backends::Target;
+use crate::diag::{Code, Diagnostic, Sink};
+use crate::ir::{Plugin, Server, Unit};
+
+pub(super) fn check(unit: &Unit, sink: &mut Sink) {
+    for &target in Target::ALL {
+        collisions(unit, target, sink);
+    }
+    duplicate_launches(unit, sink);
+}
+
+/// Names equal after lower-casing and treating `-` and `_` alike collide:
+/// runtimes key servers by name and Hermes folds `-` into `_`.
+fn fold(name: &str) -> String {
+    name.to_ascii_lowercase().replace('-', "_")
+}
+
+fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
+    let mut seen: Vec<(&Plugin, Server)> = Vec::new();
+    for plugin in &unit.plugins {
+        for server in plugin.servers_for(target) {
+            let clash = seen.iter().find(|(p, s)| {
+                fold(&s.name.value) == fold(&server.name.value)
+                    // The same name twice in one plugin is `duplicate-server`.
+                    && !(std::ptr::eq(*p, plugin) && s.name.value == server.name.value)
+            });
+            if let Some((first_plugin, first)) = clash {
+                let how = if first.name.value == server.name.value {
+                    "the same name as"
+                } else {
+                    "a name that collides with"
+                };
+                sink.push(
+                    Diagnostic::new(
+                        Code::ServerNameCollision,
+                        server.name.span,
+                        format!(
+                            "server `{}` of plugin `{}` has {how} server `{}` of plugin `{}`",
+                            server.name, plugin.name, first.name, first_plugin.name
+                        ),
+                    )
+                    .with_label("collides")
+                    .with_secondary(first.name.span, "with this server")
+                    .with_help("rename one of them; names equal after lower-casing and `-`/`_` folding overwrite each other in a runtime's config"),
+                );
+            } else {
+                seen.push((plugin, server));
+            }
+        }
+    }
+}
+
+fn launch_key(server: &Server) -> Option<String> {
+    let f = &server.fields;
+    if let Some(url) = &f.url {
+        return Some(format!("url {}", url.value.display()));
+    }
+    let command = f.command.as_ref()?;
+    let args: Vec<String> = f
+        .args
+        .iter()
+        .flat_map(|a| a.value.iter().map(|s| s.value.display()))
+        .collect();
+    Some(format!(
+        "command {}\0{}",
+        command.value.display(),
+        args.join("\0")
+    ))
+}
+
+fn duplicate_launches(unit: &Unit, sink: &mut Sink) {
+    let mut seen: Vec<(String, &Server)> = Vec::new();
+    for server in unit.plugins.iter().flat_map(|p| &p.servers) {
+        let Some(key) = launch_key(server) else {
+            continue;
+        };
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+            let what = if key.starts_with("url") {
+                "calls the same URL"
+            } else {
+                "starts the same command"
+            };
+            sink.push(
+                Diagnostic::new(
+                    Code::DuplicateLaunch,
+                    server.name.span,
+                    format!("server `{}` {what} as server `{}`", server.name, first.name),
+                )
+                .with_label("launched twice")
+                .with_secondary(first.name.span, "first launched here")
+                .with_help(
+                    "declare the server once; the same tools under two names confuse models",
+                ),
+            );
+        } else {
+            seen.push((key, server));
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The command line: clap types and the subcommands. The only place that
+//! prints, reads the environment or touches files.
+
+mod build;
+mod files;
+
+use crate::backends::{Emit, Plan, Target};
+use crate::diag::{self, Code, Diagnostic, LintLevels, MessageFormat, Renderer, Severity};
+use crate::source::SourceMap;
+use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes for every command.
+pub const OK: u8 = 0;
+pub const FAILED: u8 = 1;
+pub const USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "mcpc",
+    version,
+    about = "A compiler for MCP plugins: one declaration, every agent runtime's native config"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check; write nothing
+    Check {
+        #[command(flatten)]
+        input: Input,
+        /// Value of `plugin.root` in config files
+        #[arg(long, value_name = "PATH")]
+        plugin_root: Option<String>,
+    },
+    /// Compile for one target or all of them
+    Build(build::BuildArgs),
+    /// Print the page of a diagnostic code (all codes without one)
+    Explain { code: Option<String> },
+    /// The targets and what each can express
+    Targets,
+}
+
+/// Inputs and diagnostics options shared by the commands that compile.
+#[derive(Args)]
+pub(crate) struct Input {
+    /// `.mcpc` files or directories (every `.mcpc` file below, sorted); default: the current directory
+    paths: Vec<PathBuf>,
+    /// How to print diagnostics
+    #[arg(long, value_enum, default_value = "human")]
+    message_format: MessageFormat,
+    /// Make a lint an error
+    #[arg(long, value_name = "LINT")]
+    deny: Vec<String>,
+    /// Make a lint a warning
+    #[arg(long, value_name = "LINT")]
+    warn: Vec<String>,
+    /// Silence a lint
+    #[arg(long, value_name = "LINT")]
+    allow: Vec<String>,
+}
+
+/// A usage or I/O problem: printed as `error: …`, exit code 2.
+pub(crate) struct UsageError(pub String);
+
+impl Input {
+    fn levels(&self) -> Result<LintLevels, UsageError> {
+        let mut levels = LintLevels::default();
+        for (names, level) in [
+            (&self.allow, diag::Level::Allow),
+            (&self.warn, diag::Level::Warn),
+            (&self.deny, diag::Level::Deny),
+        ] {
+            for name in names {
+                match Code::from_name(name) {
+                    Some(code) if code.is_lint() => levels.set(code, level),
+                    Some(_) => {
+                        return Err(UsageError(format!(
+                            "`{name}` is an error, not a lint; its level cannot be changed"
+                        )));
+                    }
+                    None => {
+                        let hint = diag::nearest(name, Code::lint_names())
+                            .map(|n| format!(" (did you mean `{n}`?)"))
+                            .unwrap_or_default();
+                        return Err(UsageError(format!("unknown lint `{name}`{hint}")));
+                    }
+                }
+            }
+        }
+        Ok(levels)
+    }
+
+    fn sources(&self) -> Result<SourceMap, UsageError> {
+        files::load(&self.paths)
+    }
+
+    /// Prints diagnostics in the chosen format and a summary line.
+    fn report(&self, sources: &SourceMap, diagnostics: &[Diagnostic]) {
+        let renderer = Renderer {
+            sources,
+            format: self.message_format,
+            color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        let mut stdout = String::new();
+        let mut stderr = String::new();
+        for d in diagnostics {
+            match self.message_format {
+                MessageFormat::Json => stdout.push_str(&renderer.render(d)),
+                _ => stderr.push_str(&renderer.render(d)),
+            }
+        }
+        print!("{stdout}");
+        eprint!("{stderr}");
+        let errors = diag::count_errors(diagnostics);
+        let warnings = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
+        let files = sources.files().count();
+        eprintln!(
+            "{}: {files} file{}, {errors} error{}, {warnings} warning{}",
+            if errors > 0 { "failed" } else { "checked" },
+            plural(files),
+            plural(errors),
+            plural(warnings)
+        );
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match run(cli.command) {
+        Ok(code) => code,
+        Err(UsageError(message)) => {
+            eprintln!("error: {message}");
+            USAGE
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn run(command: Command) -> Result<u8, UsageError> {
+    match command {
+        Command::Check { input, plugin_root } => {
+            let plan = Plan {
+                targets: Vec::new(),
+                emit: Emit::Config,
+                workspace: None,
+                plugin_root,
+            };
+            let (sources, diagnostics, _) =
+                crate::compile(input.sources()?, input.levels()?, &plan);
+            input.report(&sources, &diagnostics);
+            Ok(if diag::count_errors(&diagnostics) > 0 {
+                FAILED
+            } else {
+                OK
+            })
+        }
+        Command::Build(args) => build::run(args),
+        Command::Explain { code } => explain(code.as_deref()),
+        Command::Targets => {
+            print!("{}", targets_table());
+            Ok(OK)
+        }
+    }
+}
+
+fn explain(code: Option<&str>) -> Result<u8, UsageError> {
+    let Some(name) = code else {
+        for code in Code::ALL {
+            let kind = match code.kind() {
+                diag::Kind::Error => "error".to_owned(),
+                diag::Kind::Lint(level) => format!("lint [{}]", level.name()),
+            };
+            println!("{:<24} {kind}", code.name());
+        }
+        return Ok(OK);
+    };
+    match Code::from_name(name) {
+        Some(code) => {
+            print!("{}", code.explanation());
+            Ok(OK)
+        }
+        None => {
+            let hint = diag::nearest(name, Code::ALL.iter().map(|c| c.name()))
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            Err(UsageError(format!(
+                "unknown code `{name}`{hint}; `mcpc explain` lists them"
+            )))
+        }
+    }
+}
+
+/// SPEC §3's table, generated from the backends themselves.
+pub fn targets_table() -> String {
+    let mut out = String::new();
+    for &target in Target::ALL {
+        let caps = target.backend().capabilities();
+        out.push_str(&format!(
+            "{target}\n  config file: {}\n  package:     {}\n",
+            caps.config_file, caps.package
+        ));
+        for (feature, lowering) in caps.rows {
+            out.push_str(&format!("  {feature:<26} {lowering}\n"));
+        }
+        out.push('\n');
+    }
+    out
+}

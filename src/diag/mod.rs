@@ -1,0 +1,174 @@
+//! Diagnostics: the [`Diagnostic`] type, the [`Sink`] every stage pushes
+//! into, and the renderers (human, short, json).
+
+mod codes;
+mod render;
+mod suggest;
+
+pub use codes::{Code, Kind, Level};
+pub use render::{MessageFormat, Renderer};
+pub use suggest::nearest;
+
+use crate::source::Span;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A label on a span: the primary one says what is wrong there, the others
+/// name their role ("first declared here").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+/// One problem, with a code from the registry and one primary span.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub primary: Label,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A new diagnostic; lints start as warnings until the sink applies
+    /// their level.
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+        let severity = match code.kind() {
+            Kind::Error | Kind::Lint(Level::Deny) => Severity::Error,
+            Kind::Lint(_) => Severity::Warning,
+        };
+        Diagnostic {
+            code,
+            severity,
+            message: message.into(),
+            primary: Label {
+                span,
+                message: String::new(),
+            },
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// The text of the primary label.
+    pub fn with_label(mut self, message: impl Into<String>) -> Diagnostic {
+        self.primary.message = message.into();
+        self
+    }
+
+    /// A secondary label somewhere else.
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn sort_key(&self) -> (Span, Code, &str) {
+        (self.primary.span, self.code, &self.message)
+    }
+}
+
+/// Lint levels: the registry's defaults, then `policy { lints { … } }`,
+/// then the command line, each overriding the one before.
+#[derive(Clone, Debug, Default)]
+pub struct LintLevels {
+    overrides: BTreeMap<Code, Level>,
+}
+
+impl LintLevels {
+    pub fn set(&mut self, code: Code, level: Level) {
+        debug_assert!(code.is_lint());
+        self.overrides.insert(code, level);
+    }
+
+    pub fn level(&self, code: Code) -> Option<Level> {
+        match code.kind() {
+            Kind::Error => None,
+            Kind::Lint(default) => Some(*self.overrides.get(&code).unwrap_or(&default)),
+        }
+    }
+
+    /// Levels from `other` win over these.
+    pub fn overridden_by(&self, other: &LintLevels) -> LintLevels {
+        let mut merged = self.clone();
+        merged.overrides.extend(other.overrides.iter());
+        merged
+    }
+}
+
+/// Where every stage reports. It keeps going after errors: a run reports
+/// everything it can find.
+#[derive(Debug, Default)]
+pub struct Sink {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Sink {
+    pub fn new() -> Sink {
+        Sink::default()
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Whether an error (not a lint) has been pushed; lints are settled
+    /// only in [`Sink::finish`].
+    pub fn has_hard_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.code.kind() == Kind::Error)
+    }
+
+    /// Applies lint levels (the one place they are applied), drops
+    /// duplicates, and sorts by position.
+    pub fn finish(self, levels: &LintLevels) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = self
+            .diagnostics
+            .into_iter()
+            .filter_map(|mut d| {
+                match levels.level(d.code) {
+                    None => d.severity = Severity::Error,
+                    Some(Level::Allow) => return None,
+                    Some(Level::Warn) => d.severity = Severity::Warning,
+                    Some(Level::Deny) => d.severity = Severity::Error,
+                }
+                Some(d)
+            })
+            .collect();
+        out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        out.dedup();
+        out
+    }
+}
+
+pub fn count_errors(diagnostics: &[Diagnostic]) -> usize {
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count()
+}

@@ -1,0 +1,232 @@
+//! Renderers: miette's graphical report for people, `short` for grep and
+//! editors, `json` (one object per line) for tools.
+
+use super::{Diagnostic, Label, Severity};
+use crate::source::{SourceMap, Span};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+use std::fmt;
+
+/// `--message-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MessageFormat {
+    Human,
+    Short,
+    Json,
+}
+
+/// Renders diagnostics against the files they point into.
+pub struct Renderer<'a> {
+    pub sources: &'a SourceMap,
+    pub format: MessageFormat,
+    pub color: bool,
+}
+
+impl Renderer<'_> {
+    /// The text for one diagnostic, ending with a newline.
+    pub fn render(&self, diagnostic: &Diagnostic) -> String {
+        match self.format {
+            MessageFormat::Human => self.human(diagnostic),
+            MessageFormat::Short => self.short(diagnostic),
+            MessageFormat::Json => self.json(diagnostic),
+        }
+    }
+
+    fn short(&self, d: &Diagnostic) -> String {
+        let (file, line, column) = self.position(d.primary.span.file, d.primary.span.start);
+        format!(
+            "{file}:{line}:{column}: {}[{}]: {}\n",
+            d.severity.name(),
+            d.code,
+            d.message
+        )
+    }
+
+    fn json(&self, d: &Diagnostic) -> String {
+        let primary = self.json_span(&d.primary);
+        let record = JsonDiagnostic {
+            severity: d.severity.name(),
+            code: d.code.name(),
+            message: &d.message,
+            file: primary.file,
+            line: primary.line,
+            column: primary.column,
+            end_line: primary.end_line,
+            end_column: primary.end_column,
+            labels: d.labels.iter().map(|l| self.json_span(l)).collect(),
+            help: d.help.as_deref(),
+        };
+        let mut line = serde_json::to_string(&record).expect("diagnostics serialize");
+        line.push('\n');
+        line
+    }
+
+    fn json_span<'s>(&'s self, label: &'s Label) -> JsonLabel<'s> {
+        let (file, line, column) = self.position(label.span.file, label.span.start);
+        let (_, end_line, end_column) = self.position(label.span.file, label.span.end);
+        JsonLabel {
+            message: &label.message,
+            file,
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+
+    fn position(&self, file: crate::source::FileId, offset: u32) -> (&str, usize, usize) {
+        let source = self.sources.get(file);
+        let (line, column) = source.line_col(offset as usize);
+        (&source.name, line, column)
+    }
+
+    fn human(&self, d: &Diagnostic) -> String {
+        let theme = if self.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_links(false)
+            .with_width(100);
+        let mut out = String::new();
+        handler
+            .render_report(&mut out, &self.report(d))
+            .expect("writing to a String cannot fail");
+        out
+    }
+
+    /// The miette report: labels in the primary's file go on its snippet;
+    /// labels in other files become related reports of their own.
+    fn report(&self, d: &Diagnostic) -> Report {
+        let file = d.primary.span.file;
+        let mut labels = vec![labeled(&d.primary, true)];
+        let mut related = Vec::new();
+        for label in &d.labels {
+            if label.span.file == file {
+                labels.push(labeled(label, false));
+            } else {
+                related.push(Report {
+                    message: label.message.clone(),
+                    code: None,
+                    severity: miette::Severity::Advice,
+                    help: None,
+                    source: self.named_source(label.span),
+                    labels: vec![labeled(label, true)],
+                    related: Vec::new(),
+                });
+            }
+        }
+        Report {
+            message: d.message.clone(),
+            code: Some(d.code.name()),
+            severity: match d.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+            },
+            help: d.help.clone(),
+            source: self.named_source(d.primary.span),
+            labels,
+            related,
+        }
+    }
+
+    fn named_source(&self, span: Span) -> NamedSource<String> {
+        let source = self.sources.get(span.file);
+        NamedSource::new(&source.name, source.text.clone())
+    }
+}
+
+fn labeled(label: &Label, primary: bool) -> LabeledSpan {
+    let text = (!label.message.is_empty()).then(|| label.message.clone());
+    let span = SourceSpan::new((label.span.start as usize).into(), label.span.len());
+    if primary {
+        LabeledSpan::new_primary_with_span(text, span)
+    } else {
+        LabeledSpan::new_with_span(text, span)
+    }
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    severity: &'a str,
+    code: &'a str,
+    message: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    labels: Vec<JsonLabel<'a>>,
+    help: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    message: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+/// A diagnostic in the shape miette renders.
+#[derive(Debug)]
+struct Report {
+    message: String,
+    code: Option<&'static str>,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code
+            .map(|c| Box::new(format!("{}[{c}]", severity_word(self.severity))) as _)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as _)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+fn severity_word(severity: miette::Severity) -> &'static str {
+    match severity {
+        miette::Severity::Error => "error",
+        miette::Severity::Warning => "warning",
+        miette::Severity::Advice => "note",
+    }
+}

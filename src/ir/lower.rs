@@ -1,0 +1,714 @@
+//! Syntax tree to IR, against the schema. Every problem goes to the sink and
+//! lowering carries on, so one run reports everything.
+
+use super::schema::{self, BlockSchema};
+use super::values::{self, backticked, is_var_name, mismatch};
+use super::*;
+use crate::diag::{Diagnostic, Sink, nearest};
+use crate::parse::ast::{Attribute, Block, Entry as SyntaxEntry, Value};
+
+/// Lowers the blocks of every file of the unit.
+pub fn lower(blocks: &[Block], sink: &mut Sink) -> Unit {
+    let mut unit = Unit::default();
+    for block in blocks {
+        match block.kind.text.as_str() {
+            "plugin" => {
+                if let Some(p) = plugin(block, sink) {
+                    unit.plugins.push(p);
+                }
+            }
+            "workspace" => {
+                if let Some(w) = workspace(block, sink) {
+                    unit.workspaces.push(w);
+                }
+            }
+            "policy" => {
+                if let Some(p) = policy(block, sink) {
+                    unit.policies.push(p);
+                }
+            }
+            other => unknown_block(sink, block, other, schema::TOP_LEVEL, "at the top level"),
+        }
+    }
+    unit
+}
+
+/// A block's entries sorted by the schema, with duplicates and unknown names
+/// reported.
+struct Fields<'a> {
+    attributes: Vec<(&'a str, &'a Attribute)>,
+    blocks: Vec<(&'a str, &'a Block)>,
+}
+
+impl<'a> Fields<'a> {
+    fn value(&self, name: &str) -> Option<&'a Value> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| &a.value)
+    }
+
+    fn block(&self, name: &str) -> Option<&'a Block> {
+        self.blocks
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b)
+    }
+
+    fn blocks(&self, name: &'a str) -> impl Iterator<Item = &'a Block> + '_ {
+        self.blocks
+            .iter()
+            .filter(move |(n, _)| *n == name)
+            .map(|(_, b)| *b)
+    }
+}
+
+fn fields<'a>(block: &'a Block, schema: &BlockSchema, sink: &mut Sink) -> Fields<'a> {
+    let what = format!("`{}`", block.kind.text);
+    let mut out = Fields {
+        attributes: Vec::new(),
+        blocks: Vec::new(),
+    };
+    for entry in &block.entries {
+        match entry {
+            SyntaxEntry::Attribute(attribute) => {
+                let Some(name) = attribute.key.as_name() else {
+                    mismatch(sink, &attribute.key, "a name");
+                    continue;
+                };
+                if schema.attributes.contains(&name) {
+                    if let Some((_, first)) = out.attributes.iter().find(|(n, _)| *n == name) {
+                        duplicate(sink, name, first.key.span, attribute.key.span);
+                    } else {
+                        out.attributes.push((name, attribute));
+                    }
+                } else if schema::SERVER_LISTS.contains(&name) && !schema.repeated.is_empty()
+                    || schema::SERVER_LISTS.contains(&name) && block.kind.text == "workspace"
+                {
+                    redundant_list(sink, attribute.key.span, name, &block.kind.text);
+                } else if schema.blocks.contains(&name) || schema.repeated.contains(&name) {
+                    sink.push(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            attribute.value.span,
+                            format!("`{name}` is a block, not an attribute"),
+                        )
+                        .with_label("expected a block")
+                        .with_help(format!("write `{name} {{ … }}` without `=`")),
+                    );
+                } else {
+                    unknown_attribute(sink, attribute, name, schema, &what);
+                }
+            }
+            SyntaxEntry::Block(inner) => {
+                let name = inner.kind.text.as_str();
+                if schema.repeated.contains(&name) {
+                    out.blocks.push((name, inner));
+                } else if schema.blocks.contains(&name) {
+                    if let Some((_, first)) = out.blocks.iter().find(|(n, _)| *n == name) {
+                        duplicate(sink, name, first.kind.span, inner.kind.span);
+                    } else {
+                        out.blocks.push((name, inner));
+                    }
+                } else if name == "server" && block.kind.text == "workspace" {
+                    redundant_list(sink, inner.kind.span, name, "workspace");
+                } else if schema.attributes.contains(&name) {
+                    sink.push(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            inner.kind.span,
+                            format!("`{name}` is an attribute, not a block"),
+                        )
+                        .with_label("expected an attribute")
+                        .with_help(format!("write `{name} = …`")),
+                    );
+                } else {
+                    let known: Vec<&str> = schema
+                        .blocks
+                        .iter()
+                        .chain(schema.repeated)
+                        .copied()
+                        .collect();
+                    unknown_block(sink, inner, name, &known, &format!("in {what}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn duplicate(sink: &mut Sink, name: &str, first: Span, again: Span) {
+    sink.push(
+        Diagnostic::new(
+            Code::DuplicateAttribute,
+            again,
+            format!("`{name}` is set twice in one block"),
+        )
+        .with_label("set again here")
+        .with_secondary(first, "first set here")
+        .with_help(format!("keep one `{name}`")),
+    );
+}
+
+fn redundant_list(sink: &mut Sink, span: Span, name: &str, kind: &str) {
+    let help = if kind == "workspace" {
+        "a workspace lists plugins only; declare servers in a plugin's `server` blocks and add the plugin to `plugins`"
+    } else {
+        "declare each server once, in a `server \"name\" { … }` block of this plugin"
+    };
+    sink.push(
+        Diagnostic::new(
+            Code::RedundantServerList,
+            span,
+            format!("a {kind} cannot list servers with `{name}`"),
+        )
+        .with_label("servers are declared once, in plugins")
+        .with_help(help),
+    );
+}
+
+fn unknown_attribute(
+    sink: &mut Sink,
+    attribute: &Attribute,
+    name: &str,
+    schema: &BlockSchema,
+    what: &str,
+) {
+    let mut d = Diagnostic::new(
+        Code::UnknownAttribute,
+        attribute.key.span,
+        format!("unknown attribute `{name}` in {what}"),
+    )
+    .with_label("unknown attribute");
+    d = match nearest(name, schema.attributes.iter().copied()) {
+        Some(near) => d.with_help(format!("did you mean `{near}`?")),
+        None if schema.attributes.is_empty() => d.with_help(format!("{what} takes no attributes")),
+        None => d.with_help(format!(
+            "the attributes here are {}",
+            backticked(schema.attributes)
+        )),
+    };
+    sink.push(d);
+}
+
+fn unknown_block(sink: &mut Sink, block: &Block, name: &str, known: &[&str], place: &str) {
+    let mut d = Diagnostic::new(
+        Code::UnknownBlock,
+        block.kind.span,
+        format!("unknown block `{name}` {place}"),
+    )
+    .with_label("unknown block");
+    d = match nearest(name, known.iter().copied()) {
+        Some(near) => d.with_help(format!("did you mean `{near}`?")),
+        None if known.is_empty() => d.with_help(format!("no block is allowed {place}")),
+        None => d.with_help(format!("the blocks here are {}", backticked(known))),
+    };
+    sink.push(d);
+}
+
+/// The label of a block that needs one (`plugin "name"`).
+fn label(block: &Block, sink: &mut Sink) -> Option<Spanned<String>> {
+    match &block.label {
+        Some(value) => values::plain_string(sink, value).or_else(|| {
+            // `plugin my-name` is fine too: an identifier label.
+            value
+                .as_name()
+                .map(|n| Spanned::new(n.to_owned(), value.span))
+        }),
+        None => {
+            let kind = &block.kind.text;
+            sink.push(
+                Diagnostic::new(
+                    Code::MissingAttribute,
+                    block.kind.span,
+                    format!("this `{kind}` block has no name"),
+                )
+                .with_label("name expected after this")
+                .with_help(format!("write `{kind} \"name\" {{ … }}`")),
+            );
+            None
+        }
+    }
+}
+
+/// Blocks such as `env` and `tools` take no label.
+fn no_label(block: &Block, sink: &mut Sink) {
+    if let Some(value) = &block.label {
+        let kind = &block.kind.text;
+        sink.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                value.span,
+                format!("a `{kind}` block takes no name"),
+            )
+            .with_label("unexpected name")
+            .with_help(format!("write `{kind} {{ … }}`")),
+        );
+    }
+}
+
+fn missing(sink: &mut Sink, at: Span, what: &str, attribute: &str, example: &str) {
+    sink.push(
+        Diagnostic::new(
+            Code::MissingAttribute,
+            at,
+            format!("{what} has no `{attribute}`"),
+        )
+        .with_label(format!("`{attribute}` is required"))
+        .with_help(format!("add `{example}`")),
+    );
+}
+
+fn opt_string(sink: &mut Sink, f: &Fields, name: &str) -> Option<Spanned<String>> {
+    f.value(name).and_then(|v| values::plain_string(sink, v))
+}
+
+fn string_list(sink: &mut Sink, value: &Value) -> Option<Spanned<Vec<Spanned<String>>>> {
+    values::list(sink, value, "strings", values::plain_string)
+}
+
+fn target_list(sink: &mut Sink, f: &Fields) -> Option<TargetList> {
+    f.value("targets")
+        .and_then(|v| values::list(sink, v, "target names", values::target))
+}
+
+fn plugin(block: &Block, sink: &mut Sink) -> Option<Plugin> {
+    let name = label(block, sink);
+    let f = fields(block, &schema::PLUGIN, sink);
+    let version = opt_string(sink, &f, "version");
+    match &version {
+        None if f.value("version").is_none() => {
+            let at = name.as_ref().map_or(block.kind.span, |n| n.span);
+            let what = name.as_ref().map_or("this plugin".to_owned(), |n| {
+                format!("plugin `{}`", n.value)
+            });
+            missing(sink, at, &what, "version", "version = \"1.0.0\"");
+        }
+        Some(v) if !is_semver(&v.value) => sink.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                v.span,
+                format!("`{}` is not a semantic version", v.value),
+            )
+            .with_label("expected MAJOR.MINOR.PATCH")
+            .with_help(semver_help(&v.value)),
+        ),
+        _ => {}
+    }
+    let kind = f.value("kind").and_then(|v| {
+        values::one_of(
+            sink,
+            v,
+            "plugin kind",
+            &[
+                ("standard", PluginKind::Standard),
+                ("platform", PluginKind::Platform),
+            ],
+        )
+    });
+    let scope = f.value("scope").and_then(|v| {
+        values::one_of(
+            sink,
+            v,
+            "scope",
+            &[
+                ("user", Scope::User),
+                ("workspace", Scope::Workspace),
+                ("org", Scope::Org),
+            ],
+        )
+    });
+    let plugin = Plugin {
+        version,
+        description: opt_string(sink, &f, "description"),
+        kind,
+        scope,
+        targets: target_list(sink, &f),
+        homepage: opt_string(sink, &f, "homepage"),
+        license: opt_string(sink, &f, "license"),
+        author: opt_string(sink, &f, "author"),
+        servers: f.blocks("server").filter_map(|b| server(b, sink)).collect(),
+        overrides: f
+            .blocks("target")
+            .flat_map(|b| target_block(b, sink))
+            .collect(),
+        name: name?,
+    };
+    Some(plugin)
+}
+
+fn is_semver(text: &str) -> bool {
+    let core = text.split(['-', '+']).next().unwrap_or_default();
+    let rest = &text[core.len()..];
+    let numbers: Vec<&str> = core.split('.').collect();
+    numbers.len() == 3
+        && numbers.iter().all(|n| {
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (n.len() == 1 || !n.starts_with('0'))
+        })
+        && rest
+            .trim_start_matches(['-', '+'])
+            .split(['.', '+'])
+            .all(|id| {
+                rest.is_empty()
+                    || (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            })
+}
+
+fn semver_help(text: &str) -> String {
+    let parts: Vec<&str> = text.trim_start_matches('v').split('.').collect();
+    if parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.len() < 3
+    {
+        let mut fixed = parts.clone();
+        fixed.resize(3, "0");
+        format!("write `\"{}\"`", fixed.join("."))
+    } else if let Some(stripped) = text.strip_prefix('v') {
+        format!("write it without the `v`: `\"{stripped}\"`")
+    } else {
+        "write MAJOR.MINOR.PATCH, such as `\"1.4.0\"`".to_owned()
+    }
+}
+
+fn server(block: &Block, sink: &mut Sink) -> Option<Server> {
+    let name = label(block, sink);
+    let fields = server_fields(block, sink);
+    Some(Server {
+        name: name?,
+        fields,
+    })
+}
+
+fn server_fields(block: &Block, sink: &mut Sink) -> ServerFields {
+    let f = fields(block, &schema::SERVER, sink);
+    let str_at =
+        |sink: &mut Sink, name: &str| f.value(name).and_then(|v| values::str_value(sink, v));
+    let command = str_at(sink, "command");
+    let cwd = str_at(sink, "cwd");
+    let url = str_at(sink, "url");
+    if let Some(url) = &url {
+        check_url(sink, url);
+    }
+    let args = f
+        .value("args")
+        .and_then(|v| values::list(sink, v, "strings", values::str_value));
+    let transport = f.value("transport").and_then(|v| {
+        values::one_of(
+            sink,
+            v,
+            "transport",
+            &[
+                ("http", RemoteTransport::Http),
+                ("sse", RemoteTransport::Sse),
+            ],
+        )
+    });
+    ServerFields {
+        command,
+        args,
+        cwd,
+        env: f.block("env").map(|b| entries(b, sink, EntryKind::Env)),
+        url,
+        transport,
+        headers: f
+            .block("headers")
+            .map(|b| entries(b, sink, EntryKind::Header)),
+        tools: f.block("tools").map(|b| tools(b, sink)).unwrap_or_default(),
+        startup_timeout: f
+            .value("startup_timeout")
+            .and_then(|v| values::duration(sink, v)),
+        tool_timeout: f
+            .value("tool_timeout")
+            .and_then(|v| values::duration(sink, v)),
+        enabled: f.value("enabled").and_then(|v| values::boolean(sink, v)),
+        description: opt_string(sink, &f, "description"),
+        targets: target_list(sink, &f),
+    }
+}
+
+fn check_url(sink: &mut Sink, url: &Spanned<Str>) {
+    // Only the literal text before the first reference can be checked; when
+    // a reference follows, it stands in for the rest of the URL.
+    let prefix = url.value.literal_prefix();
+    let checked = match url.value.as_literal() {
+        Some(text) => text,
+        None if prefix.is_empty() => return,
+        None => format!("{prefix}x"),
+    };
+    if let Err(why) = crate::ir::url::parse(&checked) {
+        sink.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                url.span,
+                format!("`{}` is not a valid server URL: {why}", url.value.display()),
+            )
+            .with_label("invalid URL")
+            .with_help("write `https://host/path` (or `http://` for a loopback host)"),
+        );
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    Env,
+    Header,
+}
+
+fn entries(block: &Block, sink: &mut Sink, kind: EntryKind) -> Spanned<Vec<Entry>> {
+    no_label(block, sink);
+    let mut out: Vec<Entry> = Vec::new();
+    for entry in &block.entries {
+        let attribute = match entry {
+            SyntaxEntry::Attribute(a) => a,
+            SyntaxEntry::Block(inner) => {
+                unknown_block(
+                    sink,
+                    inner,
+                    &inner.kind.text,
+                    &[],
+                    &format!("in `{}`", block.kind.text),
+                );
+                continue;
+            }
+        };
+        let Some(key) = attribute.key.as_name() else {
+            mismatch(sink, &attribute.key, "a name");
+            continue;
+        };
+        let valid = match kind {
+            EntryKind::Env => is_var_name(key),
+            EntryKind::Header => !key.is_empty() && key.bytes().all(is_header_char),
+        };
+        if !valid {
+            let (what, rule) = match kind {
+                EntryKind::Env => ("environment variable", "`[A-Za-z_][A-Za-z0-9_]*`"),
+                EntryKind::Header => ("header", "letters, digits and `-`"),
+            };
+            sink.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    attribute.key.span,
+                    format!("`{key}` is not a valid {what} name"),
+                )
+                .with_label(format!("invalid {what} name"))
+                .with_help(format!("a {what} name uses {rule}")),
+            );
+            continue;
+        }
+        if let Some(first) = out.iter().find(|e| e.key.value == key) {
+            duplicate(sink, key, first.key.span, attribute.key.span);
+            continue;
+        }
+        if let Some(value) = values::str_value(sink, &attribute.value) {
+            out.push(Entry {
+                key: Spanned::new(key.to_owned(), attribute.key.span),
+                value,
+            });
+        }
+    }
+    Spanned::new(out, block.kind.span)
+}
+
+fn is_header_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn tools(block: &Block, sink: &mut Sink) -> Tools {
+    no_label(block, sink);
+    let f = fields(block, &schema::TOOLS, sink);
+    let names = |sink: &mut Sink, name: &str| f.value(name).and_then(|v| string_list(sink, v));
+    Tools {
+        allow: names(sink, "allow"),
+        deny: names(sink, "deny"),
+    }
+}
+
+fn target_block(block: &Block, sink: &mut Sink) -> Vec<Override> {
+    let target = match &block.label {
+        Some(value) => values::target(sink, value),
+        None => {
+            sink.push(
+                Diagnostic::new(
+                    Code::MissingAttribute,
+                    block.kind.span,
+                    "this `target` block names no target",
+                )
+                .with_label("target name expected after this")
+                .with_help("write `target codex { server \"name\" { … } }`"),
+            );
+            None
+        }
+    };
+    let f = fields(block, &schema::TARGET, sink);
+    let mut overrides = Vec::new();
+    for b in f.blocks("server") {
+        let server = label(b, sink);
+        let fields = server_fields(b, sink);
+        if let (Some(target), Some(server)) = (&target, server) {
+            overrides.push(Override {
+                target: target.clone(),
+                server,
+                fields,
+            });
+        }
+    }
+    overrides
+}
+
+fn workspace(block: &Block, sink: &mut Sink) -> Option<Workspace> {
+    let name = label(block, sink);
+    let f = fields(block, &schema::WORKSPACE, sink);
+    let at = name.as_ref().map_or(block.kind.span, |n| n.span);
+    let what = name.as_ref().map_or("this workspace".to_owned(), |n| {
+        format!("workspace `{}`", n.value)
+    });
+    let runtime = match f.value("runtime") {
+        Some(v) => values::target(sink, v),
+        None => {
+            missing(sink, at, &what, "runtime", "runtime = codex");
+            None
+        }
+    };
+    let plugins = match f.value("plugins") {
+        Some(v) => string_list(sink, v),
+        None => {
+            missing(sink, at, &what, "plugins", "plugins = [\"plugin-name\"]");
+            None
+        }
+    };
+    Some(Workspace {
+        name: name?,
+        runtime,
+        plugins,
+    })
+}
+
+fn policy(block: &Block, sink: &mut Sink) -> Option<Policy> {
+    let name = label(block, sink);
+    let f = fields(block, &schema::POLICY, sink);
+    let lints = f
+        .block("lints")
+        .map(|b| lint_levels(b, sink))
+        .unwrap_or_default();
+    let transports = f.value("allow_transports").and_then(|v| {
+        values::list(sink, v, "transports", |sink, v| {
+            values::one_of(
+                sink,
+                v,
+                "transport",
+                &[
+                    ("stdio", Transport::Stdio),
+                    ("http", Transport::Http),
+                    ("sse", Transport::Sse),
+                ],
+            )
+        })
+    });
+    Some(Policy {
+        lints,
+        allow_commands: f.value("allow_commands").and_then(|v| string_list(sink, v)),
+        allow_hosts: f.value("allow_hosts").and_then(|v| string_list(sink, v)),
+        allow_transports: transports,
+        name: name?,
+    })
+}
+
+fn lint_levels(block: &Block, sink: &mut Sink) -> Vec<(Spanned<Code>, Spanned<Level>)> {
+    no_label(block, sink);
+    let mut out: Vec<(Spanned<Code>, Spanned<Level>)> = Vec::new();
+    for entry in &block.entries {
+        let attribute = match entry {
+            SyntaxEntry::Attribute(a) => a,
+            SyntaxEntry::Block(inner) => {
+                unknown_block(sink, inner, &inner.kind.text, &[], "in `lints`");
+                continue;
+            }
+        };
+        let Some(name) = attribute.key.as_name() else {
+            mismatch(sink, &attribute.key, "a lint name");
+            continue;
+        };
+        let code = match Code::from_name(name) {
+            Some(code) if code.is_lint() => code,
+            Some(code) => {
+                sink.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        attribute.key.span,
+                        format!("`{code}` is an error, not a lint; it has no level"),
+                    )
+                    .with_label("not a lint")
+                    .with_help("only lints can be allowed, warned or denied; see `mcpc explain`"),
+                );
+                continue;
+            }
+            None => {
+                let mut d = Diagnostic::new(
+                    Code::UnknownAttribute,
+                    attribute.key.span,
+                    format!("unknown lint `{name}`"),
+                )
+                .with_label("not a lint");
+                if let Some(near) = nearest(name, Code::lint_names()) {
+                    d = d.with_help(format!("did you mean `{near}`?"));
+                } else {
+                    d = d.with_help("`mcpc explain` lists the lints");
+                }
+                sink.push(d);
+                continue;
+            }
+        };
+        if let Some((first, _)) = out.iter().find(|(c, _)| c.value == code) {
+            duplicate(sink, name, first.span, attribute.key.span);
+            continue;
+        }
+        let level = values::one_of(
+            sink,
+            &attribute.value,
+            "lint level",
+            &[
+                ("allow", Level::Allow),
+                ("warn", Level::Warn),
+                ("deny", Level::Deny),
+            ],
+        );
+        if let Some(level) = level {
+            out.push((Spanned::new(code, attribute.key.span), level));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_semver;
+
+    #[test]
+    fn semver() {
+        for ok in [
+            "1.0.0",
+            "0.3.1",
+            "10.20.30",
+            "1.0.0-rc.1",
+            "1.0.0+build.5",
+            "1.0.0-alpha+001",
+        ] {
+            assert!(is_semver(ok), "{ok}");
+        }
+        for bad in [
+            "1.0",
+            "v1.0.0",
+            "1.0.0.0",
+            "01.0.0",
+            "1.x.0",
+            "",
+            "1.0.0-",
+            "1.0.0-a..b",
+        ] {
+            assert!(!is_semver(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! The typed, resolved model of a compilation unit. Every field keeps the
+//! span it was written at, so checks and backends can point at it.
+
+mod lower;
+mod schema;
+pub mod url;
+mod values;
+
+pub use lower::lower;
+
+use crate::backends::Target;
+use crate::diag::{Code, Level};
+use crate::source::{Span, Spanned};
+
+#[derive(Debug, Default)]
+pub struct Unit {
+    pub plugins: Vec<Plugin>,
+    pub workspaces: Vec<Workspace>,
+    pub policies: Vec<Policy>,
+}
+
+impl Unit {
+    pub fn plugin(&self, name: &str) -> Option<&Plugin> {
+        self.plugins.iter().find(|p| p.name.value == name)
+    }
+
+    pub fn workspace(&self, name: &str) -> Option<&Workspace> {
+        self.workspaces.iter().find(|w| w.name.value == name)
+    }
+
+    /// The policy, if there is exactly one (a second is an error).
+    pub fn policy(&self) -> Option<&Policy> {
+        self.policies.first()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PluginKind {
+    Standard,
+    Platform,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    User,
+    Workspace,
+    Org,
+}
+
+#[derive(Debug)]
+pub struct Plugin {
+    pub name: Spanned<String>,
+    pub version: Option<Spanned<String>>,
+    pub description: Option<Spanned<String>>,
+    pub kind: Option<Spanned<PluginKind>>,
+    pub scope: Option<Spanned<Scope>>,
+    pub targets: Option<TargetList>,
+    pub homepage: Option<Spanned<String>>,
+    pub license: Option<Spanned<String>>,
+    pub author: Option<Spanned<String>>,
+    pub servers: Vec<Server>,
+    pub overrides: Vec<Override>,
+}
+
+pub type TargetList = Spanned<Vec<Spanned<Target>>>;
+
+impl Plugin {
+    /// Whether this plugin is built for `target` (every target by default).
+    pub fn builds_for(&self, target: Target) -> bool {
+        targets_include(self.targets.as_ref(), target)
+    }
+
+    /// The servers built for `target`, with that target's overrides applied.
+    pub fn servers_for(&self, target: Target) -> Vec<Server> {
+        if !self.builds_for(target) {
+            return Vec::new();
+        }
+        self.servers
+            .iter()
+            .map(|s| self.effective(s, target))
+            .filter(|s| {
+                s.fields.targets.is_none() || targets_include(s.fields.targets.as_ref(), target)
+            })
+            .collect()
+    }
+
+    /// `server` as `target` sees it: the `target` block's fields over the
+    /// server's own.
+    pub fn effective(&self, server: &Server, target: Target) -> Server {
+        let mut fields = server.fields.clone();
+        for o in &self.overrides {
+            if o.target.value == target && o.server.value == server.name.value {
+                fields = fields.overlay(&o.fields);
+            }
+        }
+        Server {
+            name: server.name.clone(),
+            fields,
+        }
+    }
+}
+
+fn targets_include(list: Option<&TargetList>, target: Target) -> bool {
+    list.is_none_or(|l| l.value.iter().any(|t| t.value == target))
+}
+
+/// `target NAME { server LABEL { … } }`.
+#[derive(Debug)]
+pub struct Override {
+    pub target: Spanned<Target>,
+    pub server: Spanned<String>,
+    pub fields: ServerFields,
+}
+
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub name: Spanned<String>,
+    pub fields: ServerFields,
+}
+
+/// The attributes of a server; all optional, because a `target` override
+/// sets only some.
+#[derive(Clone, Debug, Default)]
+pub struct ServerFields {
+    pub command: Option<Spanned<Str>>,
+    pub args: Option<Spanned<Vec<Spanned<Str>>>>,
+    pub cwd: Option<Spanned<Str>>,
+    pub env: Option<Spanned<Vec<Entry>>>,
+    pub url: Option<Spanned<Str>>,
+    pub transport: Option<Spanned<RemoteTransport>>,
+    pub headers: Option<Spanned<Vec<Entry>>>,
+    pub tools: Tools,
+    pub startup_timeout: Option<Spanned<Millis>>,
+    pub tool_timeout: Option<Spanned<Millis>>,
+    pub enabled: Option<Spanned<bool>>,
+    pub description: Option<Spanned<String>>,
+    pub targets: Option<TargetList>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Tools {
+    pub allow: Option<Spanned<Vec<Spanned<String>>>>,
+    pub deny: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// A duration in milliseconds.
+pub type Millis = u64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoteTransport {
+    Http,
+    Sse,
+}
+
+/// How a server is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Stdio,
+    Http,
+    Sse,
+}
+
+impl Transport {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Stdio => "stdio",
+            Transport::Http => "http",
+            Transport::Sse => "sse",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Transport> {
+        match text {
+            "stdio" => Some(Transport::Stdio),
+            "http" => Some(Transport::Http),
+            "sse" => Some(Transport::Sse),
+            _ => None,
+        }
+    }
+}
+
+impl ServerFields {
+    /// `over`'s fields replace these; the `env`, `headers` and `tools`
+    /// blocks merge key by key.
+    pub fn overlay(&self, over: &ServerFields) -> ServerFields {
+        fn pick<T: Clone>(base: &Option<T>, over: &Option<T>) -> Option<T> {
+            over.clone().or_else(|| base.clone())
+        }
+        ServerFields {
+            command: pick(&self.command, &over.command),
+            args: pick(&self.args, &over.args),
+            cwd: pick(&self.cwd, &over.cwd),
+            env: merge_entries(&self.env, &over.env),
+            url: pick(&self.url, &over.url),
+            transport: pick(&self.transport, &over.transport),
+            headers: merge_entries(&self.headers, &over.headers),
+            tools: Tools {
+                allow: pick(&self.tools.allow, &over.tools.allow),
+                deny: pick(&self.tools.deny, &over.tools.deny),
+            },
+            startup_timeout: pick(&self.startup_timeout, &over.startup_timeout),
+            tool_timeout: pick(&self.tool_timeout, &over.tool_timeout),
+            enabled: pick(&self.enabled, &over.enabled),
+            description: pick(&self.description, &over.description),
+            targets: pick(&self.targets, &over.targets),
+        }
+    }
+
+    /// stdio when there is a `command` (or neither is set), else the remote
+    /// transport.
+    pub fn transport_kind(&self) -> Transport {
+        match (&self.url, &self.transport) {
+            (Some(_), Some(t)) if t.value == RemoteTransport::Sse => Transport::Sse,
+            (Some(_), _) if self.command.is_none() => Transport::Http,
+            _ => Transport::Stdio,
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.as_ref().is_none_or(|e| e.value)
+    }
+}
+
+fn merge_entries(
+    base: &Option<Spanned<Vec<Entry>>>,
+    over: &Option<Spanned<Vec<Entry>>>,
+) -> Option<Spanned<Vec<Entry>>> {
+    match (base, over) {
+        (Some(base), Some(over)) => {
+            let mut merged = base.value.clone();
+            for entry in &over.value {
+                match merged.iter_mut().find(|e| e.key.value == entry.key.value) {
+                    Some(existing) => *existing = entry.clone(),
+                    None => merged.push(entry.clone()),
+                }
+            }
+            Some(Spanned::new(merged, base.span))
+        }
+        _ => over.clone().or_else(|| base.clone()),
+    }
+}
+
+/// `KEY = value` in an `env` or `headers` block.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub key: Spanned<String>,
+    pub value: Spanned<Str>,
+}
+
+/// A string value: literal text and references, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Str {
+    pub parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    Lit(String),
+    Ref(Spanned<Ref>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ref {
+    /// `env.NAME` or `${env.NAME:-default}`.
+    Env {
+        name: String,
+        default: Option<String>,
+    },
+    /// `secret.NAME`: like `env`, and sensitive.
+    Secret { name: String },
+    /// `plugin.root`.
+    PluginRoot,
+}
+
+impl Ref {
+    /// The environment variable it reads, if any.
+    pub fn var(&self) -> Option<&str> {
+        match self {
+            Ref::Env { name, .. } | Ref::Secret { name } => Some(name),
+            Ref::PluginRoot => None,
+        }
+    }
+
+    /// How it is written in source, inside `${…}`.
+    pub fn source_text(&self) -> String {
+        match self {
+            Ref::Env {
+                name,
+                default: None,
+            } => format!("env.{name}"),
+            Ref::Env {
+                name,
+                default: Some(d),
+            } => format!("env.{name}:-{d}"),
+            Ref::Secret { name } => format!("secret.{name}"),
+            Ref::PluginRoot => "plugin.root".to_owned(),
+        }
+    }
+}
+
+impl Str {
+    pub fn literal(text: impl Into<String>) -> Str {
+        Str {
+            parts: vec![Part::Lit(text.into())],
+        }
+    }
+
+    /// The text, if it has no reference.
+    pub fn as_literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Lit(text) => out.push_str(text),
+                Part::Ref(_) => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// The one reference, if the whole value is one reference.
+    pub fn as_single_ref(&self) -> Option<&Spanned<Ref>> {
+        match self.parts.as_slice() {
+            [Part::Ref(r)] => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn refs(&self) -> impl Iterator<Item = &Spanned<Ref>> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Ref(r) => Some(r),
+            Part::Lit(_) => None,
+        })
+    }
+
+    /// The leading literal text (before any reference).
+    pub fn literal_prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Lit(text)) => text,
+            _ => "",
+        }
+    }
+
+    /// The value as source text, for messages: `Bearer ${secret.TOKEN}`.
+    pub fn display(&self) -> String {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Lit(t) => t.clone(),
+                Part::Ref(r) => format!("${{{}}}", r.value.source_text()),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+pub struct Workspace {
+    pub name: Spanned<String>,
+    pub runtime: Option<Spanned<Target>>,
+    pub plugins: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Debug)]
+pub struct Policy {
+    pub name: Spanned<String>,
+    pub lints: Vec<(Spanned<Code>, Spanned<Level>)>,
+    pub allow_commands: Option<Spanned<Vec<Spanned<String>>>>,
+    pub allow_hosts: Option<Spanned<Vec<Spanned<String>>>>,
+    pub allow_transports: Option<Spanned<Vec<Spanned<Transport>>>>,
+}

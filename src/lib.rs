@@ -1,0 +1,92 @@
+//! mcpc: a compiler for MCP plugins.
+//!
+//! The pipeline: text → [`parse`] (syntax tree with spans) → [`ir::lower`]
+//! (typed model; every problem into one [`diag::Sink`]) → [`check`] (names,
+//! SSOT, policy, lints) → for each target, its backend (what it cannot
+//! express, then the files). [`Compilation`] is the one entry point, used by
+//! the CLI and the tests. The library never prints and never touches the file
+//! system: the CLI does all IO.
+
+pub mod backends;
+pub mod check;
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod ir;
+pub mod parse;
+pub mod source;
+
+use backends::{OutFile, Plan};
+use diag::{Diagnostic, LintLevels, Sink};
+use source::SourceMap;
+
+/// A compilation unit on its way through the pipeline.
+pub struct Compilation {
+    pub sources: SourceMap,
+    pub unit: ir::Unit,
+    sink: Sink,
+    cli_levels: LintLevels,
+}
+
+impl Compilation {
+    /// Parses, lowers and checks every file; `cli_levels` are the
+    /// `--deny/--warn/--allow` flags, which win over the policy's levels.
+    pub fn new(sources: SourceMap, cli_levels: LintLevels) -> Compilation {
+        let mut sink = Sink::new();
+        let mut blocks = Vec::new();
+        for (id, file) in sources.files() {
+            blocks.extend(parse::parse_file(id, &file.text, &mut sink));
+        }
+        let unit = ir::lower(&blocks, &mut sink);
+        check::check(&unit, &mut sink);
+        Compilation {
+            sources,
+            unit,
+            sink,
+            cli_levels,
+        }
+    }
+
+    /// Runs the backends of `plan`: they report what their runtime cannot
+    /// express, and give their files. Backends run only on error-free IR, so
+    /// with front-end errors this returns no files.
+    pub fn build(&mut self, plan: &Plan) -> Vec<OutFile> {
+        if self.sink.has_hard_errors() {
+            return Vec::new();
+        }
+        backends::build(&self.unit, plan, &mut self.sink)
+    }
+
+    /// The lint levels in force: registry defaults, then the policy, then
+    /// the command line.
+    pub fn levels(&self) -> LintLevels {
+        let mut policy = LintLevels::default();
+        if let Some(p) = self.unit.policy() {
+            for (code, level) in &p.lints {
+                policy.set(code.value, level.value);
+            }
+        }
+        policy.overridden_by(&self.cli_levels)
+    }
+
+    /// Every diagnostic, levels applied, in source order.
+    pub fn finish(self) -> (SourceMap, Vec<Diagnostic>) {
+        let levels = self.levels();
+        (self.sources, self.sink.finish(&levels))
+    }
+}
+
+/// Compiles in one go: the diagnostics, and the files if there was no error.
+pub fn compile(
+    sources: SourceMap,
+    cli_levels: LintLevels,
+    plan: &Plan,
+) -> (SourceMap, Vec<Diagnostic>, Option<Vec<OutFile>>) {
+    let mut c = Compilation::new(sources, cli_levels);
+    let files = c.build(plan);
+    let (sources, diagnostics) = c.finish();
+    let ok = diag::count_errors(&diagnostics) == 0;
+    (sources, diagnostics, ok.then_some(files))
+}
+
+pub use backends::Target;
