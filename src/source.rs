@@ -136,6 +136,15 @@ impl SourceMap {
     pub fn slice(&self, span: Span) -> &str {
         self.get(span.file).slice(span)
     }
+
+    /// A copy holding the same files.
+    pub fn clone_files(&self) -> SourceMap {
+        let mut copy = SourceMap::new();
+        for (_, f) in self.files() {
+            copy.add(SourceFile::new(f.name.clone(), f.text.clone()));
+        }
+        copy
+    }
 }
 
 #[cfg(test)]

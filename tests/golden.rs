@@ -8,7 +8,7 @@
 //! deletes stale ones); it never turns an ok case into an err case or back.
 
 use mcpc::backends::{Emit, Plan, Target, delivery_manifest};
-use mcpc::diag::{Code, LintLevels, Level, MessageFormat, Renderer};
+use mcpc::diag::{Code, Level, LintLevels, MessageFormat, Renderer};
 use mcpc::source::{SourceFile, SourceMap};
 use std::collections::BTreeMap;
 use std::fs;
@@ -37,7 +37,9 @@ fn parse_args(text: &str) -> (Plan, LintLevels) {
         let value = words.get(i + 1).copied().unwrap_or_default();
         match words[i] {
             "--target" if value == "all" => {}
-            "--target" => plan.targets.push(Target::from_name(value).expect("a target in args")),
+            "--target" => plan
+                .targets
+                .push(Target::from_name(value).expect("a target in args")),
             "--emit" if value == "package" => plan.emit = Emit::Package,
             "--emit" => plan.emit = Emit::Config,
             "--workspace" => plan.workspace = Some(value.to_owned()),
@@ -79,7 +81,11 @@ fn run_case(dir: &Path) -> Outcome {
             out.insert(f.path, f.contents);
         }
     }
-    Outcome { stderr, failed, files: out }
+    Outcome {
+        stderr,
+        failed,
+        files: out,
+    }
 }
 
 fn collect_inputs(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -96,7 +102,9 @@ fn collect_inputs(dir: &Path, out: &mut Vec<PathBuf>) {
 fn files_under(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        let Ok(entries) = fs::read_dir(dir) else { return };
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries {
             let path = entry.unwrap().path();
             if path.is_dir() {
@@ -146,7 +154,15 @@ fn check_kind(kind: &str) -> (usize, Vec<String>) {
             if bless() {
                 fs::write(&stderr_path, &outcome.stderr).unwrap();
             } else {
-                problems.push(format!("{name}: stderr.txt differs\n{}", diff("stderr.txt", &expected, &outcome.stderr)));
+                problems.push(format!(
+                    "{name}: stderr.txt differs\n{}",
+                    diff("stderr.txt", &expected, &outcome.stderr)
+                ));
+            }
+        }
+        for (path, contents) in &outcome.files {
+            if let Err(e) = parse_back(path, contents) {
+                problems.push(format!("{name}: out/{path} is not valid: {e}"));
             }
         }
         let out_dir = case.join("out");
@@ -159,7 +175,10 @@ fn check_kind(kind: &str) -> (usize, Vec<String>) {
                     fs::create_dir_all(target.parent().unwrap()).unwrap();
                     fs::write(target, contents).unwrap();
                 } else {
-                    problems.push(format!("{name}: out/{path} differs\n{}", diff(path, expected, contents)));
+                    problems.push(format!(
+                        "{name}: out/{path} differs\n{}",
+                        diff(path, expected, contents)
+                    ));
                 }
             }
         }
@@ -167,11 +186,33 @@ fn check_kind(kind: &str) -> (usize, Vec<String>) {
             if bless() {
                 fs::remove_file(out_dir.join(path)).unwrap();
             } else {
-                problems.push(format!("{name}: out/{path} is stale (the build no longer writes it)"));
+                problems.push(format!(
+                    "{name}: out/{path} is stale (the build no longer writes it)"
+                ));
             }
         }
     }
     (count, problems)
+}
+
+/// Every emitted file must parse with a real parser of its format.
+fn parse_back(path: &str, contents: &str) -> Result<(), String> {
+    if !contents.ends_with('\n') || contents.contains('\r') {
+        return Err("not LF-terminated".into());
+    }
+    match Path::new(path).extension().and_then(|e| e.to_str()) {
+        Some("json") => serde_json::from_str::<serde_json::Value>(contents)
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        Some("toml") => contents
+            .parse::<toml::Table>()
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        Some("yaml") => serde_yaml::from_str::<serde_yaml::Value>(contents)
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        _ => Err("unknown file type".into()),
+    }
 }
 
 #[test]
@@ -194,12 +235,17 @@ fn golden_cases() {
 fn every_code_has_an_err_case() {
     let mut seen = String::new();
     for entry in fs::read_dir(root().join("err")).unwrap() {
-        seen.push_str(&fs::read_to_string(entry.unwrap().path().join("stderr.txt")).unwrap_or_default());
+        seen.push_str(
+            &fs::read_to_string(entry.unwrap().path().join("stderr.txt")).unwrap_or_default(),
+        );
     }
     let missing: Vec<&str> = Code::ALL
         .iter()
         .map(|c| c.name())
         .filter(|name| !seen.contains(&format!("error[{name}]")))
         .collect();
-    assert!(missing.is_empty(), "codes with no err golden case (as an error): {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "codes with no err golden case (as an error): {missing:?}"
+    );
 }

@@ -1,0 +1,282 @@
+//! The real binary in a temporary directory: exit codes, output formats,
+//! files written (or not), `--check` drift detection, determinism.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(name: &str) -> Tmp {
+        let dir = std::env::temp_dir().join(format!("mcpc-cli-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Tmp(dir)
+    }
+    fn write(&self, path: &str, text: &str) {
+        let p = self.0.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    fn mcpc(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_mcpc"))
+            .args(args)
+            .current_dir(&self.0)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const BAD: &str = r#"plugin "acme" {
+  version = "1.0"
+  server "docs" {
+    url = "http://docs.acme.dev/mcp"
+  }
+}
+"#;
+
+#[test]
+fn check_examples_succeeds() {
+    let t = Tmp::new("check-ok");
+    let out = t.mcpc(&["check", examples().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 errors"));
+}
+
+#[test]
+fn json_diagnostics_have_the_documented_fields() {
+    let t = Tmp::new("json");
+    t.write("bad.mcpc", BAD);
+    let out = t.mcpc(&["check", "--message-format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let version = &lines[0];
+    assert_eq!(version["code"], "invalid-value");
+    assert_eq!(version["severity"], "error");
+    assert_eq!(version["file"], "bad.mcpc");
+    assert_eq!(
+        (version["line"].as_u64(), version["column"].as_u64()),
+        (Some(2), Some(13))
+    );
+    assert_eq!(
+        (version["end_line"].as_u64(), version["end_column"].as_u64()),
+        (Some(2), Some(18))
+    );
+    assert!(version["help"].as_str().unwrap().contains("1.0.0"));
+    assert!(version["labels"].is_array());
+    assert_eq!(lines[1]["code"], "insecure-url");
+    assert_eq!(lines[1]["line"].as_u64(), Some(4));
+}
+
+#[test]
+fn short_format_and_lint_flags() {
+    let t = Tmp::new("short");
+    t.write("bad.mcpc", BAD);
+    let out = t.mcpc(&[
+        "check",
+        "--message-format",
+        "short",
+        "--warn",
+        "insecure-url",
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("bad.mcpc:2:13: error[invalid-value]: `1.0` is not a semantic version"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("bad.mcpc:4:11: warning[insecure-url]:"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = t.mcpc(&["check", "--deny", "no-such-lint"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown lint `no-such-lint`"));
+    let out = t.mcpc(&["check", "--allow", "syntax-error"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn warnings_only_exit_zero() {
+    let t = Tmp::new("warn");
+    t.write("p.mcpc", "plugin \"p\" { version = \"1.0.0\" }\n");
+    let out = t.mcpc(&["check", "p.mcpc"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("warning[empty-plugin]"));
+}
+
+#[test]
+fn io_errors_exit_two() {
+    let t = Tmp::new("io");
+    let out = t.mcpc(&["check", "missing.mcpc"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read `missing.mcpc`"));
+}
+
+#[test]
+fn build_is_deterministic_and_check_detects_drift() {
+    let t = Tmp::new("build");
+    t.write(
+        "src/p.mcpc",
+        &fs::read_to_string(examples().join("molecule/platform.mcpc")).unwrap(),
+    );
+    let out = t.mcpc(&["build", "src", "--target", "all", "--out", "a"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = t.mcpc(&["build", "src", "--target", "all", "--out", "b"]);
+    assert_eq!(out.status.code(), Some(0));
+    for f in [
+        "codex/.codex/config.toml",
+        "claude-code/.mcp.json",
+        "hermes/.hermes/config.yaml",
+        "gemini/.gemini/settings.json",
+        "mcpc-delivery.json",
+    ] {
+        let a = fs::read(t.0.join("a").join(f)).unwrap();
+        assert_eq!(
+            a,
+            fs::read(t.0.join("b").join(f)).unwrap(),
+            "{f} differs between builds"
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(t.0.join("a/mcpc-delivery.json")).unwrap()).unwrap();
+    let codex = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["target"] == "codex")
+        .unwrap();
+    assert_eq!(codex["path"], "codex/.codex/config.toml");
+    assert_eq!(codex["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(codex["servers"], serde_json::json!(["platform", "docs"]));
+
+    let out = t.mcpc(&["build", "src", "--target", "all", "--out", "a", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).is_empty());
+
+    let edited = fs::read_to_string(t.0.join("src/p.mcpc"))
+        .unwrap()
+        .replace("tool_timeout = 2m", "tool_timeout = 3m");
+    t.write("src/p.mcpc", &edited);
+    let before = fs::read(t.0.join("a/hermes/.hermes/config.yaml")).unwrap();
+    let out = t.mcpc(&["build", "src", "--target", "all", "--out", "a", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let diff = text(&out.stdout);
+    assert!(
+        diff.contains("-    timeout: 120\n+    timeout: 180\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("+++ b/claude-code/.mcp.json"), "{diff}");
+    assert_eq!(
+        fs::read(t.0.join("a/hermes/.hermes/config.yaml")).unwrap(),
+        before,
+        "--check wrote a file"
+    );
+}
+
+#[test]
+fn a_failing_build_writes_nothing() {
+    let t = Tmp::new("fail");
+    t.write("bad.mcpc", BAD);
+    let out = t.mcpc(&["build", "--target", "codex"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!t.0.join("mcpc-out").exists());
+}
+
+#[test]
+fn stale_outputs_are_removed_on_rebuild() {
+    let t = Tmp::new("stale");
+    t.write("p.mcpc", "plugin \"p\" { version = \"1.0.0\" server \"s\" { url = \"https://s.acme.dev/mcp\" tools { deny = [\"x\"] } } }\n");
+    assert_eq!(
+        t.mcpc(&["build", "p.mcpc", "--target", "claude-code"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(
+        t.0.join("mcpc-out/claude-code/.claude/settings.json")
+            .exists()
+    );
+    t.write(
+        "p.mcpc",
+        "plugin \"p\" { version = \"1.0.0\" server \"s\" { url = \"https://s.acme.dev/mcp\" } }\n",
+    );
+    let out = t.mcpc(&["build", "p.mcpc", "--target", "claude-code", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("+++ /dev/null"));
+    assert_eq!(
+        t.mcpc(&["build", "p.mcpc", "--target", "claude-code"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(
+        !t.0.join("mcpc-out/claude-code/.claude/settings.json")
+            .exists()
+    );
+}
+
+#[test]
+fn workspace_builds_its_runtime_only() {
+    let t = Tmp::new("ws");
+    let out = t.mcpc(&[
+        "build",
+        examples().to_str().unwrap(),
+        "--workspace",
+        "seo-agent",
+        "--out",
+        "o",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let yaml = fs::read_to_string(t.0.join("o/hermes/.hermes/config.yaml")).unwrap();
+    assert!(
+        yaml.contains("  seo:\n") && yaml.contains("  platform:\n") && !yaml.contains("everything")
+    );
+    assert!(!t.0.join("o/codex").exists());
+    let out = t.mcpc(&["build", examples().to_str().unwrap(), "--workspace", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`seo-agent`"));
+}
+
+#[test]
+fn explain_and_targets() {
+    let t = Tmp::new("explain");
+    let out = t.mcpc(&["explain", "duplicate-server"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("# duplicate-server"));
+    let out = t.mcpc(&["explain", "duplicate-servr"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean `duplicate-server`?"));
+    let out = t.mcpc(&["targets"]);
+    let table = text(&out.stdout);
+    for t in [
+        "claude-code",
+        "codex",
+        "hermes",
+        "gemini",
+        "bearer_token_env_var",
+        "includeTools",
+    ] {
+        assert!(table.contains(t), "{t} missing from `mcpc targets`");
+    }
+}

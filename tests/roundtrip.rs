@@ -1,0 +1,153 @@
+//! Each backend reads its own output back: for every golden ok case and
+//! every target, what the runtime's file says (read by a real JSON, TOML or
+//! YAML parser) equals what the source declares, after that target's
+//! documented approximations.
+
+use mcpc::Compilation;
+use mcpc::backends::{Emit, Plan, ServerSpec, Target};
+use mcpc::diag::{Code, Level, LintLevels};
+use mcpc::source::{SourceFile, SourceMap};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+fn sources(dir: &Path) -> SourceMap {
+    let mut paths: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mcpc"))
+        .collect();
+    paths.sort();
+    let mut map = SourceMap::new();
+    for p in paths {
+        map.add(SourceFile::new(
+            p.display().to_string(),
+            fs::read_to_string(&p).unwrap(),
+        ));
+    }
+    map
+}
+
+fn check_roundtrip(label: &str, sources: SourceMap, plugin_root: Option<&str>) -> usize {
+    let mut checked = 0;
+    for &target in Target::ALL {
+        let mut levels = LintLevels::default();
+        levels.set(Code::LossyLowering, Level::Allow);
+        let mut c = Compilation::new(SourceMap::clone_files(&sources), levels);
+        let plan = Plan {
+            targets: vec![target],
+            emit: Emit::Config,
+            workspace: None,
+            plugin_root: plugin_root.map(str::to_owned),
+        };
+        let files = c.build(&plan);
+        let mut expected: Vec<ServerSpec> = c
+            .unit
+            .plugins
+            .iter()
+            .flat_map(|p| p.servers_for(target))
+            .map(|s| {
+                let mut spec = ServerSpec::from_ir(&s, plugin_root);
+                target.backend().approximate(&mut spec);
+                spec.normalized()
+            })
+            .collect();
+        let unit_has_servers = !expected.is_empty();
+        let (_, diagnostics) = c.finish();
+        if diagnostics
+            .iter()
+            .any(|d| d.severity == mcpc::diag::Severity::Error)
+        {
+            continue; // this case is not expressible for this target
+        }
+        if !unit_has_servers {
+            continue;
+        }
+        let prefix = format!("{}/", target.name());
+        let by_path: BTreeMap<String, String> = files
+            .into_iter()
+            .map(|f| (f.path.strip_prefix(&prefix).unwrap().to_owned(), f.contents))
+            .collect();
+        let mut read = target
+            .backend()
+            .read(&|p| by_path.get(p).cloned())
+            .unwrap_or_else(|e| panic!("{label}: {target} cannot read its own output: {e}"));
+        read.sort_by(|a, b| a.name.cmp(&b.name));
+        expected.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(
+            read, expected,
+            "{label}: {target} read back differs from the declaration"
+        );
+        checked += 1;
+    }
+    checked
+}
+
+#[test]
+fn every_golden_ok_case_reads_back_as_declared() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/ok");
+    let mut checked = 0;
+    for entry in fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        let args = fs::read_to_string(dir.join("args")).unwrap_or_default();
+        if args.contains("--emit package") || args.contains("--workspace") {
+            continue;
+        }
+        let root = args.contains("--plugin-root").then_some("/opt/acme-local");
+        let mut map = sources(&dir);
+        for sub in ["molecule", "hello"] {
+            if dir.join(sub).is_dir() {
+                for (_, f) in sources(&dir.join(sub)).files() {
+                    map.add(SourceFile::new(f.name.clone(), f.text.clone()));
+                }
+            }
+        }
+        checked += check_roundtrip(&dir.display().to_string(), map, root);
+    }
+    assert!(checked >= 12, "only {checked} target outputs were checked");
+}
+
+/// Generated declarations: every combination of the features each target
+/// expresses exactly.
+#[test]
+fn generated_declarations_read_back_as_declared() {
+    let mut checked = 0;
+    for i in 0..64u32 {
+        let bit = |n: u32| i & (1 << n) != 0;
+        let mut server = String::new();
+        if bit(0) {
+            server.push_str("url = \"https://h.acme.dev/mcp\"\n");
+            if bit(1) {
+                server.push_str("headers { Authorization = \"Bearer ${secret.TOK}\" \"X-A\" = env.XA \"X-B\" = \"lit\" }\n");
+            }
+        } else {
+            server.push_str("command = \"srv\"\nargs = [\"a\", \"--b\"]\n");
+            if bit(1) {
+                server.push_str("env { TOK = secret.TOK PLAIN = \"v\" }\n");
+            }
+        }
+        if bit(2) {
+            server.push_str("tools { deny = [\"rm\", \"drop\"] }\n");
+        }
+        if bit(3) {
+            server.push_str("tool_timeout = 45s\n");
+        }
+        if bit(4) {
+            server.push_str("enabled = false\n");
+        }
+        if bit(5) {
+            server.push_str("startup_timeout = 2500ms\n");
+        }
+        let text = format!(
+            "plugin \"gen\" {{\n version = \"1.0.0\"\n server \"s{i}\" {{\n{server}}}\n server \"t{i}\" {{ command = \"other\" }}\n}}\n"
+        );
+        let mut map = SourceMap::new();
+        map.add(SourceFile::new(format!("gen{i}.mcpc"), text));
+        checked += check_roundtrip(&format!("generated #{i}"), map, None);
+    }
+    assert_eq!(
+        checked,
+        64 * 4,
+        "every generated case is expressible by every target"
+    );
+}
