@@ -78,7 +78,7 @@ impl Number {
 
     /// Milliseconds in units of `per` milliseconds (1000 for seconds).
     pub fn from_millis(ms: u64, per: u64) -> Number {
-        if ms % per == 0 {
+        if ms.is_multiple_of(per) {
             Number::Int(ms / per)
         } else {
             Number::Float(ms as f64 / per as f64)
