@@ -5,6 +5,7 @@
 use crate::backends::Target;
 use crate::diag::{Code, Diagnostic, Sink};
 use crate::ir::{Plugin, Server, Unit};
+use std::collections::BTreeMap;
 
 pub(super) fn check(unit: &Unit, sink: &mut Sink) {
     for &target in Target::ALL {
@@ -20,36 +21,37 @@ fn fold(name: &str) -> String {
 }
 
 fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
-    let mut seen: Vec<(&Plugin, Server)> = Vec::new();
+    // Folded name -> the first server built with it (linear in servers).
+    let mut seen: BTreeMap<String, (&Plugin, Server)> = BTreeMap::new();
     for plugin in &unit.plugins {
         for server in plugin.servers_for(target) {
-            let clash = seen.iter().find(|(p, s)| {
-                fold(&s.name.value) == fold(&server.name.value)
-                    // The same name twice in one plugin is `duplicate-server`.
-                    && !(std::ptr::eq(*p, plugin) && s.name.value == server.name.value)
-            });
-            if let Some((first_plugin, first)) = clash {
-                let how = if first.name.value == server.name.value {
-                    "the same name as"
-                } else {
-                    "a name that collides with"
-                };
-                sink.push(
-                    Diagnostic::new(
-                        Code::ServerNameCollision,
-                        server.name.span,
-                        format!(
-                            "server `{}` of plugin `{}` has {how} server `{}` of plugin `{}`",
-                            server.name, plugin.name, first.name, first_plugin.name
-                        ),
-                    )
-                    .with_label("collides")
-                    .with_secondary(first.name.span, "with this server")
-                    .with_help("rename one of them; names equal after lower-casing and `-`/`_` folding overwrite each other in a runtime's config"),
-                );
-            } else {
-                seen.push((plugin, server));
+            let key = fold(&server.name.value);
+            let Some((first_plugin, first)) = seen.get(&key) else {
+                seen.insert(key, (plugin, server));
+                continue;
+            };
+            // The same name twice in one plugin is `duplicate-server`.
+            if std::ptr::eq(*first_plugin, plugin) && first.name.value == server.name.value {
+                continue;
             }
+            let how = if first.name.value == server.name.value {
+                "the same name as"
+            } else {
+                "a name that collides with"
+            };
+            sink.push(
+                Diagnostic::new(
+                    Code::ServerNameCollision,
+                    server.name.span,
+                    format!(
+                        "server `{}` of plugin `{}` has {how} server `{}` of plugin `{}`",
+                        server.name, plugin.name, first.name, first_plugin.name
+                    ),
+                )
+                .with_label("collides")
+                .with_secondary(first.name.span, "with this server")
+                .with_help("rename one of them; names equal after lower-casing and `-`/`_` folding overwrite each other in a runtime's config"),
+            );
         }
     }
 }
@@ -73,31 +75,29 @@ fn launch_key(server: &Server) -> Option<String> {
 }
 
 fn duplicate_launches(unit: &Unit, sink: &mut Sink) {
-    let mut seen: Vec<(String, &Server)> = Vec::new();
+    let mut seen: BTreeMap<String, &Server> = BTreeMap::new();
     for server in unit.plugins.iter().flat_map(|p| &p.servers) {
         let Some(key) = launch_key(server) else {
             continue;
         };
-        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-            let what = if key.starts_with("url") {
-                "calls the same URL"
-            } else {
-                "starts the same command"
-            };
-            sink.push(
-                Diagnostic::new(
-                    Code::DuplicateLaunch,
-                    server.name.span,
-                    format!("server `{}` {what} as server `{}`", server.name, first.name),
-                )
-                .with_label("launched twice")
-                .with_secondary(first.name.span, "first launched here")
-                .with_help(
-                    "declare the server once; the same tools under two names confuse models",
-                ),
-            );
+        let Some(first) = seen.get(&key) else {
+            seen.insert(key, server);
+            continue;
+        };
+        let what = if key.starts_with("url") {
+            "calls the same URL"
         } else {
-            seen.push((key, server));
-        }
+            "starts the same command"
+        };
+        sink.push(
+            Diagnostic::new(
+                Code::DuplicateLaunch,
+                server.name.span,
+                format!("server `{}` {what} as server `{}`", server.name, first.name),
+            )
+            .with_label("launched twice")
+            .with_secondary(first.name.span, "first launched here")
+            .with_help("declare the server once; the same tools under two names confuse models"),
+        );
     }
 }
