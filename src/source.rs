@@ -33,15 +33,6 @@ impl Span {
     pub fn is_empty(&self) -> bool {
         self.start == self.end
     }
-
-    /// The smallest span covering both (which must be in one file).
-    pub fn to(self, other: Span) -> Span {
-        Span {
-            file: self.file,
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
-    }
 }
 
 /// A value together with the place it was written.
@@ -54,14 +45,6 @@ pub struct Spanned<T> {
 impl<T> Spanned<T> {
     pub fn new(value: T, span: Span) -> Spanned<T> {
         Spanned { value, span }
-    }
-
-    pub fn as_ref(&self) -> Spanned<&T> {
-        Spanned::new(&self.value, self.span)
-    }
-
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
-        Spanned::new(f(self.value), self.span)
     }
 }
 

@@ -168,15 +168,6 @@ impl Transport {
             Transport::Sse => "sse",
         }
     }
-
-    pub fn parse(text: &str) -> Option<Transport> {
-        match text {
-            "stdio" => Some(Transport::Stdio),
-            "http" => Some(Transport::Http),
-            "sse" => Some(Transport::Sse),
-            _ => None,
-        }
-    }
 }
 
 impl ServerFields {
