@@ -10,6 +10,7 @@
 pub mod backends;
 pub mod check;
 pub mod cli;
+pub mod deliver;
 pub mod diag;
 pub mod emit;
 pub mod ir;

@@ -3,7 +3,10 @@
 //! (`.claude-plugin/plugin.json` + `.mcp.json`). RUNTIMES.md §2.
 
 use super::lowering::{DollarSyntax, check_package_name, dollar_entries, tool_names};
-use super::{Backend, Capabilities, Cx, NativeFile, PluginServers, ServerSpec, Target};
+use super::{
+    Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
+    Target,
+};
 use crate::emit::{self, OrderedMap};
 use crate::ir::{Server, Transport};
 use serde::{Deserialize, Serialize};
@@ -248,6 +251,41 @@ impl Backend for ClaudeCode {
     fn approximate(&self, spec: &mut ServerSpec) {
         spec.startup_timeout_ms = None;
         spec.cwd = None;
+    }
+
+    fn managed_files(&self) -> &'static [ManagedFile] {
+        &[
+            ManagedFile {
+                project_path: MCP_JSON,
+                format: Format::Json,
+                owned: &[Owned::Servers(&["mcpServers"])],
+            },
+            ManagedFile {
+                project_path: SETTINGS,
+                format: Format::Json,
+                owned: &[
+                    Owned::Items(&["permissions", "deny"]),
+                    Owned::Items(&["disabledMcpjsonServers"]),
+                ],
+            },
+        ]
+    }
+
+    /// User scope: `~/.claude.json` (top-level `mcpServers`) and
+    /// `~/.claude/settings.json`; `CLAUDE_CONFIG_DIR` moves both.
+    fn user_location(
+        &self,
+        project_path: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        home: &str,
+    ) -> String {
+        let config_dir = env("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty());
+        match (project_path, config_dir) {
+            (MCP_JSON, Some(dir)) => format!("{dir}/.claude.json"),
+            (MCP_JSON, None) => format!("{home}/.claude.json"),
+            (_, Some(dir)) => format!("{dir}/settings.json"),
+            (_, None) => format!("{home}/.claude/settings.json"),
+        }
     }
 }
 

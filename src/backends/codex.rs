@@ -5,7 +5,10 @@
 //! `codex.mcp.json`). RUNTIMES.md §3.
 
 use super::lowering::{check_package_name, tool_names};
-use super::{Backend, Capabilities, Cx, NativeFile, PluginServers, ServerSpec, Target};
+use super::{
+    Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
+    Target,
+};
 use crate::emit::{self, Number, OrderedMap};
 use crate::ir::{Part, Ref, RemoteTransport, Server, Str, Transport};
 use crate::source::Spanned;
@@ -311,6 +314,27 @@ impl Backend for Codex {
     }
 
     fn approximate(&self, _spec: &mut ServerSpec) {}
+
+    fn managed_files(&self) -> &'static [ManagedFile] {
+        &[ManagedFile {
+            project_path: CONFIG,
+            format: Format::Toml,
+            owned: &[Owned::Servers(&["mcp_servers"])],
+        }]
+    }
+
+    /// User scope: `$CODEX_HOME/config.toml` (default `~/.codex`).
+    fn user_location(
+        &self,
+        _project_path: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        home: &str,
+    ) -> String {
+        format!(
+            "{}/config.toml",
+            super::env_dir(env, "CODEX_HOME", home, ".codex")
+        )
+    }
 }
 
 fn read_server(name: String, s: CodexServer) -> ServerSpec {

@@ -3,7 +3,10 @@
 //! expanded at load, `$VAR` as well as `${VAR}`. RUNTIMES.md §5.
 
 use super::lowering::{DollarSyntax, check_package_name, dollar_entries, tool_names};
-use super::{Backend, Capabilities, Cx, NativeFile, PluginServers, ServerSpec, Target};
+use super::{
+    Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
+    Target,
+};
 use crate::emit::{self, OrderedMap};
 use crate::ir::{Ref, Server, Transport};
 use serde::{Deserialize, Serialize};
@@ -243,6 +246,30 @@ impl Backend for Gemini {
 
     fn approximate(&self, spec: &mut ServerSpec) {
         spec.startup_timeout_ms = None;
+    }
+
+    fn managed_files(&self) -> &'static [ManagedFile] {
+        &[ManagedFile {
+            project_path: SETTINGS,
+            format: Format::Json,
+            owned: &[
+                Owned::Servers(&["mcpServers"]),
+                Owned::Items(&["mcp", "excluded"]),
+            ],
+        }]
+    }
+
+    /// User scope: `~/.gemini/settings.json`; `GEMINI_CLI_HOME` replaces `~`.
+    fn user_location(
+        &self,
+        _project_path: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        home: &str,
+    ) -> String {
+        let base = env("GEMINI_CLI_HOME")
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| home.to_owned());
+        format!("{base}/.gemini/settings.json")
     }
 }
 

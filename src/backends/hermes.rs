@@ -3,7 +3,10 @@
 //! package format. RUNTIMES.md §4.
 
 use super::lowering::{DollarSyntax, dollar_entries};
-use super::{Backend, Capabilities, Cx, NativeFile, PluginServers, ServerSpec, Target};
+use super::{
+    Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
+    Target,
+};
 use crate::emit::{self, Number, OrderedMap};
 use crate::ir::{Server, Transport};
 use serde::{Deserialize, Serialize};
@@ -218,4 +221,25 @@ impl Backend for Hermes {
     }
 
     fn approximate(&self, _spec: &mut ServerSpec) {}
+
+    fn managed_files(&self) -> &'static [ManagedFile] {
+        &[ManagedFile {
+            project_path: CONFIG,
+            format: Format::Yaml,
+            owned: &[Owned::Servers(&["mcp_servers"])],
+        }]
+    }
+
+    /// Hermes has one file, `$HERMES_HOME/config.yaml` (default `~/.hermes`).
+    fn user_location(
+        &self,
+        _project_path: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        home: &str,
+    ) -> String {
+        format!(
+            "{}/config.yaml",
+            super::env_dir(env, "HERMES_HOME", home, ".hermes")
+        )
+    }
 }

@@ -144,6 +144,57 @@ pub trait Backend {
     /// Applies the runtime's documented approximations (lossy lowerings) to
     /// a declared server, so it compares equal to what `read` gives back.
     fn approximate(&self, spec: &mut ServerSpec);
+
+    /// The files `apply` merges into (by project path), and the parts of
+    /// each that mcpc owns.
+    fn managed_files(&self) -> &'static [ManagedFile];
+
+    /// Where a project file lives in user scope: `env` looks up the
+    /// runtime's own variables (`CODEX_HOME`…), `home` is the user's home.
+    fn user_location(
+        &self,
+        project_path: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        home: &str,
+    ) -> String;
+}
+
+/// The syntax of a runtime's file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Toml,
+    Yaml,
+}
+
+/// A part of a file that mcpc manages.
+#[derive(Clone, Copy, Debug)]
+pub enum Owned {
+    /// A map of server name to entry, at this key path.
+    Servers(&'static [&'static str]),
+    /// A list of strings at this key path; mcpc owns the items it added.
+    Items(&'static [&'static str]),
+}
+
+/// A file `apply` merges into.
+#[derive(Clone, Copy, Debug)]
+pub struct ManagedFile {
+    pub project_path: &'static str,
+    pub format: Format,
+    pub owned: &'static [Owned],
+}
+
+/// `$VAR` if set and not empty, else `home` joined with `default`.
+pub(crate) fn env_dir(
+    env: &dyn Fn(&str) -> Option<String>,
+    var: &str,
+    home: &str,
+    default: &str,
+) -> String {
+    match env(var).filter(|v| !v.is_empty()) {
+        Some(dir) => dir,
+        None => format!("{}/{default}", home.trim_end_matches('/')),
+    }
 }
 
 impl Target {

@@ -1,0 +1,468 @@
+//! Editing JSON in place. A small parser records the byte span of every
+//! value and member, so an edit splices only the bytes mcpc owns: the rest
+//! of the file — order, spacing, even `//` and `/* */` comments (which some
+//! runtimes accept) — stays byte for byte.
+
+use serde_json::Value;
+
+#[derive(Debug)]
+pub(super) struct Node {
+    pub start: usize,
+    pub end: usize,
+    pub kind: Kind,
+}
+
+#[derive(Debug)]
+pub(super) enum Kind {
+    Object(Vec<Member>),
+    Array(Vec<Node>),
+    Scalar,
+}
+
+#[derive(Debug)]
+pub(super) struct Member {
+    pub key: String,
+    pub key_start: usize,
+    pub value: Node,
+}
+
+/// A parse error: byte offset and what was expected.
+#[derive(Debug)]
+pub(super) struct ParseError {
+    pub offset: usize,
+    pub message: String,
+}
+
+pub(super) fn parse(text: &str) -> Result<Node, ParseError> {
+    let mut p = Parser {
+        b: text.as_bytes(),
+        i: 0,
+    };
+    p.ws()?;
+    let node = p.value()?;
+    p.ws()?;
+    if p.i != p.b.len() {
+        return Err(p.err("end of file"));
+    }
+    Ok(node)
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, expected: &str) -> ParseError {
+        ParseError {
+            offset: self.i,
+            message: format!("expected {expected}"),
+        }
+    }
+
+    fn ws(&mut self) -> Result<(), ParseError> {
+        loop {
+            match self.b.get(self.i..self.i + 2) {
+                Some(b"//") => {
+                    while self.i < self.b.len() && self.b[self.i] != b'\n' {
+                        self.i += 1;
+                    }
+                }
+                Some(b"/*") => {
+                    let rest = &self.b[self.i + 2..];
+                    let close = rest
+                        .windows(2)
+                        .position(|w| w == b"*/")
+                        .ok_or_else(|| self.err("`*/`"))?;
+                    self.i += close + 4;
+                }
+                _ => match self.b.get(self.i) {
+                    Some(b' ' | b'\t' | b'\n' | b'\r') => self.i += 1,
+                    _ => return Ok(()),
+                },
+            }
+        }
+    }
+
+    fn value(&mut self) -> Result<Node, ParseError> {
+        let start = self.i;
+        let kind = match self.b.get(self.i) {
+            Some(b'{') => self.object()?,
+            Some(b'[') => self.array()?,
+            Some(b'"') => {
+                self.string()?;
+                Kind::Scalar
+            }
+            Some(c) if c.is_ascii_digit() || *c == b'-' => {
+                while self.i < self.b.len()
+                    && matches!(
+                        self.b[self.i],
+                        b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+                    )
+                {
+                    self.i += 1;
+                }
+                Kind::Scalar
+            }
+            _ => {
+                for word in [&b"true"[..], b"false", b"null"] {
+                    if self.b[self.i..].starts_with(word) {
+                        self.i += word.len();
+                        return Ok(Node {
+                            start,
+                            end: self.i,
+                            kind: Kind::Scalar,
+                        });
+                    }
+                }
+                return Err(self.err("a value"));
+            }
+        };
+        Ok(Node {
+            start,
+            end: self.i,
+            kind,
+        })
+    }
+
+    fn string(&mut self) -> Result<String, ParseError> {
+        let start = self.i;
+        self.i += 1;
+        while self.i < self.b.len() {
+            match self.b[self.i] {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    let raw = std::str::from_utf8(&self.b[start..self.i])
+                        .map_err(|_| self.err("UTF-8"))?;
+                    return serde_json::from_str(raw).map_err(|_| ParseError {
+                        offset: start,
+                        message: "invalid string".into(),
+                    });
+                }
+                _ => self.i += 1,
+            }
+        }
+        Err(self.err("`\"`"))
+    }
+
+    fn object(&mut self) -> Result<Kind, ParseError> {
+        self.i += 1;
+        let mut members = Vec::new();
+        self.ws()?;
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            return Ok(Kind::Object(members));
+        }
+        loop {
+            self.ws()?;
+            if self.b.get(self.i) != Some(&b'"') {
+                return Err(self.err("a string key"));
+            }
+            let key_start = self.i;
+            let key = self.string()?;
+            self.ws()?;
+            if self.b.get(self.i) != Some(&b':') {
+                return Err(self.err("`:`"));
+            }
+            self.i += 1;
+            self.ws()?;
+            let value = self.value()?;
+            members.push(Member {
+                key,
+                key_start,
+                value,
+            });
+            self.ws()?;
+            match self.b.get(self.i) {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(Kind::Object(members));
+                }
+                _ => return Err(self.err("`,` or `}`")),
+            }
+        }
+    }
+
+    fn array(&mut self) -> Result<Kind, ParseError> {
+        self.i += 1;
+        let mut items = Vec::new();
+        self.ws()?;
+        if self.b.get(self.i) == Some(&b']') {
+            self.i += 1;
+            return Ok(Kind::Array(items));
+        }
+        loop {
+            self.ws()?;
+            items.push(self.value()?);
+            self.ws()?;
+            match self.b.get(self.i) {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(Kind::Array(items));
+                }
+                _ => return Err(self.err("`,` or `]`")),
+            }
+        }
+    }
+}
+
+/// The document as a value (comments are whitespace to it).
+pub(super) fn to_value(text: &str) -> Result<Value, ParseError> {
+    let root = parse(text)?;
+    Ok(value_of(text, &root))
+}
+
+fn value_of(text: &str, node: &Node) -> Value {
+    match &node.kind {
+        Kind::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|m| (m.key.clone(), value_of(text, &m.value)))
+                .collect(),
+        ),
+        Kind::Array(items) => Value::Array(items.iter().map(|n| value_of(text, n)).collect()),
+        Kind::Scalar => serde_json::from_str(&text[node.start..node.end]).unwrap_or(Value::Null),
+    }
+}
+
+/// The node at `path` (object keys), if present.
+fn find<'n>(node: &'n Node, path: &[&str]) -> Option<&'n Node> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(node);
+    };
+    match &node.kind {
+        Kind::Object(members) => members
+            .iter()
+            .rev()
+            .find(|m| m.key == *first)
+            .and_then(|m| find(&m.value, rest)),
+        _ => None,
+    }
+}
+
+/// Leading whitespace of the line holding `offset`.
+fn line_indent(text: &str, offset: usize) -> &str {
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[start..];
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+/// `value` pretty-printed, its continuation lines indented by `indent`.
+fn render(value: &Value, indent: &str) -> String {
+    let pretty = serde_json::to_string_pretty(value).expect("values serialize");
+    pretty.replace('\n', &format!("\n{indent}"))
+}
+
+/// Sets `path` (creating missing objects) to `value`, splicing only the
+/// bytes of that value, or of a new member.
+pub(super) fn set(text: &str, path: &[&str], value: &Value) -> Result<String, ParseError> {
+    let root = parse(text)?;
+    // Walk down as far as the path exists.
+    let mut node = &root;
+    let mut depth = 0;
+    while depth < path.len() {
+        match find(node, &path[depth..=depth]) {
+            Some(child) => {
+                node = child;
+                depth += 1;
+            }
+            None => break,
+        }
+    }
+    if depth == path.len() {
+        let indent = line_indent(text, node.start).to_owned();
+        return Ok(splice(text, node.start, node.end, &render(value, &indent)));
+    }
+    // Insert a member holding the rest of the path into `node`.
+    let mut inner = value.clone();
+    for key in path[depth + 1..].iter().rev() {
+        inner = Value::Object(std::iter::once(((*key).to_owned(), inner)).collect());
+    }
+    let Kind::Object(members) = &node.kind else {
+        return Err(ParseError {
+            offset: node.start,
+            message: format!("expected an object at `{}`", path[..depth].join(".")),
+        });
+    };
+    let key = serde_json::to_string(path[depth]).expect("keys serialize");
+    let outer = line_indent(text, node.start).to_owned();
+    match members.last() {
+        Some(last) => {
+            let indent = line_indent(text, last.key_start).to_owned();
+            let indent =
+                if indent.len() > outer.len() || !text[node.start..last.key_start].contains('\n') {
+                    indent
+                } else {
+                    format!("{outer}  ")
+                };
+            let addition = format!(",\n{indent}{key}: {}", render(&inner, &indent));
+            Ok(splice(text, last.value.end, last.value.end, &addition))
+        }
+        None => {
+            let indent = format!("{outer}  ");
+            let object = format!("{{\n{indent}{key}: {}\n{outer}}}", render(&inner, &indent));
+            Ok(splice(text, node.start, node.end, &object))
+        }
+    }
+}
+
+/// Removes the member at `path`, with its separating comma.
+pub(super) fn remove(text: &str, path: &[&str]) -> Result<String, ParseError> {
+    let root = parse(text)?;
+    let Some((last, parent_path)) = path.split_last() else {
+        return Ok(text.to_owned());
+    };
+    let Some(parent) = find(&root, parent_path) else {
+        return Ok(text.to_owned());
+    };
+    let Kind::Object(members) = &parent.kind else {
+        return Ok(text.to_owned());
+    };
+    let Some(i) = members.iter().rposition(|m| m.key == *last) else {
+        return Ok(text.to_owned());
+    };
+    let (start, end) = if i + 1 < members.len() {
+        (members[i].key_start, members[i + 1].key_start)
+    } else if i > 0 {
+        (members[i - 1].value.end, members[i].value.end)
+    } else {
+        return Ok(splice(text, parent.start, parent.end, "{}"));
+    };
+    Ok(splice(text, start, end, ""))
+}
+
+/// Appends a string to the list at `path` (creating it when missing).
+pub(super) fn push_item(text: &str, path: &[&str], item: &str) -> Result<String, ParseError> {
+    let root = parse(text)?;
+    let quoted = serde_json::to_string(item).expect("strings serialize");
+    let Some(node) = find(&root, path) else {
+        return set(
+            text,
+            path,
+            &Value::Array(vec![Value::String(item.to_owned())]),
+        );
+    };
+    let Kind::Array(items) = &node.kind else {
+        return Err(ParseError {
+            offset: node.start,
+            message: format!("expected a list at `{}`", path.join(".")),
+        });
+    };
+    match items.last() {
+        Some(last) => {
+            let multiline = text[node.start..items[0].start].contains('\n');
+            let sep = if multiline {
+                format!(",\n{}", line_indent(text, last.start))
+            } else {
+                ", ".to_owned()
+            };
+            Ok(splice(text, last.end, last.end, &format!("{sep}{quoted}")))
+        }
+        None => Ok(splice(text, node.start, node.end, &format!("[{quoted}]"))),
+    }
+}
+
+/// Removes the string `item` from the list at `path`.
+pub(super) fn remove_item(text: &str, path: &[&str], item: &str) -> Result<String, ParseError> {
+    let root = parse(text)?;
+    let Some(Node {
+        kind: Kind::Array(items),
+        start,
+        end,
+    }) = find(&root, path)
+    else {
+        return Ok(text.to_owned());
+    };
+    let is_item =
+        |n: &Node| serde_json::from_str::<String>(&text[n.start..n.end]).is_ok_and(|s| s == item);
+    let Some(i) = items.iter().position(is_item) else {
+        return Ok(text.to_owned());
+    };
+    let (from, to) = if i + 1 < items.len() {
+        (items[i].start, items[i + 1].start)
+    } else if i > 0 {
+        (items[i - 1].end, items[i].end)
+    } else {
+        return Ok(splice(text, *start, *end, "[]"));
+    };
+    Ok(splice(text, from, to, ""))
+}
+
+fn splice(text: &str, start: usize, end: usize, with: &str) -> String {
+    let mut out = String::with_capacity(text.len() + with.len());
+    out.push_str(&text[..start]);
+    out.push_str(with);
+    out.push_str(&text[end..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const USER: &str = r#"{
+    // my servers
+    "theme": "dark",
+    "mcpServers": {
+        "mine": { "command": "my-tool", "args": ["--x"] }
+    },
+    "other": [1, 2,   3]
+}
+"#;
+
+    #[test]
+    fn adds_and_replaces_without_touching_other_bytes() {
+        let added = set(
+            USER,
+            &["mcpServers", "docs"],
+            &json!({"type": "http", "url": "https://d"}),
+        )
+        .unwrap();
+        assert!(added.starts_with("{\n    // my servers\n    \"theme\": \"dark\",\n    \"mcpServers\": {\n        \"mine\": { \"command\": \"my-tool\", \"args\": [\"--x\"] },\n        \"docs\": {\n"), "{added}");
+        assert!(
+            added.ends_with("    },\n    \"other\": [1, 2,   3]\n}\n"),
+            "{added}"
+        );
+        let v = to_value(&added).unwrap();
+        assert_eq!(v["mcpServers"]["docs"]["url"], "https://d");
+        let replaced = set(
+            &added,
+            &["mcpServers", "docs"],
+            &json!({"type": "sse", "url": "https://e"}),
+        )
+        .unwrap();
+        assert_eq!(
+            to_value(&replaced).unwrap()["mcpServers"]["docs"]["type"],
+            "sse"
+        );
+        let removed = remove(&replaced, &["mcpServers", "docs"]).unwrap();
+        assert_eq!(removed, USER);
+    }
+
+    #[test]
+    fn creates_missing_parents_and_fills_empty_objects() {
+        let out = set("{}\n", &["permissions", "deny"], &json!(["mcp__a__b"])).unwrap();
+        assert_eq!(
+            to_value(&out).unwrap(),
+            json!({"permissions": {"deny": ["mcp__a__b"]}})
+        );
+        let out = set("{\"a\": 1}", &["mcpServers", "x"], &json!({})).unwrap();
+        assert_eq!(
+            to_value(&out).unwrap(),
+            json!({"a": 1, "mcpServers": {"x": {}}})
+        );
+        let only = remove("{\"mcpServers\": {\"x\": 1}}", &["mcpServers", "x"]).unwrap();
+        assert_eq!(only, "{\"mcpServers\": {}}");
+    }
+
+    #[test]
+    fn reports_where_the_json_is_broken() {
+        let e = parse("{\n  \"a\": 1,\n  \"b\" 2\n}").unwrap_err();
+        assert_eq!(e.offset, 18);
+        assert_eq!(e.message, "expected `:`");
+    }
+}

@@ -1,0 +1,505 @@
+//! Delivery into a user's real runtime files (`mcpc apply`), without losing
+//! anything: IO-free planning of the edit, the ledger of what mcpc owns, and
+//! the reading of a file's servers for `verify`.
+//!
+//! An edit splices only the entries mcpc owns (JSON and YAML by span, TOML
+//! through `toml_edit`); afterwards the new text is parsed and compared with
+//! the old one with every owned entry taken out of both — any other
+//! difference refuses the whole apply.
+
+mod json_doc;
+mod toml_doc;
+mod yaml_doc;
+
+use crate::backends::{Format, ManagedFile, OutFile, Owned, Target};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What mcpc wrote into a runtime's files, by real path.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    pub version: u32,
+    pub target: String,
+    pub files: BTreeMap<String, FileLedger>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileLedger {
+    /// Server name -> sha256 of the entry mcpc wrote.
+    #[serde(default)]
+    pub servers: BTreeMap<String, String>,
+    /// Dotted key path -> the list items mcpc added.
+    #[serde(default)]
+    pub items: BTreeMap<String, Vec<String>>,
+}
+
+/// One runtime file as it is now.
+pub struct Current<'a> {
+    pub file: &'a ManagedFile,
+    /// Where it lives (absolute, as the CLI resolved it).
+    pub path: String,
+    /// `None`: the file does not exist.
+    pub text: Option<String>,
+}
+
+/// The new text of one file.
+#[derive(Debug)]
+pub struct Edit {
+    pub path: String,
+    pub old: Option<String>,
+    pub new: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ApplyPlan {
+    pub edits: Vec<Edit>,
+    pub ledger: Ledger,
+    /// `added server docs in …`, one line per action.
+    pub actions: Vec<String>,
+    /// Entries left alone because they were edited by hand or are not ours.
+    pub conflicts: Vec<String>,
+}
+
+/// A file mcpc cannot read or edit safely; nothing is written.
+#[derive(Debug)]
+pub struct DeliverError {
+    pub path: String,
+    pub message: String,
+}
+
+/// The entries mcpc wants in each of a target's files: the backend's
+/// config output, parsed. Keys are project paths.
+pub fn desired(target: Target, files: &[OutFile]) -> Result<BTreeMap<String, Value>, DeliverError> {
+    let prefix = format!("{}/", target.name());
+    let mut out = BTreeMap::new();
+    for managed in target.backend().managed_files() {
+        let path = format!("{prefix}{}", managed.project_path);
+        let value = match files.iter().find(|f| f.path == path) {
+            Some(f) => parse(managed.format, &f.contents, &path)?,
+            None => Value::Object(Default::default()),
+        };
+        out.insert(managed.project_path.to_owned(), value);
+    }
+    Ok(out)
+}
+
+pub fn parse(format: Format, text: &str, path: &str) -> Result<Value, DeliverError> {
+    let result = match format {
+        Format::Json if text.trim().is_empty() => Ok(Value::Object(Default::default())),
+        Format::Json => json_doc::to_value(text).map_err(|e| {
+            let line = text[..e.offset.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {}", e.message)
+        }),
+        Format::Toml => toml_doc::to_value(text),
+        Format::Yaml => yaml_doc::to_value(text),
+    };
+    result.map_err(|message| DeliverError {
+        path: path.to_owned(),
+        message,
+    })
+}
+
+fn pointer<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |v, k| v.get(k))
+}
+
+/// A digest independent of key order.
+fn digest(value: &Value) -> String {
+    fn canonical(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let sorted: BTreeMap<&String, Value> =
+                    m.iter().map(|(k, v)| (k, canonical(v))).collect();
+                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+            }
+            Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
+            other => other.clone(),
+        }
+    }
+    crate::emit::sha256_hex(canonical(value).to_string().as_bytes())
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    digest(a) == digest(b)
+}
+
+/// Plans the merge of `desired` into the `current` files.
+pub fn plan_apply(
+    target: Target,
+    current: &[Current],
+    desired: &BTreeMap<String, Value>,
+    ledger: &Ledger,
+    force: bool,
+) -> Result<ApplyPlan, DeliverError> {
+    let mut plan = ApplyPlan {
+        ledger: Ledger {
+            version: 1,
+            target: target.name().to_owned(),
+            files: BTreeMap::new(),
+        },
+        ..ApplyPlan::default()
+    };
+    for cur in current {
+        let fail = |message: String| DeliverError {
+            path: cur.path.clone(),
+            message,
+        };
+        let old_text = cur.text.clone().unwrap_or_default();
+        let old = parse(cur.file.format, &old_text, &cur.path)?;
+        let want_doc = desired
+            .get(cur.file.project_path)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let old_ledger = ledger.files.get(&cur.path).cloned().unwrap_or_default();
+        let mut new_ledger = FileLedger::default();
+        let mut text = old_text.clone();
+        let mut expected: Vec<(Vec<String>, Option<Value>)> = Vec::new();
+        let mut touched: Vec<(&[&str], BTreeSet<String>)> = Vec::new();
+        for owned in cur.file.owned {
+            match owned {
+                Owned::Servers(path) => {
+                    let names = servers(
+                        cur,
+                        path,
+                        &old,
+                        &want_doc,
+                        &old_ledger,
+                        force,
+                        &mut new_ledger,
+                        &mut plan,
+                        &mut text,
+                    )
+                    .map_err(fail)?;
+                    for (name, value) in names.1 {
+                        let mut p: Vec<String> = path.iter().map(|k| (*k).to_owned()).collect();
+                        p.push(name);
+                        expected.push((p, value));
+                    }
+                    touched.push((path, names.0));
+                }
+                Owned::Items(path) => {
+                    let items = items(
+                        cur,
+                        path,
+                        &old,
+                        &want_doc,
+                        &old_ledger,
+                        &mut new_ledger,
+                        &mut plan,
+                        &mut text,
+                    )
+                    .map_err(fail)?;
+                    touched.push((path, items));
+                }
+            }
+        }
+        if text == old_text {
+            if !new_ledger.servers.is_empty() || !new_ledger.items.is_empty() {
+                plan.ledger.files.insert(cur.path.clone(), new_ledger);
+            }
+            continue;
+        }
+        prove_safe(cur.file.format, &old, &text, &expected, &touched).map_err(fail)?;
+        if !new_ledger.servers.is_empty() || !new_ledger.items.is_empty() {
+            plan.ledger.files.insert(cur.path.clone(), new_ledger);
+        }
+        plan.edits.push(Edit {
+            path: cur.path.clone(),
+            old: cur.text.clone(),
+            new: text,
+        });
+    }
+    Ok(plan)
+}
+
+/// A server name and the value it must have after the edit (`None`: absent).
+type Outcome = (String, Option<Value>);
+
+/// The server entries of one map: returns the names touched and the value
+/// each must have afterwards (`None`: absent).
+#[allow(clippy::too_many_arguments)]
+fn servers(
+    cur: &Current,
+    path: &[&str],
+    old: &Value,
+    want_doc: &Value,
+    old_ledger: &FileLedger,
+    force: bool,
+    new_ledger: &mut FileLedger,
+    plan: &mut ApplyPlan,
+    text: &mut String,
+) -> Result<(BTreeSet<String>, Vec<Outcome>), String> {
+    let empty = serde_json::Map::new();
+    let have = pointer(old, path)
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let want = pointer(want_doc, path)
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let mut touched = BTreeSet::new();
+    let mut expected = Vec::new();
+    let at = &cur.path;
+    for (name, value) in want {
+        touched.insert(name.clone());
+        let recorded = old_ledger.servers.get(name);
+        let write = match (have.get(name), recorded) {
+            (None, _) => {
+                plan.actions.push(format!("add server `{name}` to {at}"));
+                true
+            }
+            (Some(v), _) if same(v, value) => {
+                if recorded.is_none() {
+                    plan.actions.push(format!(
+                        "adopt server `{name}` in {at} (already as declared)"
+                    ));
+                }
+                false
+            }
+            (Some(v), Some(h)) if digest(v) == *h => {
+                plan.actions.push(format!("update server `{name}` in {at}"));
+                true
+            }
+            (Some(_), recorded) => {
+                let why = if recorded.is_some() {
+                    "was edited by hand since mcpc wrote it"
+                } else {
+                    "exists and was not written by mcpc"
+                };
+                if force {
+                    plan.actions.push(format!(
+                        "overwrite server `{name}` in {at} (it {why}; --force)"
+                    ));
+                    true
+                } else {
+                    plan.conflicts.push(format!(
+                        "server `{name}` in {at} {why}; left as it is (use --force to overwrite)"
+                    ));
+                    if let Some(h) = recorded {
+                        new_ledger.servers.insert(name.clone(), h.clone());
+                    }
+                    expected.push((name.clone(), have.get(name).cloned()));
+                    continue;
+                }
+            }
+        };
+        if write {
+            let mut p = path.to_vec();
+            p.push(name);
+            *text = edit_set(cur.file.format, text, &p, value)?;
+        }
+        new_ledger.servers.insert(name.clone(), digest(value));
+        expected.push((name.clone(), Some(value.clone())));
+    }
+    for (name, h) in &old_ledger.servers {
+        if want.contains_key(name) {
+            continue;
+        }
+        touched.insert(name.clone());
+        match have.get(name) {
+            None => {}
+            Some(v) if digest(v) == *h || force => {
+                plan.actions.push(format!(
+                    "remove server `{name}` from {at} (no longer declared)"
+                ));
+                let mut p = path.to_vec();
+                p.push(name);
+                *text = edit_remove(cur.file.format, text, &p)?;
+                expected.push((name.clone(), None));
+            }
+            Some(v) => {
+                plan.conflicts.push(format!(
+                    "server `{name}` in {at} is no longer declared but was edited by hand; left as it is (use --force to remove)"
+                ));
+                new_ledger.servers.insert(name.clone(), h.clone());
+                expected.push((name.clone(), Some(v.clone())));
+            }
+        }
+    }
+    Ok((touched, expected))
+}
+
+/// A list of strings: mcpc adds the items it declares and removes only the
+/// items it added before.
+#[allow(clippy::too_many_arguments)]
+fn items(
+    cur: &Current,
+    path: &[&str],
+    old: &Value,
+    want_doc: &Value,
+    old_ledger: &FileLedger,
+    new_ledger: &mut FileLedger,
+    plan: &mut ApplyPlan,
+    text: &mut String,
+) -> Result<BTreeSet<String>, String> {
+    let key = path.join(".");
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let have_value = pointer(old, path);
+    if have_value.is_some_and(|v| !v.is_array()) {
+        return Err(format!("`{key}` is not a list"));
+    }
+    let have = strings(have_value);
+    let want = strings(pointer(want_doc, path));
+    let owned_before: Vec<String> = old_ledger.items.get(&key).cloned().unwrap_or_default();
+    let mut list: Vec<String> = have
+        .iter()
+        .filter(|i| !owned_before.contains(i) || want.contains(i))
+        .cloned()
+        .collect();
+    let mut owned = Vec::new();
+    for item in &want {
+        if !have.contains(item) {
+            list.push(item.clone());
+            owned.push(item.clone());
+        } else if owned_before.contains(item) {
+            owned.push(item.clone());
+        }
+    }
+    let touched: BTreeSet<String> = owned_before.iter().chain(&want).cloned().collect();
+    if list != have {
+        let (added, removed): (Vec<&String>, Vec<&String>) = (
+            list.iter().filter(|i| !have.contains(i)).collect(),
+            have.iter().filter(|i| !list.contains(i)).collect(),
+        );
+        for item in &added {
+            plan.actions
+                .push(format!("add `{item}` to `{key}` in {}", cur.path));
+        }
+        for item in &removed {
+            plan.actions
+                .push(format!("remove `{item}` from `{key}` in {}", cur.path));
+        }
+        if cur.file.format == Format::Json {
+            // Item by item, so the user's own items keep their bytes.
+            for item in removed {
+                *text = json_doc::remove_item(text, path, item).map_err(|e| e.message)?;
+            }
+            let base = if text.trim().is_empty() {
+                "{}\n".to_owned()
+            } else {
+                text.clone()
+            };
+            *text = added
+                .iter()
+                .try_fold(base, |t, item| json_doc::push_item(&t, path, item))
+                .map_err(|e| e.message)?;
+        } else {
+            let value = Value::Array(list.into_iter().map(Value::String).collect());
+            *text = edit_set(cur.file.format, text, path, &value)?;
+        }
+    }
+    if !owned.is_empty() {
+        new_ledger.items.insert(key, owned);
+    }
+    Ok(touched)
+}
+
+fn edit_set(format: Format, text: &str, path: &[&str], value: &Value) -> Result<String, String> {
+    match format {
+        Format::Json => {
+            let base = if text.trim().is_empty() { "{}\n" } else { text };
+            json_doc::set(base, path, value).map_err(|e| e.message)
+        }
+        Format::Toml => {
+            let (name, parent) = path.split_last().ok_or("empty path")?;
+            toml_doc::set(text, parent, name, value)
+        }
+        Format::Yaml => match path {
+            [key, name] => yaml_doc::set(text, key, name, value),
+            _ => Err(format!("cannot edit `{}` in YAML", path.join("."))),
+        },
+    }
+}
+
+fn edit_remove(format: Format, text: &str, path: &[&str]) -> Result<String, String> {
+    match format {
+        Format::Json => json_doc::remove(text, path).map_err(|e| e.message),
+        Format::Toml => {
+            let (name, parent) = path.split_last().ok_or("empty path")?;
+            toml_doc::remove(text, parent, name)
+        }
+        Format::Yaml => match path {
+            [key, name] => yaml_doc::remove(text, key, name),
+            _ => Err(format!("cannot edit `{}` in YAML", path.join("."))),
+        },
+    }
+}
+
+/// The edit changed exactly the owned entries: parse the new text, check
+/// each owned entry, then compare old and new with owned entries removed.
+fn prove_safe(
+    format: Format,
+    old: &Value,
+    new_text: &str,
+    expected: &[(Vec<String>, Option<Value>)],
+    touched: &[(&[&str], BTreeSet<String>)],
+) -> Result<(), String> {
+    let new = parse(format, new_text, "").map_err(|e| {
+        format!(
+            "the edited file would not parse ({}); nothing written",
+            e.message
+        )
+    })?;
+    for (path, value) in expected {
+        let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+        let got = pointer(&new, &keys);
+        let ok = match (got, value) {
+            (Some(g), Some(v)) => same(g, v),
+            (None, None) => true,
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "the edit of `{}` did not come out as intended; nothing written",
+                path.join(".")
+            ));
+        }
+    }
+    let (mut a, mut b) = (old.clone(), new);
+    for (path, names) in touched {
+        strip(&mut a, path, names);
+        strip(&mut b, path, names);
+    }
+    if a != b {
+        return Err("the edit would change content mcpc does not own; nothing written".to_owned());
+    }
+    Ok(())
+}
+
+/// Takes the owned names (map keys or list items) out of the container at
+/// `path`, then drops containers left empty along it.
+fn strip(value: &mut Value, path: &[&str], names: &BTreeSet<String>) {
+    let Some((first, rest)) = path.split_first() else {
+        match value {
+            Value::Object(m) => m.retain(|k, _| !names.contains(k)),
+            Value::Array(a) => a.retain(|v| !v.as_str().is_some_and(|s| names.contains(s))),
+            _ => {}
+        }
+        return;
+    };
+    let Some(map) = value.as_object_mut() else {
+        return;
+    };
+    if let Some(child) = map.get_mut(*first) {
+        strip(child, rest, names);
+        let empty = match child {
+            Value::Object(m) => m.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            _ => false,
+        };
+        if empty {
+            map.remove(*first);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,74 @@
+//! Editing TOML in place with `toml_edit`: comments, order and formatting of
+//! everything mcpc does not own are kept by the document model itself.
+
+use serde_json::Value;
+use toml_edit::{DocumentMut, Item, Table};
+
+fn doc(text: &str) -> Result<DocumentMut, String> {
+    text.parse::<DocumentMut>().map_err(|e| e.to_string())
+}
+
+/// Sets `path` (a table of tables, such as `mcp_servers`) entry `name`.
+pub(super) fn set(text: &str, path: &[&str], name: &str, value: &Value) -> Result<String, String> {
+    let mut document = doc(text)?;
+    // The entry as TOML, built by the same serializer `build` uses.
+    let mut wrapper = serde_json::Map::new();
+    wrapper.insert(name.to_owned(), value.clone());
+    let rendered = toml::to_string(&Value::Object(wrapper)).map_err(|e| e.to_string())?;
+    let mut entry_doc = doc(&rendered)?;
+    let entry = entry_doc.remove(name).ok_or("entry did not render")?;
+    let mut table: &mut Table = document.as_table_mut();
+    for key in path {
+        let item = table.entry(key).or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            Item::Table(t)
+        });
+        table = item
+            .as_table_mut()
+            .ok_or_else(|| format!("`{key}` is not a table"))?;
+    }
+    table.insert(name, entry);
+    Ok(document.to_string())
+}
+
+pub(super) fn remove(text: &str, path: &[&str], name: &str) -> Result<String, String> {
+    let mut document = doc(text)?;
+    let mut table: &mut Table = document.as_table_mut();
+    for key in path {
+        match table.get_mut(key).and_then(Item::as_table_mut) {
+            Some(t) => table = t,
+            None => return Ok(text.to_owned()),
+        }
+    }
+    table.remove(name);
+    Ok(document.to_string())
+}
+
+pub(super) fn to_value(text: &str) -> Result<Value, String> {
+    let value: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
+    serde_json::to_value(value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keeps_comments_and_other_tables() {
+        let user = "# my codex config\nmodel = \"o3\" # best\n\n[mcp_servers.mine]\ncommand = \"my-tool\" # mine\n\n[profiles.fast]\nmodel = \"mini\"\n";
+        let out = set(
+            user,
+            &["mcp_servers"],
+            "docs",
+            &json!({"url": "https://d", "env_http_headers": {"X": "Y"}}),
+        )
+        .unwrap();
+        assert!(out.starts_with("# my codex config\nmodel = \"o3\" # best\n\n[mcp_servers.mine]\ncommand = \"my-tool\" # mine\n"), "{out}");
+        assert!(out.contains("[profiles.fast]\nmodel = \"mini\"\n"), "{out}");
+        let v = to_value(&out).unwrap();
+        assert_eq!(v["mcp_servers"]["docs"]["env_http_headers"]["X"], "Y");
+        assert_eq!(remove(&out, &["mcp_servers"], "docs").unwrap(), user);
+    }
+}
