@@ -13,6 +13,7 @@ pub mod cli;
 pub mod deliver;
 pub mod diag;
 pub mod emit;
+pub mod import;
 pub mod ir;
 pub mod parse;
 pub mod source;
@@ -68,6 +69,11 @@ impl Compilation {
             }
         }
         policy.overridden_by(&self.cli_levels)
+    }
+
+    /// Takes the diagnostics so far, levels applied, keeping the unit.
+    pub fn take_diagnostics(&mut self, levels: &LintLevels) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.sink).finish(levels)
     }
 
     /// Every diagnostic, levels applied, in source order.

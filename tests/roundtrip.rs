@@ -151,3 +151,78 @@ fn generated_declarations_read_back_as_declared() {
         "every generated case is expressible by every target"
     );
 }
+
+/// `import` is the inverse of `build`: importing what a backend emitted and
+/// building that again gives a file with the same servers.
+#[test]
+fn import_of_emit_reads_back_the_same() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/ok");
+    let mut checked = 0;
+    for case in [
+        "every-feature",
+        "target-overrides",
+        "sse-and-defaults",
+        "examples",
+    ] {
+        let dir = root.join(case);
+        let mut map = sources(&dir);
+        for sub in ["molecule", "hello"] {
+            if dir.join(sub).is_dir() {
+                for (_, f) in sources(&dir.join(sub)).files() {
+                    map.add(SourceFile::new(f.name.clone(), f.text.clone()));
+                }
+            }
+        }
+        for &target in Target::ALL {
+            let Some(first) = build_and_read(SourceMap::clone_files(&map), target) else {
+                continue;
+            };
+            let imported = mcpc::import::to_source("imported", target, "x", &first);
+            let mut again = SourceMap::new();
+            again.add(SourceFile::new("imported.mcpc", imported.text.clone()));
+            let second = build_and_read(again, target).unwrap_or_else(|| {
+                panic!(
+                    "{case}/{target}: the imported source does not build:\n{}",
+                    imported.text
+                )
+            });
+            assert_eq!(
+                second, first,
+                "{case}/{target}: import(emit(x)) differs\n{}",
+                imported.text
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked}");
+}
+
+/// Builds for one target and reads the output back; `None` if the target
+/// cannot express the input.
+fn build_and_read(sources: SourceMap, target: Target) -> Option<Vec<ServerSpec>> {
+    let mut levels = LintLevels::default();
+    levels.set(Code::LossyLowering, Level::Allow);
+    let mut c = Compilation::new(sources, levels);
+    let files = c.build(&Plan {
+        targets: vec![target],
+        ..Plan::default()
+    });
+    let (_, diagnostics) = c.finish();
+    if diagnostics
+        .iter()
+        .any(|d| d.severity == mcpc::diag::Severity::Error)
+    {
+        return None;
+    }
+    let prefix = format!("{}/", target.name());
+    let by_path: BTreeMap<String, String> = files
+        .into_iter()
+        .map(|f| (f.path.strip_prefix(&prefix).unwrap().to_owned(), f.contents))
+        .collect();
+    if by_path.is_empty() {
+        return None; // no plugin is built for this target
+    }
+    let mut specs = target.backend().read(&|p| by_path.get(p).cloned()).unwrap();
+    specs.sort_by(|a, b| a.name.cmp(&b.name));
+    Some(specs)
+}

@@ -242,7 +242,9 @@ impl Backend for ClaudeCode {
     fn read(&self, file: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ServerSpec>, String> {
         let mcp_json = file(MCP_JSON).ok_or_else(|| format!("no `{MCP_JSON}`"))?;
         let settings: Settings = match file(SETTINGS) {
-            Some(text) => serde_json::from_str(&text).map_err(|e| format!("{SETTINGS}: {e}"))?,
+            Some(text) => {
+                emit::json_with_comments(&text).map_err(|e| format!("{SETTINGS}: {e}"))?
+            }
             None => Settings::default(),
         };
         read_mcp_json(&mcp_json, &settings).map_err(|e| format!("{MCP_JSON}: {e}"))
@@ -291,7 +293,7 @@ impl Backend for ClaudeCode {
 
 /// Reads `.mcp.json`, with the deny rules and disabled list of settings.
 fn read_mcp_json(text: &str, settings: &Settings) -> Result<Vec<ServerSpec>, String> {
-    let file: McpJson = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let file: McpJson = emit::json_with_comments(text)?;
     let deny = settings
         .permissions
         .as_ref()

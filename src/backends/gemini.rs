@@ -216,7 +216,7 @@ impl Backend for Gemini {
     fn read(&self, file: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ServerSpec>, String> {
         let text = file(SETTINGS).ok_or_else(|| format!("no `{SETTINGS}`"))?;
         let settings: Settings =
-            serde_json::from_str(&text).map_err(|e| format!("{SETTINGS}: {e}"))?;
+            emit::json_with_comments(&text).map_err(|e| format!("{SETTINGS}: {e}"))?;
         let excluded = settings.mcp.map(|m| m.excluded).unwrap_or_default();
         Ok(settings
             .servers

@@ -2,7 +2,9 @@
 //! prints, reads the environment or touches files.
 
 mod build;
+mod deliver;
 mod files;
+mod import;
 
 use crate::backends::{Emit, Plan, Target};
 use crate::diag::{self, Code, Diagnostic, LintLevels, MessageFormat, Renderer, Severity};
@@ -40,6 +42,14 @@ enum Command {
     },
     /// Compile for one target or all of them
     Build(build::BuildArgs),
+    /// Merge into the runtime's real file, keeping everything mcpc does not own
+    Apply(deliver::ApplyArgs),
+    /// Restore the files as they were before the last apply
+    Rollback(deliver::RollbackArgs),
+    /// The identity gate: does the runtime's file hold every declared server as declared?
+    Verify(deliver::VerifyArgs),
+    /// Print `.mcpc` source equivalent to a runtime's native file
+    Import(import::ImportArgs),
     /// Print the page of a diagnostic code (all codes without one)
     Explain { code: Option<String> },
     /// The targets and what each can express
@@ -168,6 +178,10 @@ fn run(command: Command) -> Result<u8, UsageError> {
             })
         }
         Command::Build(args) => build::run(args),
+        Command::Apply(args) => deliver::apply(args),
+        Command::Rollback(args) => deliver::rollback(args),
+        Command::Verify(args) => deliver::verify(args),
+        Command::Import(args) => import::run(args),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Targets => {
             print!("{}", targets_table());

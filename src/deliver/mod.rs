@@ -7,11 +7,11 @@
 //! the old one with every owned entry taken out of both — any other
 //! difference refuses the whole apply.
 
-mod json_doc;
 mod toml_doc;
 mod yaml_doc;
 
 use crate::backends::{Format, ManagedFile, OutFile, Owned, Target};
+use crate::emit::json_doc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

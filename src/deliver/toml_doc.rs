@@ -16,7 +16,13 @@ pub(super) fn set(text: &str, path: &[&str], name: &str, value: &Value) -> Resul
     wrapper.insert(name.to_owned(), value.clone());
     let rendered = toml::to_string(&Value::Object(wrapper)).map_err(|e| e.to_string())?;
     let mut entry_doc = doc(&rendered)?;
-    let entry = entry_doc.remove(name).ok_or("entry did not render")?;
+    let mut entry = entry_doc.remove(name).ok_or("entry did not render")?;
+    // A new table goes after everything else, set off by a blank line, its
+    // sub-tables (`env`, `http_headers`) right after it.
+    let mut next = last_position(document.as_table()) + 1;
+    if let Some(table) = entry.as_table_mut() {
+        place(table, &mut next);
+    }
     let mut table: &mut Table = document.as_table_mut();
     for key in path {
         let item = table.entry(key).or_insert_with(|| {
@@ -30,6 +36,28 @@ pub(super) fn set(text: &str, path: &[&str], name: &str, value: &Value) -> Resul
     }
     table.insert(name, entry);
     Ok(document.to_string())
+}
+
+fn last_position(table: &Table) -> isize {
+    let own = table.position().unwrap_or(0);
+    table
+        .iter()
+        .filter_map(|(_, item)| item.as_table())
+        .map(last_position)
+        .fold(own, isize::max)
+}
+
+fn place(table: &mut Table, next: &mut isize) {
+    if !table.is_implicit() {
+        table.set_position(Some(*next));
+        table.decor_mut().set_prefix("\n");
+        *next += 1;
+    }
+    for (_, item) in table.iter_mut() {
+        if let Some(child) = item.as_table_mut() {
+            place(child, next);
+        }
+    }
 }
 
 pub(super) fn remove(text: &str, path: &[&str], name: &str) -> Result<String, String> {

@@ -2,6 +2,7 @@
 //! rules live here: maps keep the order the backend built them in (never a
 //! hash order), two-space indentation, LF line ends and a final newline.
 
+pub(crate) mod json_doc;
 mod yaml;
 
 use serde::Serialize;
@@ -99,6 +100,16 @@ pub fn toml<T: Serialize>(value: &T) -> String {
 pub fn yaml<T: Serialize>(value: &T) -> String {
     let tree = serde_json::to_value(value).expect("backend structs serialize");
     yaml::write(&tree)
+}
+
+/// Reads JSON that may hold `//` and `/* */` comments, as Gemini CLI's
+/// settings loader does.
+pub fn json_with_comments<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let value = json_doc::to_value(text).map_err(|e| {
+        let line = text[..e.offset.min(text.len())].matches('\n').count() + 1;
+        format!("line {line}: {}", e.message)
+    })?;
+    serde_json::from_value(value).map_err(|e| e.to_string())
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

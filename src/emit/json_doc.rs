@@ -6,21 +6,21 @@
 use serde_json::Value;
 
 #[derive(Debug)]
-pub(super) struct Node {
+pub(crate) struct Node {
     pub start: usize,
     pub end: usize,
     pub kind: Kind,
 }
 
 #[derive(Debug)]
-pub(super) enum Kind {
+pub(crate) enum Kind {
     Object(Vec<Member>),
     Array(Vec<Node>),
     Scalar,
 }
 
 #[derive(Debug)]
-pub(super) struct Member {
+pub(crate) struct Member {
     pub key: String,
     pub key_start: usize,
     pub value: Node,
@@ -28,12 +28,12 @@ pub(super) struct Member {
 
 /// A parse error: byte offset and what was expected.
 #[derive(Debug)]
-pub(super) struct ParseError {
+pub(crate) struct ParseError {
     pub offset: usize,
     pub message: String,
 }
 
-pub(super) fn parse(text: &str) -> Result<Node, ParseError> {
+pub(crate) fn parse(text: &str) -> Result<Node, ParseError> {
     let mut p = Parser {
         b: text.as_bytes(),
         i: 0,
@@ -210,7 +210,7 @@ impl Parser<'_> {
 }
 
 /// The document as a value (comments are whitespace to it).
-pub(super) fn to_value(text: &str) -> Result<Value, ParseError> {
+pub(crate) fn to_value(text: &str) -> Result<Value, ParseError> {
     let root = parse(text)?;
     Ok(value_of(text, &root))
 }
@@ -258,7 +258,7 @@ fn render(value: &Value, indent: &str) -> String {
 
 /// Sets `path` (creating missing objects) to `value`, splicing only the
 /// bytes of that value, or of a new member.
-pub(super) fn set(text: &str, path: &[&str], value: &Value) -> Result<String, ParseError> {
+pub(crate) fn set(text: &str, path: &[&str], value: &Value) -> Result<String, ParseError> {
     let root = parse(text)?;
     // Walk down as far as the path exists.
     let mut node = &root;
@@ -310,7 +310,7 @@ pub(super) fn set(text: &str, path: &[&str], value: &Value) -> Result<String, Pa
 }
 
 /// Removes the member at `path`, with its separating comma.
-pub(super) fn remove(text: &str, path: &[&str]) -> Result<String, ParseError> {
+pub(crate) fn remove(text: &str, path: &[&str]) -> Result<String, ParseError> {
     let root = parse(text)?;
     let Some((last, parent_path)) = path.split_last() else {
         return Ok(text.to_owned());
@@ -335,7 +335,7 @@ pub(super) fn remove(text: &str, path: &[&str]) -> Result<String, ParseError> {
 }
 
 /// Appends a string to the list at `path` (creating it when missing).
-pub(super) fn push_item(text: &str, path: &[&str], item: &str) -> Result<String, ParseError> {
+pub(crate) fn push_item(text: &str, path: &[&str], item: &str) -> Result<String, ParseError> {
     let root = parse(text)?;
     let quoted = serde_json::to_string(item).expect("strings serialize");
     let Some(node) = find(&root, path) else {
@@ -366,7 +366,7 @@ pub(super) fn push_item(text: &str, path: &[&str], item: &str) -> Result<String,
 }
 
 /// Removes the string `item` from the list at `path`.
-pub(super) fn remove_item(text: &str, path: &[&str], item: &str) -> Result<String, ParseError> {
+pub(crate) fn remove_item(text: &str, path: &[&str], item: &str) -> Result<String, ParseError> {
     let root = parse(text)?;
     let Some(Node {
         kind: Kind::Array(items),

@@ -1,0 +1,594 @@
+//! `mcpc apply`, `rollback` and `verify`: the runtime's real files.
+//!
+//! State lives in `.mcpc/<target>/` under the root (the project directory,
+//! or the home directory in user scope): `ledger.json` (what mcpc owns) and
+//! `backup/` (the files as they were before the last apply that changed
+//! anything, for `rollback`).
+
+use super::files::write_atomic;
+use super::{FAILED, Input, OK, UsageError};
+use crate::backends::{ManagedFile, Plan, ServerSpec, Target};
+use crate::deliver::{self, Current, Ledger};
+use crate::{Compilation, diag};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Scope {
+    User,
+    Project,
+}
+
+/// Where a target's files are: scope and root.
+#[derive(Args)]
+pub(crate) struct Location {
+    /// The runtime
+    #[arg(long, value_name = "T", value_parser = parse_target)]
+    target: Target,
+    /// `project` (files in the project directory) or `user` (the runtime's files in your home)
+    #[arg(long, value_enum, default_value = "project")]
+    scope: Scope,
+    /// The project directory (project scope, default: the current directory) or home (user scope, default: $HOME)
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    Target::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
+
+impl Location {
+    fn root(&self) -> Result<PathBuf, UsageError> {
+        let root = match (&self.root, self.scope) {
+            (Some(r), _) => r.clone(),
+            (None, Scope::Project) => PathBuf::from("."),
+            (None, Scope::User) => std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .ok_or_else(|| UsageError("`$HOME` is not set; pass `--root DIR`".into()))?,
+        };
+        if !root.is_dir() {
+            return Err(UsageError(format!(
+                "`{}` is not a directory",
+                root.display()
+            )));
+        }
+        fs::canonicalize(&root).map_err(|e| UsageError(format!("`{}`: {e}", root.display())))
+    }
+
+    /// The real path of a managed file.
+    fn path_of(&self, root: &Path, file: &ManagedFile) -> PathBuf {
+        match self.scope {
+            Scope::Project => root.join(file.project_path),
+            Scope::User => {
+                let env = |name: &str| std::env::var(name).ok();
+                PathBuf::from(self.target.backend().user_location(
+                    file.project_path,
+                    &env,
+                    &root.display().to_string(),
+                ))
+            }
+        }
+    }
+
+    fn state_dir(&self, root: &Path) -> PathBuf {
+        root.join(".mcpc").join(self.target.name())
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct ApplyArgs {
+    #[command(flatten)]
+    input: Input,
+    #[command(flatten)]
+    location: Location,
+    /// Apply this workspace's plugins
+    #[arg(long, value_name = "NAME")]
+    workspace: Option<String>,
+    /// Value of `plugin.root`
+    #[arg(long, value_name = "PATH")]
+    plugin_root: Option<String>,
+    /// Print the diff and write nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Overwrite managed entries edited by hand, and same-named entries mcpc did not write
+    #[arg(long)]
+    force: bool,
+}
+
+/// The record `rollback` restores from.
+#[derive(Serialize, Deserialize)]
+struct Backup {
+    files: Vec<BackupFile>,
+    /// The ledger before the apply (`None`: there was none).
+    ledger: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BackupFile {
+    path: String,
+    /// `None`: the file did not exist.
+    stored: Option<String>,
+    /// sha256 of what apply wrote, to notice edits made since.
+    written: String,
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>, UsageError> {
+    match fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| UsageError(format!("`{}` is not UTF-8", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(UsageError(format!("cannot read `{}`: {e}", path.display()))),
+    }
+}
+
+fn compile(
+    input: &Input,
+    plan: &Plan,
+) -> Result<Option<(Compilation, Vec<crate::backends::OutFile>)>, UsageError> {
+    let mut c = Compilation::new(input.sources()?, input.levels()?);
+    let files = c.build(plan);
+    // Report now; keep the unit for the caller.
+    let levels = c.levels();
+    let diagnostics = c.take_diagnostics(&levels);
+    input.report(&c.sources, &diagnostics);
+    if diag::count_errors(&diagnostics) > 0 {
+        return Ok(None);
+    }
+    if let Some(w) = &plan.workspace
+        && c.unit.workspace(w).is_none()
+    {
+        return Err(UsageError(format!("no workspace named `{w}`")));
+    }
+    Ok(Some((c, files)))
+}
+
+fn load_ledger(state: &Path) -> Result<(Option<String>, Ledger), UsageError> {
+    let path = state.join("ledger.json");
+    match read_optional(&path)? {
+        None => Ok((None, Ledger::default())),
+        Some(text) => {
+            let ledger = serde_json::from_str(&text)
+                .map_err(|e| UsageError(format!("`{}` is damaged: {e}", path.display())))?;
+            Ok((Some(text), ledger))
+        }
+    }
+}
+
+pub(crate) fn apply(args: ApplyArgs) -> Result<u8, UsageError> {
+    let loc = &args.location;
+    let target = loc.target;
+    let root = loc.root()?;
+    let plan = Plan {
+        targets: vec![target],
+        workspace: args.workspace.clone(),
+        plugin_root: args.plugin_root.clone(),
+        ..Plan::default()
+    };
+    let Some((_, files)) = compile(&args.input, &plan)? else {
+        return Ok(FAILED);
+    };
+    let desired = deliver::desired(target, &files)
+        .map_err(|e| UsageError(format!("{}: {}", e.path, e.message)))?;
+    let state = loc.state_dir(&root);
+    let (old_ledger_text, ledger) = load_ledger(&state)?;
+    let managed = target.backend().managed_files();
+    let mut currents = Vec::new();
+    for file in managed {
+        let path = loc.path_of(&root, file);
+        currents.push(Current {
+            file,
+            text: read_optional(&path)?,
+            path: path.display().to_string(),
+        });
+    }
+    let plan = deliver::plan_apply(target, &currents, &desired, &ledger, args.force)
+        .map_err(|e| UsageError(format!("`{}`: {}", e.path, e.message)))?;
+    for line in &plan.actions {
+        eprintln!("  {line}");
+    }
+    for line in &plan.conflicts {
+        eprintln!("conflict: {line}");
+    }
+    if args.dry_run {
+        for edit in &plan.edits {
+            let old = edit.old.clone().unwrap_or_default();
+            let diff = similar::TextDiff::from_lines(&old, &edit.new);
+            print!(
+                "{}",
+                diff.unified_diff()
+                    .header(&format!("a{}", edit.path), &format!("b{}", edit.path))
+            );
+        }
+        eprintln!(
+            "dry run: {} file{} would change",
+            plan.edits.len(),
+            if plan.edits.len() == 1 { "" } else { "s" }
+        );
+        return Ok(if plan.conflicts.is_empty() {
+            OK
+        } else {
+            FAILED
+        });
+    }
+    if !plan.edits.is_empty() {
+        // Nothing is written if any file changed since it was read.
+        for (edit, cur) in plan
+            .edits
+            .iter()
+            .map(|e| (e, currents.iter().find(|c| c.path == e.path)))
+        {
+            let now = read_optional(Path::new(&edit.path))?;
+            if cur.map(|c| &c.text) != Some(&now) {
+                return Err(UsageError(format!(
+                    "`{}` changed while mcpc was applying; nothing written, run apply again",
+                    edit.path
+                )));
+            }
+        }
+        save_backup(&state, &plan.edits, old_ledger_text)?;
+        for edit in &plan.edits {
+            write_atomic(Path::new(&edit.path), edit.new.as_bytes())?;
+        }
+    }
+    let ledger_text = serde_json::to_string_pretty(&plan.ledger).expect("ledger serializes") + "\n";
+    if plan.ledger != ledger {
+        write_atomic(&state.join("ledger.json"), ledger_text.as_bytes())?;
+    }
+    eprintln!(
+        "{}: {} file{} changed, {} conflict{}",
+        if plan.conflicts.is_empty() {
+            "applied"
+        } else {
+            "applied with conflicts"
+        },
+        plan.edits.len(),
+        if plan.edits.len() == 1 { "" } else { "s" },
+        plan.conflicts.len(),
+        if plan.conflicts.len() == 1 { "" } else { "s" }
+    );
+    Ok(if plan.conflicts.is_empty() {
+        OK
+    } else {
+        FAILED
+    })
+}
+
+/// The numbered backups of earlier applies, oldest first.
+fn backups(state: &Path) -> Vec<(u32, PathBuf)> {
+    let mut out: Vec<(u32, PathBuf)> = fs::read_dir(state.join("backup"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path())))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Pushes a backup of the files as they are before this apply.
+fn save_backup(
+    state: &Path,
+    edits: &[deliver::Edit],
+    ledger: Option<String>,
+) -> Result<(), UsageError> {
+    let n = backups(state).last().map_or(1, |(n, _)| n + 1);
+    let dir = state.join("backup").join(n.to_string());
+    let mut files = Vec::new();
+    for (i, edit) in edits.iter().enumerate() {
+        let stored = match &edit.old {
+            Some(old) => {
+                let name = format!("file-{i}");
+                write_atomic(&dir.join(&name), old.as_bytes())?;
+                Some(name)
+            }
+            None => None,
+        };
+        files.push(BackupFile {
+            path: edit.path.clone(),
+            stored,
+            written: crate::emit::sha256_hex(edit.new.as_bytes()),
+        });
+    }
+    let record =
+        serde_json::to_string_pretty(&Backup { files, ledger }).expect("backup serializes") + "\n";
+    // The record last: a backup without one is incomplete and ignored.
+    write_atomic(&dir.join("backup.json"), record.as_bytes())
+}
+
+fn load_backup(dir: &Path) -> Result<Option<Backup>, UsageError> {
+    match read_optional(&dir.join("backup.json"))? {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+            UsageError(format!(
+                "the backup record `{}` is damaged: {e}",
+                dir.display()
+            ))
+        }),
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct RollbackArgs {
+    #[command(flatten)]
+    location: Location,
+    /// Undo every apply, back to the files as they were before mcpc first changed them
+    #[arg(long)]
+    all: bool,
+    /// Restore even files edited since the last apply
+    #[arg(long)]
+    force: bool,
+}
+
+pub(crate) fn rollback(args: RollbackArgs) -> Result<u8, UsageError> {
+    let loc = &args.location;
+    let root = loc.root()?;
+    let state = loc.state_dir(&root);
+    let mut stack = Vec::new();
+    for (_, dir) in backups(&state) {
+        if let Some(b) = load_backup(&dir)? {
+            stack.push((dir, b));
+        }
+    }
+    if stack.is_empty() {
+        eprintln!(
+            "nothing to roll back for {} in {}",
+            loc.target,
+            root.display()
+        );
+        return Ok(FAILED);
+    }
+    // What each file should hold now: what the latest apply touching it wrote.
+    let mut written: Vec<(String, String)> = Vec::new();
+    for (_, b) in stack.iter().rev() {
+        for f in &b.files {
+            if !written.iter().any(|(p, _)| *p == f.path) {
+                written.push((f.path.clone(), f.written.clone()));
+            }
+        }
+    }
+    // Newest first, so each file ends as the oldest undone backup has it.
+    let undo: Vec<&(PathBuf, Backup)> = stack
+        .iter()
+        .rev()
+        .take(if args.all { stack.len() } else { 1 })
+        .collect();
+    let relevant: Vec<&String> = undo
+        .iter()
+        .flat_map(|(_, b)| b.files.iter().map(|f| &f.path))
+        .collect();
+    let mut edited = Vec::new();
+    for (path, sha) in written.iter().filter(|(p, _)| relevant.contains(&p)) {
+        let now = read_optional(Path::new(path))?.unwrap_or_default();
+        if crate::emit::sha256_hex(now.as_bytes()) != *sha {
+            edited.push(path.clone());
+        }
+    }
+    if !edited.is_empty() && !args.force {
+        for p in &edited {
+            eprintln!(
+                "conflict: `{p}` was edited after the last apply; rolling back would lose that edit (use --force)"
+            );
+        }
+        return Ok(FAILED);
+    }
+    for (dir, backup) in &undo {
+        restore(dir, backup)?;
+    }
+    let oldest = undo.last().map(|(_, b)| b).expect("at least one backup");
+    match &oldest.ledger {
+        Some(ledger) => write_atomic(&state.join("ledger.json"), ledger.as_bytes())?,
+        None => {
+            let _ = fs::remove_file(state.join("ledger.json"));
+        }
+    }
+    for (dir, _) in &undo {
+        let _ = fs::remove_dir_all(dir);
+    }
+    eprintln!(
+        "rolled back {} apply{}",
+        undo.len(),
+        if undo.len() == 1 { "" } else { "s" }
+    );
+    Ok(OK)
+}
+
+fn restore(dir: &Path, backup: &Backup) -> Result<(), UsageError> {
+    for f in &backup.files {
+        match &f.stored {
+            Some(name) => {
+                let bytes = fs::read(dir.join(name)).map_err(|e| {
+                    UsageError(format!("the backup of `{}` is missing: {e}", f.path))
+                })?;
+                write_atomic(Path::new(&f.path), &bytes)?;
+                eprintln!("  restored {}", f.path);
+            }
+            None => {
+                match fs::remove_file(&f.path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(UsageError(format!("cannot remove `{}`: {e}", f.path))),
+                }
+                eprintln!("  removed {} (it did not exist before)", f.path);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    input: Input,
+    #[command(flatten)]
+    location: Location,
+    /// Verify this workspace's plugins
+    #[arg(long, value_name = "NAME")]
+    workspace: Option<String>,
+    /// Value of `plugin.root`
+    #[arg(long, value_name = "PATH")]
+    plugin_root: Option<String>,
+    /// Append the result as one JSON line (the boot event) to this file
+    #[arg(long, value_name = "FILE")]
+    event: Option<PathBuf>,
+}
+
+pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
+    let loc = &args.location;
+    let target = loc.target;
+    let root = loc.root()?;
+    let plan = Plan {
+        targets: vec![target],
+        workspace: args.workspace.clone(),
+        plugin_root: args.plugin_root.clone(),
+        ..Plan::default()
+    };
+    let Some((c, _)) = compile(&args.input, &plan)? else {
+        return Ok(FAILED);
+    };
+    let backend = target.backend();
+    let mut plugins = Vec::new();
+    let mut declared = Vec::new();
+    let chosen: Vec<&crate::ir::Plugin> =
+        match args.workspace.as_deref().and_then(|w| c.unit.workspace(w)) {
+            Some(w) => w
+                .plugins
+                .iter()
+                .flat_map(|l| &l.value)
+                .filter_map(|n| c.unit.plugin(&n.value))
+                .collect(),
+            None => c.unit.plugins.iter().collect(),
+        };
+    for p in chosen.into_iter().filter(|p| p.builds_for(target)) {
+        plugins.push(p.name.value.clone());
+        for s in p.servers_for(target) {
+            let mut spec = ServerSpec::from_ir(&s, args.plugin_root.as_deref());
+            backend.approximate(&mut spec);
+            declared.push(spec.normalized());
+        }
+    }
+    let mut read_error = None;
+    let lookup = |project_path: &str| {
+        let file = backend
+            .managed_files()
+            .iter()
+            .find(|f| f.project_path == project_path)?;
+        fs::read_to_string(loc.path_of(&root, file)).ok()
+    };
+    let seen = match backend.read(&lookup) {
+        Ok(seen) => seen,
+        Err(e) if e.starts_with("no `") => Vec::new(),
+        Err(e) => {
+            read_error = Some(e);
+            Vec::new()
+        }
+    };
+    if let Some(e) = read_error {
+        return Err(UsageError(format!(
+            "cannot read {target}'s configuration: {e}"
+        )));
+    }
+    let mut results = Vec::new();
+    for d in &declared {
+        let (status, fields) = match seen.iter().find(|s| s.name == d.name) {
+            None => ("missing", Vec::new()),
+            Some(s) if s == d => ("present", Vec::new()),
+            Some(s) => ("drifted", drift(d, s)),
+        };
+        let detail = if fields.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} differ{})",
+                fields.join(", "),
+                if fields.len() == 1 { "s" } else { "" }
+            )
+        };
+        println!("{status:<8} {}{detail}", d.name);
+        results.push(serde_json::json!({"name": d.name, "status": status, "fields": fields}));
+    }
+    let ok = results.iter().all(|r| r["status"] == "present");
+    eprintln!(
+        "{}: {} of {} server{} present and as declared for {target}",
+        if ok { "verified" } else { "not verified" },
+        results.iter().filter(|r| r["status"] == "present").count(),
+        results.len(),
+        if results.len() == 1 { "" } else { "s" }
+    );
+    if let Some(path) = &args.event {
+        let event = serde_json::json!({
+            "time": now_rfc3339(),
+            "event": "mcpc.verify",
+            "target": target.name(),
+            "scope": match loc.scope { Scope::User => "user", Scope::Project => "project" },
+            "plugins": plugins,
+            "ok": ok,
+            "servers": results,
+        });
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| UsageError(format!("cannot open `{}`: {e}", path.display())))?;
+        writeln!(file, "{event}")
+            .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))?;
+    }
+    Ok(if ok { OK } else { FAILED })
+}
+
+/// The fields in which the runtime's entry differs from the declaration.
+fn drift(want: &ServerSpec, got: &ServerSpec) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let checks: [(&'static str, bool); 11] = [
+        ("transport", want.transport == got.transport),
+        ("command", want.command == got.command),
+        ("args", want.args == got.args),
+        ("cwd", want.cwd == got.cwd),
+        ("env", want.env == got.env),
+        ("url", want.url == got.url),
+        ("headers", want.headers == got.headers),
+        ("tools", want.allow == got.allow && want.deny == got.deny),
+        ("tool_timeout", want.tool_timeout_ms == got.tool_timeout_ms),
+        (
+            "startup_timeout",
+            want.startup_timeout_ms == got.startup_timeout_ms,
+        ),
+        ("enabled", want.enabled == got.enabled),
+    ];
+    for (name, equal) in checks {
+        if !equal {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The current UTC time as `2026-11-24T05:12:30Z`.
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

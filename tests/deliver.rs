@@ -1,0 +1,430 @@
+//! `mcpc apply`, `verify`, `rollback` and `import` on realistic existing
+//! configurations: every byte the user owned survives, managed servers follow
+//! the source, hand edits are conflicts, rollback restores exactly.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Project(PathBuf);
+
+impl Project {
+    fn new(name: &str) -> Project {
+        let dir = std::env::temp_dir().join(format!("mcpc-deliver-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Project(dir)
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+    fn write(&self, p: &str, text: &str) {
+        let path = self.path(p);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    fn read(&self, p: &str) -> String {
+        fs::read_to_string(self.path(p)).unwrap()
+    }
+    fn mcpc(&self, args: &[&str], env: &[(&str, &Path)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcpc"));
+        cmd.args(args).current_dir(&self.0).env("NO_COLOR", "1");
+        for var in [
+            "CODEX_HOME",
+            "HERMES_HOME",
+            "CLAUDE_CONFIG_DIR",
+            "GEMINI_CLI_HOME",
+        ] {
+            cmd.env_remove(var);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const SOURCE: &str = r#"plugin "acme" {
+  version = "1.0.0"
+  server "docs" {
+    url = "https://docs.acme.dev/mcp"
+    headers { Authorization = "Bearer ${secret.DOCS_TOKEN}" }
+    tools { deny = ["drop_index"] }
+  }
+  server "search" {
+    command = "npx"
+    args    = ["-y", "@acme/search-mcp@2.0.0"]
+    env { SEARCH_KEY = secret.SEARCH_KEY }
+  }
+}
+"#;
+
+/// The full cycle for one runtime's file: `existing` is what the user had.
+fn cycle(target: &str, file: &str, existing: &str, user_marker: &str) {
+    let p = Project::new(target);
+    p.write("src/acme.mcpc", SOURCE);
+    p.write(file, existing);
+    let apply = |p: &Project| p.mcpc(&["apply", "src", "--target", target], &[]);
+
+    let out = apply(&p);
+    assert_eq!(out.status.code(), Some(0), "{target}: {}", stderr(&out));
+    let first = p.read(file);
+    assert!(
+        first.contains(user_marker),
+        "{target}: the user's content is gone:\n{first}"
+    );
+    assert!(
+        first.contains("docs") && first.contains("search"),
+        "{target}: servers missing:\n{first}"
+    );
+    let out = p.mcpc(&["verify", "src", "--target", target], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{target}: verify after apply: {}{}",
+        stderr(&out),
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Idempotent: a second apply changes no byte.
+    assert_eq!(apply(&p).status.code(), Some(0));
+    assert_eq!(
+        p.read(file),
+        first,
+        "{target}: the second apply changed the file"
+    );
+
+    // The source changes: `search` goes, `docs` moves.
+    p.write("src/acme.mcpc", &SOURCE.replace("docs.acme.dev", "docs2.acme.dev").replace(
+        "  server \"search\" {\n    command = \"npx\"\n    args    = [\"-y\", \"@acme/search-mcp@2.0.0\"]\n    env { SEARCH_KEY = secret.SEARCH_KEY }\n  }\n",
+        "",
+    ));
+    assert_eq!(apply(&p).status.code(), Some(0));
+    let second = p.read(file);
+    assert!(
+        second.contains("docs2.acme.dev")
+            && !second.contains("search-mcp")
+            && second.contains(user_marker),
+        "{target}:\n{second}"
+    );
+
+    // A hand edit of a managed server is a conflict, left alone.
+    let edited = second.replace("docs2.acme.dev", "docs3.acme.dev");
+    p.write(file, &edited);
+    let out = p.mcpc(&["verify", "src", "--target", target], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("drifted  docs (url differs)"),
+        "{target}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = apply(&p);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{target}: a conflict must fail the apply"
+    );
+    assert!(
+        stderr(&out).contains("conflict: server `docs`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        p.read(file),
+        edited,
+        "{target}: a conflicting entry was overwritten"
+    );
+    let out = p.mcpc(&["rollback", "--target", target], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "rollback must refuse to lose the hand edit"
+    );
+
+    // With --force the source wins; then rollback walks back, and --all
+    // restores the user's original file exactly.
+    assert_eq!(
+        p.mcpc(&["apply", "src", "--target", target, "--force"], &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(p.read(file), second);
+    assert_eq!(
+        p.mcpc(&["rollback", "--target", target, "--force"], &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(p.read(file), edited);
+    let out = p.mcpc(&["rollback", "--target", target, "--all", "--force"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        p.read(file),
+        existing,
+        "{target}: rollback --all did not restore the original byte for byte"
+    );
+    assert_eq!(
+        p.mcpc(&["rollback", "--target", target], &[]).status.code(),
+        Some(1),
+        "nothing left to roll back"
+    );
+}
+
+#[test]
+fn codex_config_with_comments_and_profiles() {
+    cycle(
+        "codex",
+        ".codex/config.toml",
+        "# Personal Codex config.\nmodel = \"o3\"   # keep\n\n[mcp_servers.mine]  # mine, hands off\ncommand = \"my-tool\"\nargs = [\"--fast\"]\n\n[profiles.quick]\nmodel = \"o4-mini\"\n",
+        "[mcp_servers.mine]  # mine, hands off\ncommand = \"my-tool\"\nargs = [\"--fast\"]\n",
+    );
+}
+
+#[test]
+fn claude_mcp_json_with_odd_formatting() {
+    cycle(
+        "claude-code",
+        ".mcp.json",
+        "{\n    \"mcpServers\" : {\n        \"mine\": {\"command\": \"my-tool\",   \"args\": [\"--fast\"]}\n    }\n}\n",
+        "\"mine\": {\"command\": \"my-tool\",   \"args\": [\"--fast\"]}",
+    );
+}
+
+#[test]
+fn hermes_config_with_comments_and_other_settings() {
+    cycle(
+        "hermes",
+        ".hermes/config.yaml",
+        "# Hermes\nmodel:\n  default: gpt-x   # keep me\nmcp_servers:\n  mine:\n    command: my-tool   # mine\n    args: [--fast]\ndisplay:\n  compact: true\n",
+        "  mine:\n    command: my-tool   # mine\n    args: [--fast]\n",
+    );
+}
+
+#[test]
+fn gemini_settings_with_comments() {
+    cycle(
+        "gemini",
+        ".gemini/settings.json",
+        "{\n  // my settings\n  \"theme\": \"GitHub\",\n  \"mcpServers\": {\n    \"mine\": { \"command\": \"my-tool\" }\n  },\n  \"mcp\": { \"excluded\": [\"old\"] }\n}\n",
+        "// my settings",
+    );
+}
+
+#[test]
+fn claude_settings_keep_the_users_rules() {
+    let p = Project::new("claude-settings");
+    p.write("src/acme.mcpc", SOURCE);
+    let settings = "{\n  \"permissions\": {\n    \"allow\": [\"Bash(ls:*)\"],\n    \"deny\": [\"Bash(rm:*)\"]\n  }\n}\n";
+    p.write(".claude/settings.json", settings);
+    assert_eq!(
+        p.mcpc(&["apply", "src", "--target", "claude-code"], &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let after = p.read(".claude/settings.json");
+    assert_eq!(
+        after,
+        "{\n  \"permissions\": {\n    \"allow\": [\"Bash(ls:*)\"],\n    \"deny\": [\"Bash(rm:*)\", \"mcp__docs__drop_index\"]\n  }\n}\n"
+    );
+    assert_eq!(
+        p.mcpc(&["rollback", "--target", "claude-code"], &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(p.read(".claude/settings.json"), settings);
+    assert!(
+        !p.path(".mcp.json").exists(),
+        "a file apply created is removed by rollback"
+    );
+}
+
+#[test]
+fn user_scope_follows_the_runtimes_own_variables() {
+    let p = Project::new("user-scope");
+    p.write("src/acme.mcpc", SOURCE);
+    let home = p.path("home");
+    fs::create_dir_all(&home).unwrap();
+    let codex_home = p.path("elsewhere/codex");
+    fs::create_dir_all(&codex_home).unwrap();
+    let out = p.mcpc(
+        &[
+            "apply",
+            "src",
+            "--target",
+            "codex",
+            "--scope",
+            "user",
+            "--root",
+            home.to_str().unwrap(),
+        ],
+        &[("CODEX_HOME", &codex_home)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        fs::read_to_string(codex_home.join("config.toml"))
+            .unwrap()
+            .contains("[mcp_servers.docs]")
+    );
+    let hermes_home = p.path("hermes-home");
+    let out = p.mcpc(
+        &["apply", "src", "--target", "hermes", "--scope", "user"],
+        &[("HOME", &home), ("HERMES_HOME", &hermes_home)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(hermes_home.join("config.yaml").exists());
+    let out = p.mcpc(
+        &["apply", "src", "--target", "claude-code", "--scope", "user"],
+        &[("HOME", &home)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        fs::read_to_string(home.join(".claude.json"))
+            .unwrap()
+            .contains("\"docs\"")
+    );
+    assert!(home.join(".claude/settings.json").exists());
+    let out = p.mcpc(
+        &[
+            "verify",
+            "src",
+            "--target",
+            "claude-code",
+            "--scope",
+            "user",
+        ],
+        &[("HOME", &home)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn malformed_files_and_missing_directories_are_io_errors() {
+    let p = Project::new("malformed");
+    p.write("src/acme.mcpc", SOURCE);
+    let broken = "{\n  \"mcpServers\": {\n    \"mine\": {\"command\": \"x\",}\n  }\n}\n";
+    p.write(".gemini/settings.json", broken);
+    let out = p.mcpc(&["apply", "src", "--target", "gemini"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("line 3"), "{}", stderr(&out));
+    assert_eq!(p.read(".gemini/settings.json"), broken);
+    assert!(
+        !p.path(".mcpc").exists(),
+        "nothing may be written for a malformed file"
+    );
+    let out = p.mcpc(
+        &["apply", "src", "--target", "codex", "--root", "no/such/dir"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a directory"));
+    let out = p.mcpc(&["apply", "src", "--target", "hermes", "--dry-run"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("+mcp_servers:"));
+    assert!(!p.path(".hermes").exists(), "--dry-run wrote a file");
+}
+
+#[test]
+fn killing_apply_leaves_the_old_or_the_new_file() {
+    let p = Project::new("kill");
+    let mut big = String::from("plugin \"big\" {\n  version = \"1.0.0\"\n");
+    for i in 0..400 {
+        big.push_str(&format!(
+            "  server \"s{i}\" {{ url = \"https://s{i}.acme.dev/mcp\" }}\n"
+        ));
+    }
+    big.push_str("}\n");
+    p.write("src/big.mcpc", &big);
+    let old = "# keep\n[other]\nx = 1\n";
+    p.write(".codex/config.toml", old);
+    let new = {
+        let q = Project::new("kill-ref");
+        q.write("src/big.mcpc", &big);
+        q.write(".codex/config.toml", old);
+        assert_eq!(
+            q.mcpc(&["apply", "src", "--target", "codex"], &[])
+                .status
+                .code(),
+            Some(0)
+        );
+        q.read(".codex/config.toml")
+    };
+    for i in 0..25u64 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mcpc"))
+            .args(["apply", "src", "--target", "codex"])
+            .current_dir(&p.0)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(300 * i));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = p.read(".codex/config.toml");
+        assert!(
+            now == old || now == new,
+            "a killed apply left a partial file ({} bytes)",
+            now.len()
+        );
+        if now == new {
+            p.write(".codex/config.toml", old);
+            let _ = fs::remove_dir_all(p.path(".mcpc"));
+        }
+    }
+}
+
+#[test]
+fn import_prints_source_without_secret_values() {
+    let p = Project::new("import");
+    p.write(
+        "codex.toml",
+        "[mcp_servers.gh]\ncommand = \"github-mcp\"\nenv_vars = [\"GITHUB_TOKEN\"]\n[mcp_servers.gh.env]\nGH_HOST = \"github.com\"\nAPI_KEY = \"sk-live-0123456789abcdef\"\n\n[mcp_servers.api]\nurl = \"https://api.acme.dev/mcp\"\nbearer_token_env_var = \"API_TOKEN\"\ntool_timeout_sec = 90\nenabled_tools = [\"read\"]\n",
+    );
+    let out = p.mcpc(&["import", "--from", "codex", "codex.toml"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let source = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        !source.contains("sk-live") && !stderr(&out).contains("sk-live"),
+        "a secret value was printed"
+    );
+    assert!(
+        source.contains("GITHUB_TOKEN = secret.GITHUB_TOKEN"),
+        "{source}"
+    );
+    assert!(source.contains("API_KEY = secret.API_KEY"), "{source}");
+    assert!(
+        source.contains("Authorization = \"Bearer ${secret.API_TOKEN}\""),
+        "{source}"
+    );
+    assert!(
+        source.contains("tool_timeout = 90s") && source.contains("tools { allow = [\"read\"] }"),
+        "{source}"
+    );
+    assert!(
+        stderr(&out).contains("warning[plaintext-secret]"),
+        "{}",
+        stderr(&out)
+    );
+    p.write("imported.mcpc", &source);
+    let out = p.mcpc(&["check", "imported.mcpc"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the imported source must check clean: {}",
+        stderr(&out)
+    );
+    p.write("bad.toml", "[mcp_servers.x\ncommand = 1\n");
+    let out = p.mcpc(&["import", "--from", "codex", "bad.toml"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+}
