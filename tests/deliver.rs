@@ -124,7 +124,7 @@ fn cycle(target: &str, file: &str, existing: &str, user_marker: &str) {
     let out = p.mcpc(&["verify", "src", "--target", target], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("drifted  docs (url differs)"),
+        String::from_utf8_lossy(&out.stdout).contains("drifted  docs (differs in url)"),
         "{target}: {}",
         String::from_utf8_lossy(&out.stdout)
     );

@@ -491,3 +491,106 @@ fn packages_validate_and_install() {
         "plugin.root must resolve to the installed copy, got {cwd}"
     );
 }
+
+/// The user's own server, already in each runtime's file before mcpc.
+fn users_file(target: Target) -> (&'static str, &'static str) {
+    match target {
+        Target::ClaudeCode => (
+            ".mcp.json",
+            "{\n  \"mcpServers\": {\n    \"mine\": {\"type\": \"stdio\", \"command\": \"my-tool\", \"args\": [\"--own\"]}\n  }\n}\n",
+        ),
+        Target::Codex => (
+            ".codex/config.toml",
+            "# mine\n[mcp_servers.mine]\ncommand = \"my-tool\"\nargs = [\"--own\"]\n",
+        ),
+        Target::Hermes => (
+            ".hermes/config.yaml",
+            "# mine\nmcp_servers:\n  mine:\n    command: my-tool\n    args: [--own]\n",
+        ),
+        Target::Gemini => (
+            ".gemini/settings.json",
+            "{\n  // mine\n  \"mcpServers\": {\n    \"mine\": {\"command\": \"my-tool\", \"args\": [\"--own\"]}\n  }\n}\n",
+        ),
+    }
+}
+
+#[test]
+fn verify_agrees_with_each_runtimes_own_listing() {
+    let Some(runtimes) = runtimes() else { return };
+    let examples = manifest_dir().join("examples");
+    for &target in Target::ALL {
+        let project = TempDir::new(&format!("verify-{}", target.name()));
+        let (file, existing) = users_file(target);
+        let path = project.0.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, existing).unwrap();
+        let mcpc = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_mcpc"))
+                .args(args)
+                .arg(&examples)
+                .args(["--target", target.name(), "--root"])
+                .arg(&project.0)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        };
+        let out = mcpc(&["apply"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{target}: apply: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = mcpc(&["verify"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{target}: verify: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+
+        // The runtime agrees: every declared server as declared, and the
+        // user's own server still there.
+        let (_, seen) = visibility(&runtimes, target, &project.0, false);
+        assert!(
+            seen.contains_key("mine"),
+            "{target}: the user's own server is gone"
+        );
+        let declared: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("present  ").map(str::to_owned))
+            .collect();
+        for name in &declared {
+            assert!(
+                seen.contains_key(name),
+                "{target}: verify says `{name}` is present, the runtime does not list it"
+            );
+        }
+
+        // A hand edit: verify reports drift, and the runtime shows the same change.
+        let text = fs::read_to_string(&path).unwrap();
+        let edited = text.replacen("seo-mcp==0.3.1", "seo-mcp==9.9.9", 1);
+        assert_ne!(
+            edited, text,
+            "{target}: the example server `seo` not found in {file}"
+        );
+        fs::write(&path, edited).unwrap();
+        let out = mcpc(&["verify"]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{target}: verify missed a drift"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("drifted  seo (differs in args)"),
+            "{target}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let (_, seen) = visibility(&runtimes, target, &project.0, false);
+        let shown = seen["seo"].to_string();
+        assert!(
+            shown.contains("9.9.9"),
+            "{target}: the runtime does not show the edited args: {shown}"
+        );
+    }
+}

@@ -504,11 +504,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
         let detail = if fields.is_empty() {
             String::new()
         } else {
-            format!(
-                " ({} differ{})",
-                fields.join(", "),
-                if fields.len() == 1 { "s" } else { "" }
-            )
+            format!(" (differs in {})", fields.join(", "))
         };
         println!("{status:<8} {}{detail}", d.name);
         results.push(serde_json::json!({"name": d.name, "status": status, "fields": fields}));

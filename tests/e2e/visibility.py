@@ -55,6 +55,37 @@ def closed_port():
     return port
 
 
+def load_json_with_comments(path):
+    """Gemini CLI reads settings through strip-json-comments; so do we."""
+    with open(path) as f:
+        text = f.read()
+    out, i, in_string = [], 0, False
+    while i < len(text):
+        c = text[i]
+        if in_string:
+            out.append(c)
+            if c == "\\":
+                out.append(text[i + 1])
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+            out.append(c)
+        elif text.startswith("//", i):
+            i = text.find("\n", i)
+            if i < 0:
+                break
+            continue
+        elif text.startswith("/*", i):
+            i = text.find("*/", i) + 2
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return json.loads("".join(out))
+
+
 def strip_ansi(text):
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
 
@@ -149,8 +180,7 @@ def claude(args, home, project):
     with open(os.path.join(home, ".claude", "settings.json"), "w") as f:
         json.dump({"enableAllProjectMcpServers": True}, f)
     _, version, _ = run([bin_, "--version"], env, project)
-    with open(os.path.join(project, ".mcp.json")) as f:
-        names = list(json.load(f)["mcpServers"])
+    names = list(load_json_with_comments(os.path.join(project, ".mcp.json"))["mcpServers"])
     rc, listing, err = run([bin_, "mcp", "list"], env, project)
     listing = strip_ansi(listing + err)
     servers = []
@@ -231,8 +261,7 @@ def gemini(args, home, project):
         json.dump({"security": {"auth": {"selectedType": "gemini-api-key"}},
                    "privacy": {"usageStatisticsEnabled": False}, "telemetry": {"enabled": False}}, f)
     _, version, _ = run([bin_, "--version"], env, project)
-    with open(os.path.join(project, ".gemini", "settings.json")) as f:
-        settings = json.load(f)
+    settings = load_json_with_comments(os.path.join(project, ".gemini", "settings.json"))
     rc, out, err = run([bin_, "mcp", "list"], env, project)
     listing = strip_ansi(out + err)
     raw = listing
