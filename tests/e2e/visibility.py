@@ -44,6 +44,8 @@ def base_env(home):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "CODEX", "GEMINI", "HERMES", "OPENAI", "ANTHROPIC", "GOOGLE"))}
     env["HOME"] = home
     env["NO_COLOR"] = "1"
+    # Servers started through npx (the examples) must not reach a registry.
+    env["npm_config_offline"] = "true"
     return env
 
 
