@@ -226,7 +226,11 @@ impl Codex {
         out
     }
 
-    fn servers(&self, servers: &[Server], cx: &mut Cx) -> OrderedMap<CodexServer> {
+    fn servers<'s>(
+        &self,
+        servers: impl IntoIterator<Item = &'s Server>,
+        cx: &mut Cx,
+    ) -> OrderedMap<CodexServer> {
         let mut out = OrderedMap::new();
         for s in servers {
             out.insert(s.name.value.clone(), self.server(s, cx));
@@ -265,12 +269,11 @@ impl Backend for Codex {
     }
 
     fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile> {
-        let servers: Vec<Server> = plugins
+        let servers = plugins
             .iter()
-            .flat_map(|p| p.servers.iter().cloned())
-            .collect();
+            .flat_map(|p| p.servers.iter().map(|s| s.as_ref()));
         let config = CodexConfig {
-            mcp_servers: self.servers(&servers, cx),
+            mcp_servers: self.servers(servers, cx),
         };
         vec![NativeFile {
             path: CONFIG,
@@ -288,7 +291,7 @@ impl Backend for Codex {
             mcp_servers: "./codex.mcp.json",
         };
         let servers = McpJson {
-            servers: self.servers(&p.servers, cx),
+            servers: self.servers(p.servers.iter().map(|s| s.as_ref()), cx),
         };
         vec![
             NativeFile {

@@ -110,7 +110,7 @@ pub struct NativeFile {
 /// The servers of one plugin, as one target sees them.
 pub struct PluginServers<'a> {
     pub plugin: &'a Plugin,
-    pub servers: Vec<Server>,
+    pub servers: Vec<std::borrow::Cow<'a, Server>>,
 }
 
 /// What a runtime can express, for `mcpc targets`.

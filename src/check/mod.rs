@@ -10,6 +10,7 @@ mod ssot;
 
 use crate::diag::Sink;
 use crate::ir::{Plugin, Server, Unit};
+use std::borrow::Cow;
 
 pub fn check(unit: &Unit, sink: &mut Sink) {
     names::check(unit, sink);
@@ -30,10 +31,10 @@ pub fn check(unit: &Unit, sink: &mut Sink) {
 
 /// Every server as written, and as each target that overrides it sees it:
 /// checking all of them checks every value once (the sink drops repeats).
-fn views(plugin: &Plugin) -> Vec<Server> {
+fn views(plugin: &Plugin) -> Vec<Cow<'_, Server>> {
     let mut out = Vec::new();
     for server in &plugin.servers {
-        out.push(server.clone());
+        out.push(Cow::Borrowed(server));
         for o in plugin
             .overrides
             .iter()

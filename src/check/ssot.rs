@@ -5,6 +5,7 @@
 use crate::backends::Target;
 use crate::diag::{Code, Diagnostic, Sink};
 use crate::ir::{Plugin, Server, Unit};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub(super) fn check(unit: &Unit, sink: &mut Sink) {
@@ -22,7 +23,7 @@ fn fold(name: &str) -> String {
 
 fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
     // Folded name -> the first server built with it (linear in servers).
-    let mut seen: BTreeMap<String, (&Plugin, Server)> = BTreeMap::new();
+    let mut seen: BTreeMap<String, (&Plugin, Cow<'_, Server>)> = BTreeMap::new();
     for plugin in &unit.plugins {
         for server in plugin.servers_for(target) {
             let key = fold(&server.name.value);

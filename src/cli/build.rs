@@ -76,11 +76,12 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     if diag::count_errors(&diagnostics) > 0 {
         return Ok(FAILED);
     }
+    let manifest = delivery_manifest(&files);
     let mut outputs: Vec<(String, String)> = files
-        .iter()
-        .map(|f: &OutFile| (f.path.clone(), f.contents.clone()))
+        .into_iter()
+        .map(|f: OutFile| (f.path, f.contents))
         .collect();
-    outputs.push((MANIFEST.to_owned(), delivery_manifest(&files)));
+    outputs.push((MANIFEST.to_owned(), manifest));
     let stale = stale_files(&args.out, &outputs);
     if args.check {
         return Ok(drift(&args.out, &outputs, &stale));

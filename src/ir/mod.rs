@@ -11,6 +11,7 @@ pub use lower::lower;
 use crate::backends::Target;
 use crate::diag::{Code, Level};
 use crate::source::{Span, Spanned};
+use std::borrow::Cow;
 
 #[derive(Debug, Default)]
 pub struct Unit {
@@ -70,33 +71,38 @@ impl Plugin {
         targets_include(self.targets.as_ref(), target)
     }
 
-    /// The servers built for `target`, with that target's overrides applied.
-    pub fn servers_for(&self, target: Target) -> Vec<Server> {
+    /// The servers built for `target`, with that target's overrides applied
+    /// (borrowed when no override touches them).
+    pub fn servers_for(&self, target: Target) -> Vec<Cow<'_, Server>> {
         if !self.builds_for(target) {
             return Vec::new();
         }
         self.servers
             .iter()
             .map(|s| self.effective(s, target))
-            .filter(|s| {
-                s.fields.targets.is_none() || targets_include(s.fields.targets.as_ref(), target)
-            })
+            .filter(|s| targets_include(s.fields.targets.as_ref(), target))
             .collect()
     }
 
     /// `server` as `target` sees it: the `target` block's fields over the
     /// server's own.
-    pub fn effective(&self, server: &Server, target: Target) -> Server {
-        let mut fields = server.fields.clone();
-        for o in &self.overrides {
-            if o.target.value == target && o.server.value == server.name.value {
-                fields = fields.overlay(&o.fields);
-            }
+    pub fn effective<'s>(&'s self, server: &'s Server, target: Target) -> Cow<'s, Server> {
+        let mut overrides = self
+            .overrides
+            .iter()
+            .filter(|o| o.target.value == target && o.server.value == server.name.value)
+            .peekable();
+        if overrides.peek().is_none() {
+            return Cow::Borrowed(server);
         }
-        Server {
+        let mut fields = server.fields.clone();
+        for o in overrides {
+            fields = fields.overlay(&o.fields);
+        }
+        Cow::Owned(Server {
             name: server.name.clone(),
             fields,
-        }
+        })
     }
 }
 
