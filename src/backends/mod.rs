@@ -208,10 +208,9 @@ impl Target {
     }
 }
 
-/// Runs the backends of a plan over the unit.
-pub(crate) fn build(unit: &Unit, plan: &Plan, sink: &mut Sink) -> Vec<OutFile> {
-    let workspace = plan.workspace.as_deref().and_then(|w| unit.workspace(w));
-    let chosen: Vec<&Plugin> = match workspace {
+/// The plugins a plan builds: its workspace's, or every plugin.
+pub fn selected_plugins<'u>(unit: &'u Unit, plan: &Plan) -> Vec<&'u Plugin> {
+    match plan.workspace.as_deref().and_then(|w| unit.workspace(w)) {
         Some(w) => w
             .plugins
             .iter()
@@ -219,7 +218,13 @@ pub(crate) fn build(unit: &Unit, plan: &Plan, sink: &mut Sink) -> Vec<OutFile> {
             .filter_map(|name| unit.plugin(&name.value))
             .collect(),
         None => unit.plugins.iter().collect(),
-    };
+    }
+}
+
+/// Runs the backends of a plan over the unit.
+pub(crate) fn build(unit: &Unit, plan: &Plan, sink: &mut Sink) -> Vec<OutFile> {
+    let workspace = plan.workspace.as_deref().and_then(|w| unit.workspace(w));
+    let chosen = selected_plugins(unit, plan);
     let targets: Vec<Target> = match workspace.and_then(|w| w.runtime.as_ref()) {
         Some(runtime) => vec![runtime.value],
         None => plan.targets().to_vec(),

@@ -45,10 +45,9 @@ fn parse_target(text: &str) -> Result<TargetArg, String> {
     if text == "all" {
         return Ok(TargetArg::All);
     }
-    Target::from_name(text).map(TargetArg::One).ok_or_else(|| {
-        let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-        format!("expected `all` or one of {}", names.join(", "))
-    })
+    super::parse_target(text)
+        .map(TargetArg::One)
+        .map_err(|e| format!("{e}, or `all`"))
 }
 
 pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {

@@ -26,7 +26,7 @@ pub(crate) enum Scope {
 #[derive(Args)]
 pub(crate) struct Location {
     /// The runtime
-    #[arg(long, value_name = "T", value_parser = parse_target)]
+    #[arg(long, value_name = "T", value_parser = super::parse_target)]
     target: Target,
     /// `project` (files in the project directory) or `user` (the runtime's files in your home)
     #[arg(long, value_enum, default_value = "project")]
@@ -34,13 +34,6 @@ pub(crate) struct Location {
     /// The project directory (project scope, default: the current directory) or home (user scope, default: $HOME)
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
-}
-
-fn parse_target(text: &str) -> Result<Target, String> {
-    Target::from_name(text).ok_or_else(|| {
-        let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-        format!("expected one of {}", names.join(", "))
-    })
 }
 
 impl Location {
@@ -161,16 +154,21 @@ fn load_ledger(state: &Path) -> Result<(Option<String>, Ledger), UsageError> {
     }
 }
 
+/// The plan of `apply` and `verify`: one target, config files.
+fn plan_for(target: Target, workspace: &Option<String>, plugin_root: &Option<String>) -> Plan {
+    Plan {
+        targets: vec![target],
+        workspace: workspace.clone(),
+        plugin_root: plugin_root.clone(),
+        ..Plan::default()
+    }
+}
+
 pub(crate) fn apply(args: ApplyArgs) -> Result<u8, UsageError> {
     let loc = &args.location;
     let target = loc.target;
     let root = loc.root()?;
-    let plan = Plan {
-        targets: vec![target],
-        workspace: args.workspace.clone(),
-        plugin_root: args.plugin_root.clone(),
-        ..Plan::default()
-    };
+    let plan = plan_for(target, &args.workspace, &args.plugin_root);
     let Some((_, files)) = compile(&args.input, &plan)? else {
         return Ok(FAILED);
     };
@@ -443,28 +441,14 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
     let loc = &args.location;
     let target = loc.target;
     let root = loc.root()?;
-    let plan = Plan {
-        targets: vec![target],
-        workspace: args.workspace.clone(),
-        plugin_root: args.plugin_root.clone(),
-        ..Plan::default()
-    };
+    let plan = plan_for(target, &args.workspace, &args.plugin_root);
     let Some((c, _)) = compile(&args.input, &plan)? else {
         return Ok(FAILED);
     };
     let backend = target.backend();
     let mut plugins = Vec::new();
     let mut declared = Vec::new();
-    let chosen: Vec<&crate::ir::Plugin> =
-        match args.workspace.as_deref().and_then(|w| c.unit.workspace(w)) {
-            Some(w) => w
-                .plugins
-                .iter()
-                .flat_map(|l| &l.value)
-                .filter_map(|n| c.unit.plugin(&n.value))
-                .collect(),
-            None => c.unit.plugins.iter().collect(),
-        };
+    let chosen = crate::backends::selected_plugins(&c.unit, &plan);
     for p in chosen.into_iter().filter(|p| p.builds_for(target)) {
         plugins.push(p.name.value.clone());
         for s in p.servers_for(target) {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 pub(crate) struct ImportArgs {
     /// The runtime whose file this is
-    #[arg(long = "from", value_name = "T", value_parser = parse_target)]
+    #[arg(long = "from", value_name = "T", value_parser = super::parse_target)]
     from: Target,
     /// The file: `.mcp.json`, `config.toml`, `config.yaml` or `settings.json`
     file: PathBuf,
@@ -22,11 +22,6 @@ pub(crate) struct ImportArgs {
     /// How to print diagnostics (on stderr; the source goes to stdout)
     #[arg(long, value_enum, default_value = "human")]
     message_format: MessageFormat,
-}
-
-fn parse_target(text: &str) -> Result<Target, String> {
-    Target::from_name(text)
-        .ok_or_else(|| "expected claude-code, codex, hermes or gemini".to_owned())
 }
 
 pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {

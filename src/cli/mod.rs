@@ -143,6 +143,14 @@ impl Input {
     }
 }
 
+/// `--target T` for the commands that take one runtime.
+pub(crate) fn parse_target(text: &str) -> Result<Target, String> {
+    Target::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
