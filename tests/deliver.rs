@@ -428,3 +428,36 @@ fn import_prints_source_without_secret_values() {
     let out = p.mcpc(&["import", "--from", "codex", "bad.toml"], &[]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_workspace_applies_to_its_own_runtime_only() {
+    let p = Project::new("workspace");
+    p.write(
+        "src/acme.mcpc",
+        &format!("{SOURCE}\nworkspace \"dev\" {{ runtime = hermes plugins = [\"acme\"] }}\n"),
+    );
+    assert_eq!(
+        p.mcpc(&["apply", "src", "--target", "codex"], &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let before = p.read(".codex/config.toml");
+    let out = p.mcpc(
+        &["apply", "src", "--target", "codex", "--workspace", "dev"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("workspace `dev` runs hermes, not codex"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(p.read(".codex/config.toml"), before, "servers were removed");
+    let out = p.mcpc(
+        &["apply", "src", "--target", "hermes", "--workspace", "dev"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(p.read(".hermes/config.yaml").contains("docs:"));
+}

@@ -134,10 +134,21 @@ fn compile(
     if diag::count_errors(&diagnostics) > 0 {
         return Ok(None);
     }
-    if let Some(w) = &plan.workspace
-        && c.unit.workspace(w).is_none()
-    {
-        return Err(UsageError(format!("no workspace named `{w}`")));
+    if let Some(name) = &plan.workspace {
+        let workspace = c
+            .unit
+            .workspace(name)
+            .ok_or_else(|| UsageError(format!("no workspace named `{name}`")))?;
+        // Otherwise the workspace's own runtime would be built, and every
+        // server mcpc manages for this target would look undeclared.
+        if let (Some(runtime), [target]) = (&workspace.runtime, plan.targets.as_slice())
+            && runtime.value != *target
+        {
+            return Err(UsageError(format!(
+                "workspace `{name}` runs {}, not {target}",
+                runtime.value
+            )));
+        }
     }
     Ok(Some((c, files)))
 }
