@@ -9,14 +9,19 @@ use crate::parse::ast::{StrPart, Value, ValueKind};
 use crate::source::{Span, Spanned};
 
 pub(super) fn mismatch(sink: &mut Sink, value: &Value, expected: &str) {
-    sink.push(
-        Diagnostic::new(
-            Code::TypeMismatch,
-            value.span,
-            format!("expected {expected}, found {}", value.describe()),
-        )
-        .with_label(format!("expected {expected}")),
-    );
+    let mut d = Diagnostic::new(
+        Code::TypeMismatch,
+        value.span,
+        format!("expected {expected}, found {}", value.describe()),
+    )
+    .with_label(format!("expected {expected}"));
+    // A bare word or number where text is expected: the quotes are missing.
+    if expected == "a string"
+        && let ValueKind::Number(text) | ValueKind::Ident(text) = &value.kind
+    {
+        d = d.with_help(format!("write it in quotes: `\"{text}\"`"));
+    }
+    sink.push(d);
 }
 
 /// A string with no interpolation.
@@ -170,6 +175,29 @@ pub(super) fn duration(sink: &mut Sink, value: &Value) -> Option<Spanned<Millis>
             return None;
         }
     };
+    if let Some((whole, rest)) = text.split_once('.') {
+        let fraction: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let unit = &rest[fraction.len()..];
+        let amount = format!("{whole}.{fraction}").parse::<f64>().ok();
+        let per = parse_duration(&format!("1{unit}"));
+        let help = match amount.zip(per) {
+            Some((amount, per)) if (amount * per as f64).fract() == 0.0 => format!(
+                "durations are whole numbers: write `{}ms`",
+                (amount * per as f64) as u64
+            ),
+            _ => "durations are whole numbers of `ms`, `s`, `m` or `h`".to_owned(),
+        };
+        sink.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                value.span,
+                format!("`{text}` is not a valid duration"),
+            )
+            .with_label("a fraction")
+            .with_help(help),
+        );
+        return None;
+    }
     let digits_end = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
@@ -224,6 +252,19 @@ pub(super) fn boolean(sink: &mut Sink, value: &Value) -> Option<Spanned<bool>> {
     match &value.kind {
         ValueKind::Ident(t) if t == "true" => Some(Spanned::new(true, value.span)),
         ValueKind::Ident(t) if t == "false" => Some(Spanned::new(false, value.span)),
+        ValueKind::Str(_) if matches!(value.as_name(), Some("true" | "false")) => {
+            let text = value.as_name().unwrap_or_default();
+            sink.push(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    value.span,
+                    "expected `true` or `false`, found a string",
+                )
+                .with_label("expected a boolean")
+                .with_help(format!("write it without quotes: `{text}`")),
+            );
+            None
+        }
         _ => {
             mismatch(sink, value, "`true` or `false`");
             None

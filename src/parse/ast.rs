@@ -86,6 +86,7 @@ impl Value {
         match &self.kind {
             ValueKind::Str(_) => "a string",
             ValueKind::Number(n) if n.bytes().all(|b| b.is_ascii_digit()) => "an integer",
+            ValueKind::Number(n) if !n.ends_with(|c: char| c.is_ascii_alphabetic()) => "a number",
             ValueKind::Number(_) => "a duration",
             ValueKind::Ident(i) if i == "true" || i == "false" => "a boolean",
             ValueKind::Ident(_) => "a name",

@@ -23,13 +23,18 @@ pub(super) fn describe(file: FileId, text: &str, error: &Error<Rule>) -> Diagnos
     }
 
     let expected = expected_words(positives);
+    let help = if found == "`{`" && expected == "a value" {
+        "a block takes no `=`: write `name { … }`"
+    } else {
+        help_for(positives)
+    };
     Diagnostic::new(
         Code::SyntaxError,
         span,
         format!("expected {expected}, found {found}"),
     )
     .with_label(format!("expected {expected}"))
-    .with_help(help_for(positives))
+    .with_help(help)
 }
 
 /// Errors inside a string literal get messages of their own.
@@ -115,6 +120,10 @@ fn expected_words(positives: &[Rule]) -> String {
         Rule::ident,
     ];
     let mut words: Vec<&str> = Vec::new();
+    // Inside a block, a name may start an attribute or a block.
+    if positives.contains(&Rule::rbrace) && positives.contains(&Rule::ident) {
+        return "an attribute, a block or `}`".to_owned();
+    }
     let is_value = positives.contains(&Rule::number)
         && (positives.contains(&Rule::lbracket) || positives.contains(&Rule::list));
     if is_value {
