@@ -131,8 +131,61 @@ fn var_name(server: &str, key: &str) -> String {
         .collect()
 }
 
+/// Replaces every token-shaped word of a neutral value by a reference to
+/// `var`, so no token value reaches the imported source.
+fn redact_tokens(text: &str, var: &str) -> Option<String> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.';
+    let mut out = String::new();
+    let mut found = false;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let start = rest.find(is_word).unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
+        let word = &rest[..end];
+        if crate::check::lints::plaintext_secret::is_token(word) {
+            out.push_str(&format!("${{{var}}}"));
+            found = true;
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[end..];
+    }
+    found.then_some(out)
+}
+
 pub fn to_source(plugin: &str, from: Target, file: &str, servers: &[ServerSpec]) -> Imported {
     let mut warnings = Vec::new();
+    let servers: Vec<ServerSpec> = servers
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            let var = var_name(&s.name, "authorization");
+            let mut redact = |what: &str, text: &mut String| {
+                if let Some(clean) = redact_tokens(text, &var) {
+                    warnings.push(format!(
+                        "server `{}`: {what} held a literal token; it is now `secret.{var}` (set {var} in the runtime's environment)",
+                        s.name
+                    ));
+                    *text = clean;
+                }
+            };
+            for arg in &mut s.args {
+                redact("an argument", arg);
+            }
+            for text in s.command.iter_mut().chain(s.url.iter_mut()).chain(s.cwd.iter_mut()) {
+                redact("a value", text);
+            }
+            for (k, v) in s.env.iter_mut().chain(s.headers.iter_mut()) {
+                if !literal_secret(k, v) {
+                    redact(&format!("`{k}`"), v);
+                }
+            }
+            s
+        })
+        .collect();
+    let servers = &servers;
     let mut out = format!(
         "// Imported from {file} ({from}) by `mcpc import`.\nplugin {} {{\n  version = \"0.1.0\"\n  // Built for the runtime it came from; widen once `mcpc check` agrees.\n  targets = [\"{from}\"]\n",
         quote(plugin)

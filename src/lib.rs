@@ -71,15 +71,22 @@ impl Compilation {
         policy.overridden_by(&self.cli_levels)
     }
 
-    /// Takes the diagnostics so far, levels applied, keeping the unit.
+    /// Takes the diagnostics so far, levels applied, keeping the unit. The
+    /// sources are masked from then on (see [`Compilation::finish`]).
     pub fn take_diagnostics(&mut self, levels: &LintLevels) -> Vec<Diagnostic> {
+        for &span in self.sink.sensitive() {
+            self.sources.mask(span);
+        }
         std::mem::take(&mut self.sink).finish(levels)
     }
 
-    /// Every diagnostic, levels applied, in source order.
-    pub fn finish(self) -> (SourceMap, Vec<Diagnostic>) {
+    /// Every diagnostic, levels applied, in source order; and the sources to
+    /// render them against, with every literal secret masked (a report goes
+    /// to terminals and CI logs, and a secret's value is never printed).
+    pub fn finish(mut self) -> (SourceMap, Vec<Diagnostic>) {
         let levels = self.levels();
-        (self.sources, self.sink.finish(&levels))
+        let diagnostics = self.take_diagnostics(&levels);
+        (self.sources, diagnostics)
     }
 }
 

@@ -120,6 +120,27 @@ impl SourceMap {
         self.get(span.file).slice(span)
     }
 
+    /// Replaces the text of `span` by `*` (quotes kept), byte for byte, so
+    /// that spans stay valid and a secret is never shown in a snippet.
+    pub fn mask(&mut self, span: Span) {
+        let file = &mut self.files[span.file.0 as usize];
+        let (start, end) = (span.start as usize, span.end as usize);
+        let Some(slice) = file.text.get(start..end) else {
+            return;
+        };
+        let quoted = slice.len() >= 2 && slice.starts_with('"') && slice.ends_with('"');
+        let masked: String = (0..slice.len())
+            .map(|i| {
+                if quoted && (i == 0 || i == slice.len() - 1) {
+                    '"'
+                } else {
+                    '*'
+                }
+            })
+            .collect();
+        file.text.replace_range(start..end, &masked);
+    }
+
     /// A copy holding the same files.
     pub fn clone_files(&self) -> SourceMap {
         let mut copy = SourceMap::new();

@@ -280,3 +280,26 @@ fn explain_and_targets() {
         assert!(table.contains(t), "{t} missing from `mcpc targets`");
     }
 }
+
+#[test]
+fn a_literal_secret_is_never_printed() {
+    let t = Tmp::new("secret");
+    let token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+    t.write(
+        "s.mcpc",
+        &format!("plugin \"p\" {{\n  version = \"1.0\"\n  server \"gh\" {{\n    comand = \"x\"\n    env {{ GITHUB_TOKEN = \"{token}\" }}\n    args = [\"--t\", \"{token}\"]\n  }}\n}}\n"),
+    );
+    for extra in [&[][..], &["--allow", "plaintext-secret"][..]] {
+        for format in ["human", "short", "json"] {
+            let mut args = vec!["check", "s.mcpc", "--message-format", format];
+            args.extend_from_slice(extra);
+            let out = t.mcpc(&args);
+            let all = text(&out.stdout) + &text(&out.stderr);
+            assert!(
+                !all.contains("0123456789abcdef"),
+                "{format} {extra:?} printed the token:\n{all}"
+            );
+            assert_eq!(out.status.code(), Some(1));
+        }
+    }
+}

@@ -424,6 +424,17 @@ fn import_prints_source_without_secret_values() {
         "the imported source must check clean: {}",
         stderr(&out)
     );
+    p.write(
+        "claude.json",
+        "{\"mcpServers\": {\"gh\": {\"command\": \"gh-mcp\", \"args\": [\"--token=ghp_0123456789abcdefghijABCDEFGHIJ012345\"]}}}",
+    );
+    let out = p.mcpc(&["import", "--from", "claude-code", "claude.json"], &[]);
+    let all = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+    assert!(
+        !all.contains("0123456789abcdef"),
+        "import printed a token:\n{all}"
+    );
+    assert!(all.contains("\"--token=${secret.GH_TOKEN}\""), "{all}");
     p.write("bad.toml", "[mcp_servers.x\ncommand = 1\n");
     let out = p.mcpc(&["import", "--from", "codex", "bad.toml"], &[]);
     assert_eq!(out.status.code(), Some(2));

@@ -2,7 +2,7 @@
 //! server shape, SSOT, policy, and the lints. Each pushes into the sink and
 //! carries on.
 
-mod lints;
+pub(crate) mod lints;
 mod names;
 mod policy;
 mod shape;

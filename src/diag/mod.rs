@@ -125,6 +125,9 @@ impl LintLevels {
 #[derive(Debug, Default)]
 pub struct Sink {
     diagnostics: Vec<Diagnostic>,
+    /// Spans holding literal secrets, whatever the lint's level: renderers
+    /// must never show them.
+    sensitive: Vec<Span>,
 }
 
 impl Sink {
@@ -133,7 +136,15 @@ impl Sink {
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
+        if diagnostic.code == Code::PlaintextSecret {
+            self.sensitive.push(diagnostic.primary.span);
+        }
         self.diagnostics.push(diagnostic);
+    }
+
+    /// The spans of literal secrets found so far.
+    pub fn sensitive(&self) -> &[Span] {
+        &self.sensitive
     }
 
     /// Whether an error (not a lint) has been pushed; lints are settled

@@ -5,7 +5,7 @@ mod empty_plugin;
 mod insecure_url;
 mod missing_tool_filter;
 mod non_portable_name;
-mod plaintext_secret;
+pub(crate) mod plaintext_secret;
 mod secret_in_args;
 mod tool_name_too_long;
 mod unpinned_package;

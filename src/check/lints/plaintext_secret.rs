@@ -99,7 +99,8 @@ fn token_shaped(value: &Spanned<Str>, sink: &mut Sink) {
     }
 }
 
-fn is_token(word: &str) -> bool {
+/// A word shaped like a known token (`ghp_…`, `sk-…`, a JWT…).
+pub(crate) fn is_token(word: &str) -> bool {
     let tail = |prefix: &str, min: usize| {
         word.strip_prefix(prefix).is_some_and(|t| {
             t.len() >= min
