@@ -87,6 +87,14 @@ const SETTINGS: &str = ".claude/settings.json";
 impl ClaudeCode {
     fn server(&self, s: &Server, cx: &mut Cx) -> McpServer {
         let f = &s.fields;
+        protected_variables(s, cx);
+        if let Some(t) = f.tool_timeout.as_ref().filter(|t| t.value < 1000) {
+            cx.unsupported(
+                s,
+                t.span,
+                "a tool timeout under 1s (Claude Code's `timeout` takes at least 1000 ms)",
+            );
+        }
         if let Some(cwd) = &f.cwd {
             cx.unsupported(
                 s,
@@ -152,7 +160,11 @@ impl Backend for ClaudeCode {
                     "tools.deny",
                     "permissions.deny mcp__<srv>__<tool> in .claude/settings.json (config only)",
                 ),
-                ("tool_timeout", "timeout (ms)"),
+                ("tool_timeout", "timeout (ms, at least 1s)"),
+                (
+                    "ANTHROPIC_*, CLAUDE_CODE_* to a remote",
+                    "unsupported (never expanded toward a server)",
+                ),
                 ("startup_timeout", "lossy: global MCP_TIMEOUT only"),
                 (
                     "enabled = false",
@@ -287,6 +299,33 @@ impl Backend for ClaudeCode {
             (MCP_JSON, None) => format!("{home}/.claude.json"),
             (_, Some(dir)) => format!("{dir}/settings.json"),
             (_, None) => format!("{home}/.claude/settings.json"),
+        }
+    }
+}
+
+/// Claude Code never expands its own credentials toward a remote server
+/// (the header arrives empty), so a remote server cannot be given them.
+fn protected_variables(s: &Server, cx: &mut Cx) {
+    let f = &s.fields;
+    if f.url.is_none() {
+        return;
+    }
+    let values = f.url.iter().chain(
+        f.headers
+            .iter()
+            .flat_map(|h| h.value.iter().map(|e| &e.value)),
+    );
+    for value in values {
+        for r in value.value.refs() {
+            if let Some(var) = r.value.var()
+                && (var.starts_with("ANTHROPIC_") || var.starts_with("CLAUDE_CODE_"))
+            {
+                cx.unsupported(
+                    s,
+                    r.span,
+                    &format!("`{var}` toward a remote server (Claude Code never sends its own credentials; use a variable of the server's own)"),
+                );
+            }
         }
     }
 }

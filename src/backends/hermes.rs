@@ -64,6 +64,7 @@ const CONFIG: &str = ".hermes/config.yaml";
 impl Hermes {
     fn server(&self, s: &Server, cx: &mut Cx) -> HermesServer {
         let f = &s.fields;
+        refused_shell_wrapper(s, cx);
         if let Some(cwd) = &f.cwd {
             cx.unsupported(
                 s,
@@ -128,6 +129,34 @@ impl Hermes {
     }
 }
 
+/// Hermes silently refuses (and disables) stdio entries that run a shell
+/// with an inline script reaching the network or writing files.
+fn refused_shell_wrapper(s: &Server, cx: &mut Cx) {
+    let f = &s.fields;
+    let Some(command) = f.command.as_ref().and_then(|c| c.value.as_literal()) else {
+        return;
+    };
+    let program = command.rsplit('/').next().unwrap_or(&command);
+    if !matches!(program, "sh" | "bash" | "zsh" | "dash" | "ksh" | "fish") {
+        return;
+    }
+    let args: Vec<String> = f
+        .args
+        .iter()
+        .flat_map(|a| &a.value)
+        .map(|a| a.value.display())
+        .collect();
+    let inline = args.iter().any(|a| a == "-c" || a == "-lc");
+    let script = args.join(" ");
+    let risky = ["curl", "wget", " nc ", "ncat", ">>", "> ", "tee "]
+        .iter()
+        .any(|w| script.contains(w));
+    if inline && risky {
+        let at = f.args.as_ref().map_or(s.name.span, |a| a.span);
+        cx.unsupported(s, at, "a shell wrapper whose inline script reaches the network or writes files (Hermes refuses and disables such entries)");
+    }
+}
+
 impl Backend for Hermes {
     fn target(&self) -> Target {
         Target::Hermes
@@ -150,6 +179,10 @@ impl Backend for Hermes {
                 ("tool_timeout", "timeout (s)"),
                 ("startup_timeout", "connect_timeout (s)"),
                 ("enabled = false", "enabled: false"),
+                (
+                    "sh -c wrapper reaching the network",
+                    "unsupported (refused by the runtime)",
+                ),
             ],
         }
     }
