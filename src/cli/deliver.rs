@@ -74,18 +74,37 @@ impl Location {
     }
 }
 
+/// Which plugins, and the value of `plugin.root`.
+#[derive(Args)]
+pub(crate) struct Selection {
+    /// Only this workspace's plugins
+    #[arg(long, value_name = "NAME")]
+    workspace: Option<String>,
+    /// Value of `plugin.root`
+    #[arg(long, value_name = "PATH")]
+    plugin_root: Option<String>,
+}
+
+impl Selection {
+    /// The plan of `apply` and `verify`: one target, config files.
+    fn plan(&self, target: Target) -> Plan {
+        Plan {
+            targets: vec![target],
+            workspace: self.workspace.clone(),
+            plugin_root: self.plugin_root.clone(),
+            ..Plan::default()
+        }
+    }
+}
+
 #[derive(Args)]
 pub(crate) struct ApplyArgs {
     #[command(flatten)]
     input: Input,
     #[command(flatten)]
     location: Location,
-    /// Apply this workspace's plugins
-    #[arg(long, value_name = "NAME")]
-    workspace: Option<String>,
-    /// Value of `plugin.root`
-    #[arg(long, value_name = "PATH")]
-    plugin_root: Option<String>,
+    #[command(flatten)]
+    selection: Selection,
     /// Print the diff and write nothing
     #[arg(long)]
     dry_run: bool,
@@ -165,21 +184,11 @@ fn load_ledger(state: &Path) -> Result<(Option<String>, Ledger), UsageError> {
     }
 }
 
-/// The plan of `apply` and `verify`: one target, config files.
-fn plan_for(target: Target, workspace: &Option<String>, plugin_root: &Option<String>) -> Plan {
-    Plan {
-        targets: vec![target],
-        workspace: workspace.clone(),
-        plugin_root: plugin_root.clone(),
-        ..Plan::default()
-    }
-}
-
 pub(crate) fn apply(args: ApplyArgs) -> Result<u8, UsageError> {
     let loc = &args.location;
     let target = loc.target;
     let root = loc.root()?;
-    let plan = plan_for(target, &args.workspace, &args.plugin_root);
+    let plan = args.selection.plan(target);
     let Some((_, files)) = compile(&args.input, &plan)? else {
         return Ok(FAILED);
     };
@@ -437,12 +446,8 @@ pub(crate) struct VerifyArgs {
     input: Input,
     #[command(flatten)]
     location: Location,
-    /// Verify this workspace's plugins
-    #[arg(long, value_name = "NAME")]
-    workspace: Option<String>,
-    /// Value of `plugin.root`
-    #[arg(long, value_name = "PATH")]
-    plugin_root: Option<String>,
+    #[command(flatten)]
+    selection: Selection,
     /// Append the result as one JSON line (the boot event) to this file
     #[arg(long, value_name = "FILE")]
     event: Option<PathBuf>,
@@ -452,7 +457,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
     let loc = &args.location;
     let target = loc.target;
     let root = loc.root()?;
-    let plan = plan_for(target, &args.workspace, &args.plugin_root);
+    let plan = args.selection.plan(target);
     let Some((c, _)) = compile(&args.input, &plan)? else {
         return Ok(FAILED);
     };
@@ -463,7 +468,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
     for p in chosen.into_iter().filter(|p| p.builds_for(target)) {
         plugins.push(p.name.value.clone());
         for s in p.servers_for(target) {
-            let mut spec = ServerSpec::from_ir(&s, args.plugin_root.as_deref());
+            let mut spec = ServerSpec::from_ir(&s, args.selection.plugin_root.as_deref());
             backend.approximate(&mut spec);
             declared.push(spec.normalized());
         }
