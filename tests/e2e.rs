@@ -265,8 +265,8 @@ fn fixture(runtimes: &Path, port: u16) -> SourceMap {
         r#"plugin "e2e" {{
   version = "1.0.0"
   server "tiny" {{
-    command = "{}"
-    args    = ["{}", "stdio"]
+    command = "{node}"
+    args    = ["{everything}", "stdio"]
     tools {{ deny = ["toggle-subscriber-updates"] }}
   }}
   server "remote" {{
@@ -277,15 +277,34 @@ fn fixture(runtimes: &Path, port: u16) -> SourceMap {
     }}
     tools {{ deny = ["drop_table"] }}
   }}
+  server "picky" {{
+    command = "{node}"
+    args    = ["{everything}", "stdio"]
+    tools {{ allow = ["echo", "get-sum", "get-env"] deny = ["get-env"] }}
+    targets = ["codex", "hermes", "gemini"]
+  }}
+  server "off" {{
+    command = "{node}"
+    args    = ["{everything}", "stdio"]
+    enabled = false
+  }}
 }}
 "#,
-        node.display(),
-        everything.display()
+        node = node.display(),
+        everything = everything.display()
     );
     let mut sources = SourceMap::new();
     sources.add(SourceFile::new("e2e.mcpc", text));
     sources
 }
+
+/// Tools Hermes adds to every server that has resources or prompts.
+const HERMES_UTILITIES: &[&str] = &[
+    "get_prompt",
+    "list_prompts",
+    "list_resources",
+    "read_resource",
+];
 
 /// Hermes offers `-` as `_` in tool names.
 fn offered(target: Target, tool: &str) -> String {
@@ -333,7 +352,45 @@ fn every_runtime_connects_to_the_fixture_servers_with_filters_applied() {
                 "{target}: `{server}` offers denied `{denied}`"
             );
         }
-        report.push(format!("{target} {version}: connected, filters applied"));
+        // An allow-list, where the runtime has one: exactly the allowed
+        // tools minus the denied one.
+        if let Some(s) = seen.get("picky") {
+            assert_eq!(
+                s["connected"],
+                Value::Bool(true),
+                "{target}: `picky` is not connected: {s}"
+            );
+            let tools: Vec<&str> = s["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let mcp: Vec<&str> = tools
+                .iter()
+                .copied()
+                .filter(|t| !HERMES_UTILITIES.contains(t))
+                .collect();
+            let expected: Vec<String> = ["echo", "get-sum"]
+                .iter()
+                .map(|t| offered(target, t))
+                .collect();
+            assert_eq!(mcp, expected, "{target}: `picky` offers {tools:?}");
+        }
+        // A disabled server is never started.
+        let off = &seen["off"];
+        assert_ne!(
+            off["connected"],
+            Value::Bool(true),
+            "{target}: the disabled server connected: {off}"
+        );
+        assert!(
+            off["tools"].as_array().is_none_or(|t| t.is_empty()),
+            "{target}: the disabled server offers tools: {off}"
+        );
+        report.push(format!(
+            "{target} {version}: connected, filters applied, disabled server down"
+        ));
     }
     eprintln!("{}", report.join("\n"));
 }
