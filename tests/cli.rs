@@ -303,3 +303,73 @@ fn a_literal_secret_is_never_printed() {
         }
     }
 }
+
+#[test]
+fn probe_lists_tools_times_them_and_reports_failures() {
+    let t = Tmp::new("probe");
+    let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny_mcp.py");
+    let s = server.display();
+    t.write(
+        "p.mcpc",
+        &format!(
+            r#"plugin "p" {{
+  version = "1.0.0"
+  server "good" {{ command = "python3" args = ["{s}"] tools {{ allow = ["add", "echo"] }} }}
+  server "picky" {{ command = "python3" args = ["{s}", "--picky"] tools {{ allow = ["add", "missing"] }} }}
+  server "broken" {{ command = "python3" args = ["{s}", "--fail"] }}
+  server "slow" {{ command = "python3" args = ["{s}", "--hang"] }}
+  server "off" {{ command = "python3" args = ["{s}", "--off"] enabled = false }}
+}}
+"#
+        ),
+    );
+    let out = t.mcpc(&[
+        "probe",
+        "p.mcpc",
+        "--timeout",
+        "3",
+        "--allow",
+        "duplicate-launch",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no line for {name}: {stdout}"))
+            .to_owned()
+    };
+    assert!(
+        line("good").starts_with("ok") && line("good").ends_with("2 tools"),
+        "{stdout}"
+    );
+    assert!(
+        line("picky").contains("allowed tools the server does not offer: `missing`"),
+        "{stdout}"
+    );
+    assert!(
+        line("broken").contains("the server exited") && line("broken").contains("failing as asked"),
+        "{stdout}"
+    );
+    assert!(line("slow").contains("no answer within 3 s"), "{stdout}");
+    assert!(stdout.contains("disabled off"), "{stdout}");
+    let out = t.mcpc(&[
+        "probe",
+        "p.mcpc",
+        "--server",
+        "good",
+        "--allow",
+        "duplicate-launch",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = t.mcpc(&[
+        "probe",
+        "p.mcpc",
+        "--server",
+        "nope",
+        "--allow",
+        "duplicate-launch",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -420,9 +420,57 @@ fn every_runtime_connects_to_the_fixture_servers_with_filters_applied() {
             off["tools"].as_array().is_none_or(|t| t.is_empty()),
             "{target}: the disabled server offers tools: {off}"
         );
-        report.push(format!(
-            "{target} {version}: connected, filters applied, disabled server down"
-        ));
+        // `mcpc verify --probe` agrees with the runtime: the servers it
+        // connected to probe ok, with the tools it listed.
+        let source = fixture(&runtimes, http.port, &token_file);
+        let text = source.files().next().map(|(_, f)| f.text.clone()).unwrap();
+        fs::write(project.0.join("e2e.mcpc"), text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_mcpc"))
+            .args([
+                "verify",
+                "e2e.mcpc",
+                "--target",
+                target.name(),
+                "--root",
+                ".",
+                "--probe",
+                "--event",
+                "events.jsonl",
+                "--allow",
+                "lossy-lowering",
+            ])
+            .current_dir(&project.0)
+            .env(TOKEN_VAR, TOKEN)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{target}: verify --probe:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let events = fs::read_to_string(project.0.join("events.jsonl")).unwrap();
+        let event: Value = serde_json::from_str(events.lines().last().unwrap()).unwrap();
+        for server in event["servers"].as_array().unwrap() {
+            let name = server["name"].as_str().unwrap();
+            let runtime = &seen[name];
+            let probed_ok = server["probe"]["ok"] == Value::Bool(true);
+            assert_eq!(
+                probed_ok,
+                runtime["connected"] == Value::Bool(true),
+                "{target}: probe and runtime disagree on `{name}`: {server} vs {runtime}"
+            );
+            if probed_ok {
+                assert!(
+                    server["probe"]["tools"].as_u64().unwrap() > 0
+                        && server["probe"]["startup_ms"].is_u64(),
+                    "{server}"
+                );
+            }
+        }
+        report.push(format!("{target} {version}: connected, filters applied, disabled server down, verify --probe agrees"));
     }
     eprintln!("{}", report.join("\n"));
 }

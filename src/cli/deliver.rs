@@ -451,6 +451,13 @@ pub(crate) struct VerifyArgs {
     /// Append the result as one JSON line (the boot event) to this file
     #[arg(long, value_name = "FILE")]
     event: Option<PathBuf>,
+    /// Also start each server as the runtime would, perform the MCP
+    /// handshake and check that its allowed tools exist
+    #[arg(long)]
+    probe: bool,
+    /// Time allowed for each server's handshake with --probe, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
 }
 
 pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
@@ -494,11 +501,28 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
             "cannot read {target}'s configuration: {e}"
         )));
     }
+    // With --probe, each server as the runtime's file has it.
+    let found: Vec<Option<&ServerSpec>> = declared
+        .iter()
+        .map(|d| seen.iter().find(|s| s.name == d.name))
+        .collect();
+    let probes: Vec<Option<super::probe::Probe>> = if args.probe {
+        let specs: Vec<ServerSpec> = found.iter().flatten().map(|s| (*s).clone()).collect();
+        let mut done =
+            super::probe::probe_all(&specs, std::time::Duration::from_secs(args.timeout))
+                .into_iter();
+        found
+            .iter()
+            .map(|f| f.and_then(|_| done.next().flatten()))
+            .collect()
+    } else {
+        declared.iter().map(|_| None).collect()
+    };
     let mut results = Vec::new();
-    for d in &declared {
-        let (status, fields) = match seen.iter().find(|s| s.name == d.name) {
+    for ((d, seen), probe) in declared.iter().zip(&found).zip(&probes) {
+        let (status, fields) = match seen {
             None => ("missing", Vec::new()),
-            Some(s) if s == d => ("present", Vec::new()),
+            Some(s) if *s == d => ("present", Vec::new()),
             Some(s) => ("drifted", drift(d, s)),
         };
         let detail = if fields.is_empty() {
@@ -506,16 +530,41 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
         } else {
             format!(" (differs in {})", fields.join(", "))
         };
-        println!("{status:<8} {}{detail}", d.name);
-        results.push(serde_json::json!({"name": d.name, "status": status, "fields": fields}));
+        let mut record = serde_json::json!({"name": d.name, "status": status, "fields": fields});
+        let probed = match probe {
+            Some(p) if p.ok() => format!("  probe ok, {} ms, {} tools", p.millis, p.tools.len()),
+            Some(p) => format!("  probe failed: {}", p.error.as_deref().unwrap_or_default()),
+            None => String::new(),
+        };
+        if let Some(p) = probe {
+            record["probe"] = serde_json::json!({
+                "ok": p.ok(), "startup_ms": p.millis, "tools": p.tools.len(), "error": p.error,
+            });
+        }
+        println!("{status:<8} {}{detail}{probed}", d.name);
+        results.push(record);
     }
-    let ok = results.iter().all(|r| r["status"] == "present");
+    let ok = results
+        .iter()
+        .all(|r| r["status"] == "present" && r.get("probe").is_none_or(|p| p["ok"] == true));
+    let probe_failures = results
+        .iter()
+        .filter(|r| r.get("probe").is_some_and(|p| p["ok"] == false))
+        .count();
     eprintln!(
-        "{}: {} of {} server{} present and as declared for {target}",
+        "{}: {} of {} server{} present and as declared for {target}{}",
         if ok { "verified" } else { "not verified" },
         results.iter().filter(|r| r["status"] == "present").count(),
         results.len(),
-        if results.len() == 1 { "" } else { "s" }
+        if results.len() == 1 { "" } else { "s" },
+        if args.probe {
+            format!(
+                ", {probe_failures} probe{} failed",
+                if probe_failures == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        }
     );
     if let Some(path) = &args.event {
         let event = serde_json::json!({

@@ -5,6 +5,7 @@ mod build;
 mod deliver;
 mod files;
 mod import;
+mod probe;
 
 use crate::backends::{Emit, Plan, Target};
 use crate::diag::{self, Code, Diagnostic, LintLevels, MessageFormat, Renderer, Severity};
@@ -50,6 +51,8 @@ enum Command {
     Verify(deliver::VerifyArgs),
     /// Print `.mcpc` source equivalent to a runtime's native file
     Import(import::ImportArgs),
+    /// Start servers, perform the MCP handshake, list their tools, time it
+    Probe(probe::ProbeArgs),
     /// Print the page of a diagnostic code (all codes without one)
     Explain { code: Option<String> },
     /// The targets and what each can express
@@ -190,6 +193,7 @@ fn run(command: Command) -> Result<u8, UsageError> {
         Command::Rollback(args) => deliver::rollback(args),
         Command::Verify(args) => deliver::verify(args),
         Command::Import(args) => import::run(args),
+        Command::Probe(args) => probe::run(args),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Targets => {
             print!("{}", targets_table());
