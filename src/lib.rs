@@ -13,6 +13,7 @@ pub mod cli;
 pub mod deliver;
 pub mod diag;
 pub mod emit;
+pub mod format;
 pub mod import;
 pub mod ir;
 pub mod parse;

@@ -373,3 +373,37 @@ fn probe_lists_tools_times_them_and_reports_failures() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn fmt_rewrites_and_check_reports() {
+    let t = Tmp::new("fmt");
+    let messy =
+        "plugin \"p\" {\nversion=\"1.0.0\" // keep\n  server \"s\" { command = \"x\"  }\n}\n";
+    t.write("p.mcpc", messy);
+    let out = t.mcpc(&["fmt", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("+  version = \"1.0.0\" // keep"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        fs::read_to_string(t.0.join("p.mcpc")).unwrap(),
+        messy,
+        "--check wrote"
+    );
+    assert_eq!(t.mcpc(&["fmt"]).status.code(), Some(0));
+    assert_eq!(
+        fs::read_to_string(t.0.join("p.mcpc")).unwrap(),
+        "plugin \"p\" {\n  version = \"1.0.0\" // keep\n  server \"s\" { command = \"x\" }\n}\n"
+    );
+    assert_eq!(t.mcpc(&["fmt", "--check"]).status.code(), Some(0));
+    t.write("bad.mcpc", "plugin \"p\" { version = }\n");
+    let out = t.mcpc(&["fmt", "bad.mcpc"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("syntax-error"));
+    assert_eq!(
+        fs::read_to_string(t.0.join("bad.mcpc")).unwrap(),
+        "plugin \"p\" { version = }\n"
+    );
+}

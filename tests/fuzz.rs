@@ -185,3 +185,33 @@ fn random_text_never_panics() {
         compile_everything(&text);
     }
 }
+
+/// `fmt` on every seed and on mutants that still parse: it never refuses a
+/// parseable file (its own check of tree and comments holds), and
+/// formatting twice changes nothing.
+#[test]
+fn fmt_keeps_meaning_and_is_idempotent() {
+    use mcpc::source::FileId;
+    let mut rng = Rng(0x0f0f_1234_5678_9abc);
+    let seeds = seeds();
+    let mut formatted = 0;
+    for round in 0..8000 {
+        let seed = &seeds[round % seeds.len()];
+        let text = if round < seeds.len() {
+            seed.clone()
+        } else {
+            mutate(&mut rng, seed)
+        };
+        let mut sink = mcpc::diag::Sink::new();
+        mcpc::parse::parse_file(FileId(0), &text, &mut sink);
+        if !sink.finish(&Default::default()).is_empty() {
+            continue; // not parseable: fmt reports the syntax error instead
+        }
+        let once = mcpc::format::format(FileId(0), &text)
+            .unwrap_or_else(|e| panic!("fmt refused a parseable file: {e:?}\n{text}"));
+        let twice = mcpc::format::format(FileId(0), &once).unwrap();
+        assert_eq!(twice, once, "fmt is not idempotent on:\n{text}");
+        formatted += 1;
+    }
+    assert!(formatted > 800, "only {formatted} parseable inputs");
+}

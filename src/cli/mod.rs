@@ -4,6 +4,7 @@
 mod build;
 mod deliver;
 mod files;
+mod fmt;
 mod import;
 mod probe;
 
@@ -43,6 +44,8 @@ enum Command {
     },
     /// Compile for one target or all of them
     Build(build::BuildArgs),
+    /// Canonical formatting, comments kept
+    Fmt(fmt::FmtArgs),
     /// Merge into the runtime's real file, keeping everything mcpc does not own
     Apply(deliver::ApplyArgs),
     /// Restore the files as they were before the last apply
@@ -189,6 +192,7 @@ fn run(command: Command) -> Result<u8, UsageError> {
             })
         }
         Command::Build(args) => build::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Apply(args) => deliver::apply(args),
         Command::Rollback(args) => deliver::rollback(args),
         Command::Verify(args) => deliver::verify(args),

@@ -1,0 +1,411 @@
+//! `mcpc fmt`: canonical formatting that keeps every comment.
+//!
+//! The syntax tree is printed again: two-space indentation, `=` aligned in
+//! each run of attributes, one blank line between top-level items, lists on
+//! one line when they fit. Values are copied from their source text (a
+//! string keeps its escapes exactly). Comments are re-attached by position:
+//! on their own line before the next entry, or after the entry that ends on
+//! their line. A formatted text must parse to the same tree and carry the
+//! same comments, or it is refused.
+
+use crate::diag::{Code, Diagnostic, Sink};
+use crate::parse::ast::{Block, Entry, Value, ValueKind};
+use crate::parse::parse_file;
+use crate::source::{FileId, Span};
+
+const WIDTH: usize = 100;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Comment {
+    start: usize,
+    end: usize,
+}
+
+/// Formats one file. `Err` holds the syntax error (or, should the printer
+/// ever lose something, an internal error) — nothing to write then.
+pub fn format(file: FileId, text: &str) -> Result<String, Vec<Diagnostic>> {
+    let mut sink = Sink::new();
+    let blocks = parse_file(file, text, &mut sink);
+    let diagnostics = sink.finish(&Default::default());
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    let comments = comments(text);
+    let mut p = Printer {
+        src: text,
+        comments: &comments,
+        next: 0,
+        out: String::new(),
+    };
+    p.file(&blocks);
+    let out = p.out;
+    check_same(file, text, &out, &blocks, &comments)?;
+    Ok(out)
+}
+
+/// Every comment, by byte range, outside strings.
+fn comments(text: &str) -> Vec<Comment> {
+    let b = text.as_bytes();
+    let (mut i, mut out, mut in_string) = (0, Vec::new(), false);
+    while i < b.len() {
+        if in_string {
+            match b[i] {
+                b'\\' => i += 1,
+                b'"' | b'\n' => in_string = false,
+                _ => {}
+            }
+        } else if b[i] == b'"' {
+            in_string = true;
+        } else if b[i..].starts_with(b"//") {
+            let end = text[i..].find('\n').map_or(b.len(), |n| i + n);
+            out.push(Comment { start: i, end });
+            i = end;
+            continue;
+        } else if b[i..].starts_with(b"/*") {
+            let end = text[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2);
+            out.push(Comment { start: i, end });
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+struct Printer<'a> {
+    src: &'a str,
+    comments: &'a [Comment],
+    next: usize,
+    out: String,
+}
+
+impl Printer<'_> {
+    fn slice(&self, span: Span) -> &str {
+        &self.src[span.start as usize..span.end as usize]
+    }
+
+    fn has_comment(&self, start: usize, end: usize) -> bool {
+        self.comments
+            .iter()
+            .any(|c| c.start >= start && c.end <= end)
+    }
+
+    /// Whether the source between two offsets holds a blank line.
+    fn blank_between(&self, from: usize, to: usize) -> bool {
+        let gap = &self.src[from.min(to)..to];
+        gap.lines().skip(1).any(|l| l.trim().is_empty()) && gap.matches('\n').count() >= 2
+    }
+
+    /// Own-line comments that start before `pos`.
+    fn comments_before(&mut self, pos: usize, indent: usize, mut prev_end: usize) {
+        while let Some(c) = self.comments.get(self.next).filter(|c| c.start < pos) {
+            let c = c.clone();
+            if self.blank_between(prev_end, c.start)
+                && !self.out.ends_with("{\n")
+                && !self.out.is_empty()
+                && !self.out.ends_with("\n\n")
+            {
+                self.out.push('\n');
+            }
+            self.out.push_str(&" ".repeat(indent));
+            self.out.push_str(self.src[c.start..c.end].trim_end());
+            self.out.push('\n');
+            prev_end = c.end;
+            self.next += 1;
+        }
+    }
+
+    /// A comment starting on the same line as `end` goes after it.
+    fn trailing_comment(&mut self, end: usize) {
+        if let Some(c) = self.comments.get(self.next)
+            && c.start >= end
+            && !self.src[end..c.start].contains('\n')
+            && !self.src[c.start..c.end].contains('\n')
+        {
+            let text = self.src[c.start..c.end].to_owned();
+            self.out.push(' ');
+            self.out.push_str(&text);
+            self.next += 1;
+        }
+    }
+
+    fn file(&mut self, blocks: &[Block]) {
+        let mut prev_end = 0;
+        for (i, block) in blocks.iter().enumerate() {
+            if i > 0 {
+                self.out.push('\n');
+            }
+            self.comments_before(block.span.start as usize, 0, prev_end);
+            self.block(block, 0);
+            prev_end = block.span.end as usize;
+        }
+        self.comments_before(self.src.len() + 1, 0, prev_end);
+        while self.out.ends_with("\n\n") {
+            self.out.pop();
+        }
+    }
+
+    fn header(&self, block: &Block) -> String {
+        match &block.label {
+            Some(label) => format!("{} {}", block.kind.text, self.slice(label.span)),
+            None => block.kind.text.clone(),
+        }
+    }
+
+    /// `kind label { … }` (one line when written so and it fits) and a
+    /// newline, with a trailing comment.
+    fn block(&mut self, block: &Block, indent: usize) {
+        let (start, end) = (block.span.start as usize, block.span.end as usize);
+        let header = self.header(block);
+        let written_inline = !self.src[start..end].contains('\n');
+        if block.entries.is_empty() && !self.has_comment(start, end) {
+            self.out
+                .push_str(&format!("{}{header} {{}}", " ".repeat(indent)));
+            self.trailing_comment(end);
+            self.out.push('\n');
+            return;
+        }
+        if written_inline && !self.has_comment(start, end) {
+            let inline = self.inline_entries(&block.entries);
+            if let Some(inline) = inline {
+                let line = format!("{}{header} {{ {inline} }}", " ".repeat(indent));
+                if line.chars().count() <= WIDTH {
+                    self.out.push_str(&line);
+                    self.trailing_comment(end);
+                    self.out.push('\n');
+                    return;
+                }
+            }
+        }
+        self.out
+            .push_str(&format!("{}{header} {{", " ".repeat(indent)));
+        let body_start = block
+            .label
+            .as_ref()
+            .map_or(block.kind.span.end, |l| l.span.end) as usize;
+        self.trailing_comment(
+            self.src[body_start..end]
+                .find('{')
+                .map_or(body_start, |i| body_start + i + 1),
+        );
+        self.out.push('\n');
+        self.entries(&block.entries, indent + 2, body_start);
+        self.comments_before(
+            end,
+            indent + 2,
+            block.entries.last().map_or(body_start, entry_end),
+        );
+        self.out.push_str(&format!("{}}}", " ".repeat(indent)));
+        self.trailing_comment(end);
+        self.out.push('\n');
+    }
+
+    /// `a = 1 b = 2` when every entry is an attribute with a one-line value.
+    fn inline_entries(&self, entries: &[Entry]) -> Option<String> {
+        let mut parts = Vec::new();
+        for entry in entries {
+            let Entry::Attribute(a) = entry else {
+                return None;
+            };
+            let value = self.value(&a.value, 0);
+            if value.contains('\n') {
+                return None;
+            }
+            parts.push(format!("{} = {value}", self.slice(a.key.span)));
+        }
+        Some(parts.join(" "))
+    }
+
+    fn entries(&mut self, entries: &[Entry], indent: usize, mut prev_end: usize) {
+        let mut i = 0;
+        while i < entries.len() {
+            if i > 0 && self.blank_between(prev_end, entry_start(&entries[i])) {
+                self.out.push('\n');
+            }
+            self.comments_before(entry_start(&entries[i]), indent, prev_end);
+            match &entries[i] {
+                Entry::Block(b) => {
+                    self.block(b, indent);
+                    prev_end = b.span.end as usize;
+                    i += 1;
+                }
+                Entry::Attribute(_) => {
+                    // A run of attributes with nothing between them shares
+                    // one column for `=`.
+                    let run_end = (i..entries.len())
+                        .take_while(|&j| {
+                            matches!(entries[j], Entry::Attribute(_))
+                                && (j == i || self.joined(&entries[j - 1], &entries[j]))
+                        })
+                        .last()
+                        .map_or(i + 1, |j| j + 1);
+                    let width = entries[i..run_end]
+                        .iter()
+                        .filter_map(|e| match e {
+                            Entry::Attribute(a) => Some(self.slice(a.key.span).chars().count()),
+                            Entry::Block(_) => None,
+                        })
+                        .max()
+                        .unwrap_or(0);
+                    for entry in &entries[i..run_end] {
+                        let Entry::Attribute(a) = entry else { continue };
+                        let key = self.slice(a.key.span).to_owned();
+                        let pad = width - key.chars().count();
+                        let value = self.value(&a.value, indent);
+                        self.out.push_str(&format!(
+                            "{}{key}{} = {value}",
+                            " ".repeat(indent),
+                            " ".repeat(pad)
+                        ));
+                        self.trailing_comment(a.span.end as usize);
+                        self.out.push('\n');
+                        prev_end = a.span.end as usize;
+                    }
+                    i = run_end;
+                }
+            }
+        }
+    }
+
+    /// Two attributes are in one run when no own-line comment or blank
+    /// line parts them (a trailing comment does not).
+    fn joined(&self, a: &Entry, b: &Entry) -> bool {
+        let (end, start) = (entry_end(a), entry_start(b));
+        let own_line = self
+            .comments
+            .iter()
+            .any(|c| c.start >= end && c.end <= start && self.src[end..c.start].contains('\n'));
+        !own_line && !self.blank_between(end, start)
+    }
+
+    fn value(&self, value: &Value, indent: usize) -> String {
+        let (start, end) = (value.span.start as usize, value.span.end as usize);
+        let ValueKind::List(items) = &value.kind else {
+            return self.slice(value.span).to_owned();
+        };
+        if self.has_comment(start, end) {
+            return self.slice(value.span).to_owned();
+        }
+        let parts: Vec<String> = items.iter().map(|v| self.value(v, indent + 2)).collect();
+        let inline = format!("[{}]", parts.join(", "));
+        if !inline.contains('\n') && indent + inline.chars().count() + 24 <= WIDTH {
+            return inline;
+        }
+        let pad = " ".repeat(indent + 2);
+        let body: String = parts.iter().map(|p| format!("{pad}{p},\n")).collect();
+        format!("[\n{body}{}]", " ".repeat(indent))
+    }
+}
+
+fn entry_start(e: &Entry) -> usize {
+    match e {
+        Entry::Attribute(a) => a.span.start as usize,
+        Entry::Block(b) => b.span.start as usize,
+    }
+}
+
+fn entry_end(e: &Entry) -> usize {
+    match e {
+        Entry::Attribute(a) => a.span.end as usize,
+        Entry::Block(b) => b.span.end as usize,
+    }
+}
+
+/// The tree without positions, for comparing two parses.
+fn shape(blocks: &[Block], src: &str) -> String {
+    fn value(v: &Value, src: &str, out: &mut String) {
+        match &v.kind {
+            ValueKind::List(items) => {
+                out.push('[');
+                for item in items {
+                    value(item, src, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            _ => out.push_str(&src[v.span.start as usize..v.span.end as usize]),
+        }
+    }
+    fn block(b: &Block, src: &str, out: &mut String) {
+        out.push_str(&b.kind.text);
+        if let Some(l) = &b.label {
+            out.push(' ');
+            value(l, src, out);
+        }
+        out.push('{');
+        for e in &b.entries {
+            match e {
+                Entry::Attribute(a) => {
+                    value(&a.key, src, out);
+                    out.push('=');
+                    value(&a.value, src, out);
+                    out.push(';');
+                }
+                Entry::Block(inner) => block(inner, src, out),
+            }
+        }
+        out.push('}');
+    }
+    let mut out = String::new();
+    for b in blocks {
+        block(b, src, &mut out);
+    }
+    out
+}
+
+/// The safety net: same tree, same comments.
+fn check_same(
+    file: FileId,
+    old: &str,
+    new: &str,
+    blocks: &[Block],
+    comments_old: &[Comment],
+) -> Result<(), Vec<Diagnostic>> {
+    let mut sink = Sink::new();
+    let reparsed = parse_file(file, new, &mut sink);
+    let texts = |src: &str, cs: &[Comment]| -> Vec<String> {
+        cs.iter()
+            .map(|c| src[c.start..c.end].trim_end().to_owned())
+            .collect()
+    };
+    let same_tree =
+        sink.finish(&Default::default()).is_empty() && shape(&reparsed, new) == shape(blocks, old);
+    let same_comments = texts(new, &comments(new)) == texts(old, comments_old);
+    if same_tree && same_comments {
+        return Ok(());
+    }
+    let span = blocks
+        .first()
+        .map_or(Span::new(file, 0, 0), |b| b.kind.span);
+    Err(vec![
+        Diagnostic::new(
+            Code::SyntaxError,
+            span,
+            "mcpc fmt could not format this file without changing it",
+        )
+        .with_label("left as it is")
+        .with_help("this is a bug in mcpc fmt; please report it with the file"),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(text: &str) -> String {
+        format(FileId(0), text).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn canonical_layout_with_comments_kept() {
+        let messy = "// header\nplugin   \"p\"{\nversion=\"1.0.0\" // trailing\n  description = \"d\\u{e9}\"\n\n\n  /* block */ server \"s\" {\n command = \"x\"\n args = [\"a\",\n \"b\",]\n tools { deny = [\"rm\"] }\n  }\n}\nworkspace \"w\" { runtime = codex plugins = [\"p\"] }\n";
+        let expected = "// header\nplugin \"p\" {\n  version     = \"1.0.0\" // trailing\n  description = \"d\\u{e9}\"\n\n  /* block */\n  server \"s\" {\n    command = \"x\"\n    args    = [\"a\", \"b\"]\n    tools { deny = [\"rm\"] }\n  }\n}\n\nworkspace \"w\" { runtime = codex plugins = [\"p\"] }\n";
+        assert_eq!(fmt(messy), expected);
+        assert_eq!(fmt(expected), expected, "not idempotent");
+    }
+
+    #[test]
+    fn syntax_errors_are_reported_not_formatted() {
+        assert!(format(FileId(0), "plugin \"p\" { version = }").is_err());
+    }
+}
