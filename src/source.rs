@@ -87,6 +87,16 @@ impl SourceFile {
     pub fn slice(&self, span: Span) -> &str {
         &self.text[span.start as usize..span.end as usize]
     }
+
+    /// 0-based line and UTF-16 column of a byte offset (the editor
+    /// protocol's positions).
+    pub fn line_utf16(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let column = self.text[start..offset].encode_utf16().count();
+        (line, column)
+    }
 }
 
 /// Every file of a compilation unit, in the order they were given.

@@ -6,6 +6,7 @@ mod deliver;
 mod files;
 mod fmt;
 mod import;
+mod lsp;
 mod probe;
 
 use crate::backends::{Emit, Plan, Target};
@@ -56,6 +57,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Start servers, perform the MCP handshake, list their tools, time it
     Probe(probe::ProbeArgs),
+    /// Language server on stdio: diagnostics, formatting, explain on hover
+    Lsp,
     /// Print the page of a diagnostic code (all codes without one)
     Explain { code: Option<String> },
     /// The targets and what each can express
@@ -199,6 +202,7 @@ fn run(command: Command) -> Result<u8, UsageError> {
         Command::Import(args) => import::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Explain { code } => explain(code.as_deref()),
+        Command::Lsp => lsp::run(),
         Command::Targets => {
             print!("{}", targets_table());
             Ok(OK)
