@@ -19,7 +19,14 @@ struct Server {
     /// URIs that got diagnostics last time, to clear them.
     published: Vec<String>,
     /// The diagnostics last published, for hover.
-    last: BTreeMap<String, Vec<(usize, usize, usize, usize, &'static str)>>,
+    last: BTreeMap<String, Vec<Published>>,
+}
+
+/// Where a published diagnostic is (0-based line, UTF-16 column) and its code.
+struct Published {
+    start: (usize, usize),
+    end: (usize, usize),
+    code: &'static str,
 }
 
 pub(crate) fn run() -> Result<u8, super::UsageError> {
