@@ -181,10 +181,11 @@ impl Server {
                 "message": message,
                 "relatedInformation": related,
             }));
-            self.last
-                .entry(uri)
-                .or_default()
-                .push((sl, sc, el, ec, d.code.name()));
+            self.last.entry(uri).or_default().push(Published {
+                start: (sl, sc),
+                end: (el, ec),
+                code: d.code.name(),
+            });
         }
         for uri in std::mem::take(&mut self.published) {
             by_uri.entry(uri).or_default();
@@ -227,10 +228,8 @@ impl Server {
             .get(uri)
             .into_iter()
             .flatten()
-            .find(|(sl, sc, el, ec, _)| {
-                (line, character) >= (*sl, *sc) && (line, character) <= (*el, *ec)
-            });
-        match hit.and_then(|h| crate::diag::Code::from_name(h.4)) {
+            .find(|p| (line, character) >= p.start && (line, character) <= p.end);
+        match hit.and_then(|h| crate::diag::Code::from_name(h.code)) {
             Some(code) => json!({"contents": {"kind": "markdown", "value": code.explanation()}}),
             None => Value::Null,
         }
