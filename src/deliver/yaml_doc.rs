@@ -227,3 +227,62 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod generated {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn insert_then_remove_gives_back_every_byte() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut below = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..1000 {
+            let indent = if below(2) == 0 { 2 } else { 4 };
+            let pad = " ".repeat(indent);
+            let mut doc = String::new();
+            if below(2) == 0 {
+                doc.push_str("# settings\nmodel: gpt-x  # keep\n");
+            }
+            let servers = below(4);
+            if servers > 0 || below(2) == 0 {
+                doc.push_str("mcp_servers:\n");
+                for i in 0..servers {
+                    if below(3) == 0 {
+                        doc.push_str(&format!("{pad}# server {i}\n"));
+                    }
+                    doc.push_str(&format!("{pad}s{i}:\n{pad}{pad}command: tool-{i}   # c\n"));
+                    if below(2) == 0 {
+                        doc.push_str(&format!("{pad}{pad}args: [--x, \"y\"]\n"));
+                    }
+                    if below(3) == 0 {
+                        doc.push('\n');
+                    }
+                }
+            }
+            if below(2) == 0 {
+                doc.push_str("display:\n  compact: true\n");
+            }
+            let before = to_value(&doc).unwrap_or_else(|e| panic!("{e}\n{doc}"));
+            let entry = json!({"command": "new", "args": ["a"], "env": {"K": "${K}"}});
+            let added = set(&doc, "mcp_servers", "new", &entry).unwrap();
+            let after = to_value(&added).unwrap_or_else(|e| panic!("{e}\n{added}"));
+            assert_eq!(after["mcp_servers"]["new"], entry, "{added}");
+            let removed = remove(&added, "mcp_servers", "new").unwrap();
+            if before.get("mcp_servers").is_some() {
+                assert_eq!(
+                    removed, doc,
+                    "remove(set(x)) changed bytes:\n{doc}\n---\n{added}"
+                );
+            } else {
+                // mcpc added the `mcp_servers:` key itself; only it remains.
+                assert_eq!(removed, format!("{doc}mcp_servers:\n"), "{added}");
+            }
+        }
+    }
+}

@@ -466,3 +466,114 @@ mod tests {
         assert_eq!(e.message, "expected `:`");
     }
 }
+
+#[cfg(test)]
+mod generated {
+    use super::*;
+    use serde_json::json;
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    /// A random JSON object in a random layout, with comments.
+    fn object(rng: &mut Rng, depth: u32, indent: usize) -> String {
+        let n = rng.below(4);
+        let ws = |rng: &mut Rng| match rng.below(4) {
+            0 => String::new(),
+            1 => " ".to_owned(),
+            2 => format!("\n{}", " ".repeat(indent + 2)),
+            _ => format!(" /* c{} */ ", rng.below(9)),
+        };
+        let mut parts = Vec::new();
+        for i in 0..n {
+            let value = match rng.below(5) {
+                0 if depth < 3 => object(rng, depth + 1, indent + 2),
+                1 => format!("[1,{}\"x\"]", ws(rng)),
+                2 => "\"s \\\" \\u00e9\"".to_owned(),
+                3 => "true".to_owned(),
+                _ => format!("{}", rng.below(1000)),
+            };
+            parts.push(format!("{}\"k{i}\"{}:{}{value}", ws(rng), ws(rng), ws(rng)));
+        }
+        let close = if rng.below(2) == 0 {
+            format!("\n{}", " ".repeat(indent))
+        } else {
+            String::new()
+        };
+        format!("{{{}{close}}}", parts.join(","))
+    }
+
+    #[test]
+    fn insert_then_remove_gives_back_every_byte() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..2000 {
+            let mut doc = object(&mut rng, 0, 0);
+            if rng.below(3) == 0 {
+                doc = format!("// leading\n{doc}\n");
+            }
+            let before = to_value(&doc).unwrap_or_else(|e| panic!("{e:?}\n{doc}"));
+            let path: &[&str] = if rng.below(2) == 0 {
+                &["mcpServers", "new"]
+            } else {
+                &["k0", "new"]
+            };
+            let entry = json!({"command": "x", "args": ["a"]});
+            let Ok(added) = set(&doc, path, &entry) else {
+                continue; // `k0` is not an object: refused, fine
+            };
+            let after = to_value(&added).unwrap_or_else(|e| panic!("{e:?}\n{added}"));
+            assert_eq!(
+                after.pointer(&format!("/{}", path.join("/"))),
+                Some(&entry),
+                "{added}"
+            );
+            let created_parent = before.pointer(&format!("/{}", path[0])).is_none();
+            let removed = remove(&added, path).unwrap();
+            if created_parent {
+                // The parent object mcpc created stays (empty): semantically
+                // only that is new.
+                let mut v = to_value(&removed).unwrap();
+                v.as_object_mut().unwrap().remove(path[0]);
+                assert_eq!(v, before, "{doc}\n---\n{removed}");
+            } else {
+                // Every byte outside the container mcpc wrote into is the
+                // user's and comes back exactly; an emptied container may
+                // come back as `{}`.
+                let span = |text: &str| {
+                    let root = parse(text).unwrap();
+                    let node = find(&root, &path[..1]).unwrap();
+                    (node.start, text.len() - node.end)
+                };
+                let ((a0, a1), (b0, b1)) = (span(&doc), span(&removed));
+                assert_eq!(
+                    &removed[..b0],
+                    &doc[..a0],
+                    "bytes before the container changed"
+                );
+                assert_eq!(
+                    &removed[removed.len() - b1..],
+                    &doc[doc.len() - a1..],
+                    "bytes after the container changed"
+                );
+                assert_eq!(to_value(&removed).unwrap(), before);
+                if !doc[a0..doc.len() - a1]
+                    .replace(char::is_whitespace, "")
+                    .eq("{}")
+                {
+                    assert_eq!(
+                        removed, doc,
+                        "remove(set(x)) changed bytes of a non-empty container"
+                    );
+                }
+            }
+        }
+    }
+}
