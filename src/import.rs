@@ -15,19 +15,8 @@ pub struct Imported {
     pub warnings: Vec<String>,
 }
 
-const SECRET_WORDS: &[&str] = &[
-    "TOKEN",
-    "SECRET",
-    "PASSWORD",
-    "PASSWD",
-    "KEY",
-    "AUTH",
-    "CREDENTIAL",
-];
-
 fn sensitive(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    SECRET_WORDS.iter().any(|w| upper.contains(w))
+    crate::check::lints::plaintext_secret::is_secret_name(name)
 }
 
 /// A string literal in mcpc syntax, `$` escaped.

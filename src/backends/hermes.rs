@@ -2,7 +2,7 @@
 //! `$HERMES_HOME`. `${VAR}` is expanded everywhere; there is no `cwd` and no
 //! package format. RUNTIMES.md §4.
 
-use super::lowering::{DollarSyntax, dollar_entries};
+use super::lowering::{DollarSyntax, dollar_entries, tool_names};
 use super::{
     Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
     Target,
@@ -72,16 +72,8 @@ impl Hermes {
                 "`cwd` (Hermes ignores it and starts servers in its own directory)",
             );
         }
-        let allow = f
-            .tools
-            .allow
-            .as_ref()
-            .map(|l| l.value.iter().map(|t| t.value.clone()).collect::<Vec<_>>());
-        let deny = f
-            .tools
-            .deny
-            .as_ref()
-            .map(|l| l.value.iter().map(|t| t.value.clone()).collect::<Vec<_>>());
+        let allow = tool_names(&f.tools.allow);
+        let deny = tool_names(&f.tools.deny);
         // Hermes ignores `exclude` when `include` is set, so the allow-list
         // is written with the denied tools already taken out.
         let tools = match (allow, deny) {

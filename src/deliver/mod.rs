@@ -87,10 +87,7 @@ pub fn desired(target: Target, files: &[OutFile]) -> Result<BTreeMap<String, Val
 pub fn parse(format: Format, text: &str, path: &str) -> Result<Value, DeliverError> {
     let result = match format {
         Format::Json if text.trim().is_empty() => Ok(Value::Object(Default::default())),
-        Format::Json => json_doc::to_value(text).map_err(|e| {
-            let line = text[..e.offset.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {}", e.message)
-        }),
+        Format::Json => crate::emit::json_with_comments(text),
         Format::Toml => toml_doc::to_value(text),
         Format::Yaml => yaml_doc::to_value(text),
     };

@@ -23,6 +23,12 @@ const SECRET_WORDS: &[&str] = &[
     "credential",
 ];
 
+/// A name that says its value is a secret (`GITHUB_TOKEN`, `X-Api-Key`).
+pub(crate) fn is_secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| lower.contains(w))
+}
+
 pub(super) fn check(server: &Server, sink: &mut Sink) {
     let f = &server.fields;
     let mut shaped = Vec::new();
@@ -51,8 +57,7 @@ fn secret_named(entry: &Entry, sink: &mut Sink) -> bool {
         .strip_prefix("Bearer ")
         .or_else(|| text.strip_prefix("bearer "))
         .is_some_and(|t| !t.trim().is_empty());
-    let lower = key.to_ascii_lowercase();
-    let named = SECRET_WORDS.iter().any(|w| lower.contains(w)) && looks_secret(&text);
+    let named = is_secret_name(key) && looks_secret(&text);
     if !(bearer || named) {
         return false;
     }
