@@ -83,7 +83,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     outputs.push((MANIFEST.to_owned(), manifest));
     let stale = stale_files(&args.out, &outputs);
     if args.check {
-        return Ok(drift(&args.out, &outputs, &stale));
+        return Ok(drift(&args.input, &args.out, &outputs, &stale));
     }
     for (path, contents) in &outputs {
         write_atomic(&args.out.join(path), contents.as_bytes())?;
@@ -158,7 +158,7 @@ fn stale_files(out: &Path, outputs: &[(String, String)]) -> Vec<String> {
 }
 
 /// `--check`: a unified diff of every file that would change.
-fn drift(out: &Path, outputs: &[(String, String)], stale: &[String]) -> u8 {
+fn drift(input: &Input, out: &Path, outputs: &[(String, String)], stale: &[String]) -> u8 {
     let mut changed = 0;
     for (path, new) in outputs {
         let old = fs::read_to_string(out.join(path)).ok();
@@ -168,21 +168,21 @@ fn drift(out: &Path, outputs: &[(String, String)], stale: &[String]) -> u8 {
         changed += 1;
         let old = old.unwrap_or_default();
         let diff = similar::TextDiff::from_lines(&old, new);
-        print!(
+        input.print_diff(&format!(
             "{}",
             diff.unified_diff()
                 .header(&format!("a/{path}"), &format!("b/{path}"))
-        );
+        ));
     }
     for path in stale {
         changed += 1;
         let old = fs::read_to_string(out.join(path)).unwrap_or_default();
         let diff = similar::TextDiff::from_lines(old.as_str(), "");
-        print!(
+        input.print_diff(&format!(
             "{}",
             diff.unified_diff()
                 .header(&format!("a/{path}"), "/dev/null")
-        );
+        ));
     }
     if changed == 0 {
         eprintln!("up to date: {}", out.display());

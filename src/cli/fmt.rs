@@ -2,6 +2,7 @@
 
 use super::files::write_atomic;
 use super::{FAILED, Input, OK, UsageError};
+use crate::diag::MessageFormat;
 use clap::Args;
 use std::path::Path;
 
@@ -24,11 +25,11 @@ pub(crate) fn run(args: FmtArgs) -> Result<u8, UsageError> {
             Ok(formatted) if formatted != file.text => {
                 if args.check {
                     let diff = similar::TextDiff::from_lines(&file.text, &formatted);
-                    print!(
+                    args.input.print_diff(&format!(
                         "{}",
                         diff.unified_diff()
                             .header(&format!("a/{}", file.name), &format!("b/{}", file.name))
-                    );
+                    ));
                 } else {
                     write_atomic(Path::new(&file.name), formatted.as_bytes())?;
                 }
@@ -37,7 +38,7 @@ pub(crate) fn run(args: FmtArgs) -> Result<u8, UsageError> {
             Ok(_) => {}
         }
     }
-    if !diagnostics.is_empty() {
+    if !diagnostics.is_empty() || args.input.message_format == MessageFormat::Sarif {
         args.input.report(&sources, &diagnostics);
     }
     let n = changed.len();

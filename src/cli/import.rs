@@ -4,7 +4,7 @@
 use super::{OK, UsageError};
 use crate::backends::Target;
 use crate::deliver;
-use crate::diag::MessageFormat;
+use crate::diag::{Code, MessageFormat, Severity, ci};
 use clap::Args;
 use std::fs;
 use std::path::PathBuf;
@@ -19,7 +19,7 @@ pub(crate) struct ImportArgs {
     /// The name of the plugin to declare
     #[arg(long, value_name = "NAME", default_value = "imported")]
     plugin: String,
-    /// How to print diagnostics (on stderr; the source goes to stdout)
+    /// How to print diagnostics (on stderr, SARIF's log included: the source goes to stdout)
     #[arg(long, value_enum, default_value = "human")]
     message_format: MessageFormat,
 }
@@ -47,14 +47,36 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
         &servers,
     );
     let file = args.file.display().to_string();
-    for warning in &source.warnings {
+    let help = "set the variable in the runtime's environment";
+    let findings: Vec<ci::Finding> = source
+        .warnings
+        .iter()
+        .map(|warning| ci::Finding {
+            code: Code::PlaintextSecret.name(),
+            severity: Severity::Warning,
+            message: warning,
+            file: &file,
+            region: None,
+            related: Vec::new(),
+            help: Some(help),
+        })
+        .collect();
+    for (warning, finding) in source.warnings.iter().zip(&findings) {
         match args.message_format {
             MessageFormat::Json => eprintln!(
                 "{}",
-                serde_json::json!({"severity": "warning", "code": "plaintext-secret", "message": warning, "file": file, "labels": [], "help": "set the variable in the runtime's environment"})
+                serde_json::json!({"severity": "warning", "code": "plaintext-secret", "message": warning, "file": file, "labels": [], "help": help})
             ),
-            _ => eprintln!("{file}: warning[plaintext-secret]: {warning}"),
+            MessageFormat::Github => eprint!("{}", ci::github(finding)),
+            MessageFormat::Sarif => {}
+            MessageFormat::Human | MessageFormat::Short => {
+                eprintln!("{file}: warning[plaintext-secret]: {warning}")
+            }
         }
+    }
+    if args.message_format == MessageFormat::Sarif {
+        // stdout carries the source, so the log goes to stderr.
+        eprint!("{}", ci::sarif(&findings));
     }
     print!("{}", source.text);
     eprintln!(

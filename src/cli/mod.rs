@@ -119,6 +119,15 @@ impl Input {
         files::load(&self.paths)
     }
 
+    /// Prints a `--check` diff: on stdout, except under `sarif`, whose
+    /// stdout holds the log alone.
+    pub(crate) fn print_diff(&self, diff: &str) {
+        match self.message_format {
+            MessageFormat::Sarif => eprint!("{diff}"),
+            _ => print!("{diff}"),
+        }
+    }
+
     /// Prints diagnostics in the chosen format and a summary line.
     fn report(&self, sources: &SourceMap, diagnostics: &[Diagnostic]) {
         let renderer = Renderer {
@@ -126,16 +135,13 @@ impl Input {
             format: self.message_format,
             color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         };
-        let mut stdout = String::new();
-        let mut stderr = String::new();
-        for d in diagnostics {
-            match self.message_format {
-                MessageFormat::Json => stdout.push_str(&renderer.render(d)),
-                _ => stderr.push_str(&renderer.render(d)),
-            }
+        // Formats for tools go to stdout (a workflow command is read
+        // there too); the ones for people to stderr.
+        let text = renderer.render_all(diagnostics);
+        match self.message_format {
+            MessageFormat::Json | MessageFormat::Github | MessageFormat::Sarif => print!("{text}"),
+            MessageFormat::Human | MessageFormat::Short => eprint!("{text}"),
         }
-        print!("{stdout}");
-        eprint!("{stderr}");
         let errors = diag::count_errors(diagnostics);
         let warnings = diagnostics
             .iter()

@@ -1,6 +1,7 @@
 //! Diagnostics: the [`Diagnostic`] type, the [`Sink`] every stage pushes
-//! into, and the renderers (human, short, json).
+//! into, and the renderers (human, short, json, github, sarif).
 
+pub mod ci;
 mod codes;
 mod render;
 mod suggest;

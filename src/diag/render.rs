@@ -1,5 +1,6 @@
 //! Renderers: miette's graphical report for people, `short` for grep and
-//! editors, `json` (one object per line) for tools.
+//! editors, `json` (one object per line) for tools; `github` and `sarif`
+//! live in `ci.rs`.
 
 use super::{Diagnostic, Label, Severity};
 use crate::source::{SourceMap, Span};
@@ -13,6 +14,10 @@ pub enum MessageFormat {
     Human,
     Short,
     Json,
+    /// GitHub Actions workflow commands: annotations on the pull request
+    Github,
+    /// One SARIF 2.1.0 log, for code scanning
+    Sarif,
 }
 
 /// Renders diagnostics against the files they point into.
@@ -29,6 +34,24 @@ impl Renderer<'_> {
             MessageFormat::Human => self.human(diagnostic),
             MessageFormat::Short => self.short(diagnostic),
             MessageFormat::Json => self.json(diagnostic),
+            MessageFormat::Github => {
+                super::ci::github(&super::ci::Finding::of(self.sources, diagnostic))
+            }
+            MessageFormat::Sarif => self.render_all(std::slice::from_ref(diagnostic)),
+        }
+    }
+
+    /// The text for a whole run: one SARIF log holding every diagnostic,
+    /// or in the other formats each diagnostic in turn.
+    pub fn render_all(&self, diagnostics: &[Diagnostic]) -> String {
+        match self.format {
+            MessageFormat::Sarif => super::ci::sarif(
+                &diagnostics
+                    .iter()
+                    .map(|d| super::ci::Finding::of(self.sources, d))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => diagnostics.iter().map(|d| self.render(d)).collect(),
         }
     }
 
