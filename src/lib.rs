@@ -18,6 +18,7 @@ pub mod import;
 pub mod ir;
 pub mod parse;
 pub mod source;
+pub mod target;
 
 use backends::{OutFile, Plan};
 use diag::{Diagnostic, LintLevels, Sink};
@@ -104,4 +105,4 @@ pub fn compile(
     (sources, diagnostics, ok.then_some(files))
 }
 
-pub use backends::Target;
+pub use target::Target;

@@ -1,48 +1,112 @@
 //! Claude Code: `.mcp.json` (`mcpServers`), `.claude/settings.json` for the
 //! deny rules and disabled servers; packages are Claude plugins
 //! (`.claude-plugin/plugin.json` + `.mcp.json`). RUNTIMES.md §2.
+//!
+//! The family base is Claude Code's shape; this module adds the settings
+//! file, the credentials Claude Code never sends, and the plugin package.
 
-use super::lowering::{DollarSyntax, check_package_name, dollar_entries, tool_names};
+use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, entries, leave_out_disabled};
+use super::lowering::{Spelling, Vars, check_package_name, tool_names};
 use super::{
-    Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
-    Target,
+    Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec, Target,
+    UserFile,
 };
-use crate::emit::{self, OrderedMap};
-use crate::ir::{Server, Transport};
+use crate::emit;
+use crate::ir::Server;
 use serde::{Deserialize, Serialize};
 
 pub(super) struct ClaudeCode;
 
-const SYNTAX: DollarSyntax = DollarSyntax {
-    defaults: true,
-    bare_dollar: false,
-    plugin_root: Some("${CLAUDE_PLUGIN_ROOT}"),
+const MCP_JSON: &str = ".mcp.json";
+const SETTINGS: &str = ".claude/settings.json";
+
+/// User scope: `~/.claude.json` (top-level `mcpServers`) and
+/// `~/.claude/settings.json`; `CLAUDE_CONFIG_DIR` moves both.
+static DIALECT: Dialect = Dialect {
+    keys: &[
+        Key::TYPE,
+        Key::COMMAND,
+        Key::ARGS,
+        Key::ENV,
+        Key::URL,
+        Key::HEADERS,
+        Key::ToolTimeout("timeout", 1),
+    ],
+    vars: Vars {
+        spelling: Spelling::Dollar,
+        defaults: true,
+        plugin_root: Some("${CLAUDE_PLUGIN_ROOT}"),
+        ..Vars::DOLLAR
+    },
+    gaps: Gaps {
+        cwd: Some(Gap::Unsupported(
+            "`cwd` (Claude Code drops it and starts servers in the session's directory)",
+        )),
+        allow: Some(Gap::Unsupported(
+            "a tool allow-list (Claude Code can only deny tools)",
+        )),
+        startup_timeout: Some(Gap::Lossy {
+            message: "claude-code has no per-server start-up timeout (server `{server}`); only the global `MCP_TIMEOUT`",
+            help: "set `MCP_TIMEOUT` in Claude Code's environment, or remove `startup_timeout` for claude-code",
+        }),
+        ..Gaps::NONE
+    },
+    ..Dialect::mcp_servers_family(
+        Target::ClaudeCode,
+        "Claude Code",
+        &[
+            ManagedFile {
+                project_path: MCP_JSON,
+                format: Format::Json,
+                owned: &[Owned::Servers(&["mcpServers"])],
+                user: UserFile::moved_by("CLAUDE_CONFIG_DIR", ".claude.json", ".claude.json"),
+            },
+            ManagedFile {
+                project_path: SETTINGS,
+                format: Format::Json,
+                owned: &[
+                    Owned::Items(&["permissions", "deny"]),
+                    Owned::Items(&["disabledMcpjsonServers"]),
+                ],
+                user: UserFile::moved_by(
+                    "CLAUDE_CONFIG_DIR",
+                    "settings.json",
+                    ".claude/settings.json",
+                ),
+            },
+        ],
+        Capabilities {
+            config_file: ".mcp.json (+ .claude/settings.json)",
+            package: ".claude-plugin/plugin.json + .mcp.json",
+            proven: "2.1.330",
+            rows: &[
+                ("env.X in env/headers", "${X}"),
+                ("${env.X:-d}", "${X:-d}"),
+                (
+                    "plugin.root",
+                    "${CLAUDE_PLUGIN_ROOT} (packages), --plugin-root (config)",
+                ),
+                ("cwd", "unsupported (dropped by the runtime)"),
+                ("transport = sse", "type = \"sse\""),
+                ("tools.allow", "unsupported"),
+                (
+                    "tools.deny",
+                    "permissions.deny mcp__<srv>__<tool> in .claude/settings.json (config only)",
+                ),
+                ("tool_timeout", "timeout (ms, at least 1s)"),
+                (
+                    "ANTHROPIC_*, CLAUDE_CODE_* to a remote",
+                    "unsupported (never expanded toward a server)",
+                ),
+                ("startup_timeout", "lossy: global MCP_TIMEOUT only"),
+                (
+                    "enabled = false",
+                    "disabledMcpjsonServers in .claude/settings.json (package: left out, lossy)",
+                ),
+            ],
+        },
+    )
 };
-
-#[derive(Serialize, Deserialize)]
-struct McpJson {
-    #[serde(rename = "mcpServers")]
-    servers: OrderedMap<McpServer>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct McpServer {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    command: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    args: Vec<String>,
-    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
-    env: OrderedMap<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    url: Option<String>,
-    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
-    headers: OrderedMap<String>,
-    /// Tool-call timeout in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    timeout: Option<u64>,
-}
 
 #[derive(Serialize, Deserialize, Default)]
 struct Settings {
@@ -81,105 +145,28 @@ struct Author<'a> {
     name: &'a str,
 }
 
-const MCP_JSON: &str = ".mcp.json";
-const SETTINGS: &str = ".claude/settings.json";
+impl JsonRuntime for ClaudeCode {
+    fn dialect(&self) -> &'static Dialect {
+        &DIALECT
+    }
 
-impl ClaudeCode {
-    fn server(&self, s: &Server, cx: &mut Cx) -> McpServer {
-        let f = &s.fields;
+    fn check(&self, s: &Server, cx: &mut Cx) {
         protected_variables(s, cx);
-        if let Some(t) = f.tool_timeout.as_ref().filter(|t| t.value < 1000) {
+        if let Some(t) = s.fields.tool_timeout.as_ref().filter(|t| t.value < 1000) {
             cx.unsupported(
                 s,
                 t.span,
                 "a tool timeout under 1s (Claude Code's `timeout` takes at least 1000 ms)",
             );
         }
-        if let Some(cwd) = &f.cwd {
-            cx.unsupported(
-                s,
-                cwd.span,
-                "`cwd` (Claude Code drops it and starts servers in the session's directory)",
-            );
-        }
-        if let Some(allow) = &f.tools.allow {
-            cx.unsupported(
-                s,
-                allow.span,
-                "a tool allow-list (Claude Code can only deny tools)",
-            );
-        }
-        if let Some(t) = &f.startup_timeout {
-            cx.lossy(
-                t.span,
-                format!("claude-code has no per-server start-up timeout (server `{}`); only the global `MCP_TIMEOUT`", s.name),
-                "set `MCP_TIMEOUT` in Claude Code's environment, or remove `startup_timeout` for claude-code",
-            );
-        }
-        let transport = f.transport_kind();
-        let text = |cx: &mut Cx, v: &Option<crate::source::Spanned<crate::ir::Str>>| {
-            v.as_ref().and_then(|v| cx.dollar(s, v, &SYNTAX))
-        };
-        McpServer {
-            kind: Some(transport.name().to_owned()),
-            command: text(cx, &f.command),
-            args: f
-                .args
-                .iter()
-                .flat_map(|a| &a.value)
-                .filter_map(|a| cx.dollar(s, a, &SYNTAX))
-                .collect(),
-            env: dollar_entries(cx, s, &f.env, &SYNTAX),
-            url: text(cx, &f.url),
-            headers: dollar_entries(cx, s, &f.headers, &SYNTAX),
-            timeout: f.tool_timeout.as_ref().map(|t| t.value),
-        }
-    }
-}
-
-impl Backend for ClaudeCode {
-    fn target(&self) -> Target {
-        Target::ClaudeCode
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            config_file: ".mcp.json (+ .claude/settings.json)",
-            package: ".claude-plugin/plugin.json + .mcp.json",
-            rows: &[
-                ("env.X in env/headers", "${X}"),
-                ("${env.X:-d}", "${X:-d}"),
-                (
-                    "plugin.root",
-                    "${CLAUDE_PLUGIN_ROOT} (packages), --plugin-root (config)",
-                ),
-                ("cwd", "unsupported (dropped by the runtime)"),
-                ("transport = sse", "type = \"sse\""),
-                ("tools.allow", "unsupported"),
-                (
-                    "tools.deny",
-                    "permissions.deny mcp__<srv>__<tool> in .claude/settings.json (config only)",
-                ),
-                ("tool_timeout", "timeout (ms, at least 1s)"),
-                (
-                    "ANTHROPIC_*, CLAUDE_CODE_* to a remote",
-                    "unsupported (never expanded toward a server)",
-                ),
-                ("startup_timeout", "lossy: global MCP_TIMEOUT only"),
-                (
-                    "enabled = false",
-                    "disabledMcpjsonServers in .claude/settings.json (package: left out, lossy)",
-                ),
-            ],
-        }
-    }
-
-    fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile> {
-        let mut servers = OrderedMap::new();
+    /// `.claude/settings.json`: deny rules `mcp__<server>__<tool>` and the
+    /// disabled servers, when there are any.
+    fn side_files(&self, servers: &[&Server], _cx: &mut Cx) -> Vec<NativeFile> {
         let mut settings = Settings::default();
         let mut deny = Vec::new();
-        for s in plugins.iter().flat_map(|p| &p.servers) {
-            servers.insert(s.name.value.clone(), self.server(s, cx));
+        for s in servers {
             for tool in tool_names(&s.fields.tools.deny).unwrap_or_default() {
                 deny.push(format!("mcp__{}__{tool}", s.name));
             }
@@ -190,22 +177,46 @@ impl Backend for ClaudeCode {
         if !deny.is_empty() {
             settings.permissions = Some(Permissions { deny });
         }
-        let mut files = vec![NativeFile {
-            path: MCP_JSON,
-            contents: emit::json(&McpJson { servers }),
-        }];
-        if settings.permissions.is_some() || !settings.disabled.is_empty() {
-            files.push(NativeFile {
-                path: SETTINGS,
-                contents: emit::json(&settings),
-            });
+        if settings.permissions.is_none() && settings.disabled.is_empty() {
+            return Vec::new();
         }
-        files
+        vec![NativeFile {
+            path: SETTINGS,
+            contents: emit::json(&settings),
+        }]
+    }
+
+    fn read_side(
+        &self,
+        file: &dyn Fn(&str) -> Option<String>,
+        servers: &mut [ServerSpec],
+    ) -> Result<(), String> {
+        let settings: Settings = match file(SETTINGS) {
+            Some(text) => {
+                emit::json_with_comments(&text).map_err(|e| format!("{SETTINGS}: {e}"))?
+            }
+            None => Settings::default(),
+        };
+        let deny = settings
+            .permissions
+            .as_ref()
+            .map_or(&[][..], |p| &p.deny[..]);
+        for spec in servers {
+            let prefix = format!("mcp__{}__", spec.name);
+            let denied: Vec<String> = deny
+                .iter()
+                .filter_map(|r| r.strip_prefix(&prefix))
+                .map(str::to_owned)
+                .collect();
+            spec.deny = (!denied.is_empty()).then_some(denied);
+            spec.enabled = !settings.disabled.contains(&spec.name);
+        }
+        Ok(())
     }
 
     fn package(&self, p: &PluginServers, cx: &mut Cx) -> Vec<NativeFile> {
         check_package_name(cx, p.plugin);
-        let mut servers = OrderedMap::new();
+        let mut shipped = Vec::new();
         for s in &p.servers {
             if let Some(deny) = &s.fields.tools.deny
                 && !deny.value.is_empty()
@@ -216,20 +227,12 @@ impl Backend for ClaudeCode {
                     "a tool deny-list in a plugin (deny rules live in the user's settings)",
                 );
             }
-            if !s.fields.is_enabled() {
-                let at = s.fields.enabled.as_ref().map_or(s.name.span, |e| e.span);
-                cx.lossy(
-                    at,
-                    format!(
-                        "disabled server `{}` is left out of the claude-code plugin",
-                        s.name
-                    ),
-                    "a plugin cannot ship a disabled server; users disable it in their settings",
-                );
-                continue;
+            let help = "a plugin cannot ship a disabled server; users disable it in their settings";
+            if !leave_out_disabled(cx, s, "claude-code plugin", help) {
+                shipped.push(s.as_ref());
             }
-            servers.insert(s.name.value.clone(), self.server(s, cx));
         }
+        let servers = entries(self, shipped, cx);
         let plugin = p.plugin;
         let manifest = PluginManifest {
             name: &plugin.name.value,
@@ -246,60 +249,9 @@ impl Backend for ClaudeCode {
             },
             NativeFile {
                 path: MCP_JSON,
-                contents: emit::json(&McpJson { servers }),
+                contents: emit::json(&DIALECT.document(servers, Vec::new())),
             },
         ]
-    }
-
-    fn read(&self, file: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ServerSpec>, String> {
-        let mcp_json = file(MCP_JSON).ok_or_else(|| format!("no `{MCP_JSON}`"))?;
-        let settings: Settings = match file(SETTINGS) {
-            Some(text) => {
-                emit::json_with_comments(&text).map_err(|e| format!("{SETTINGS}: {e}"))?
-            }
-            None => Settings::default(),
-        };
-        read_mcp_json(&mcp_json, &settings).map_err(|e| format!("{MCP_JSON}: {e}"))
-    }
-
-    fn approximate(&self, spec: &mut ServerSpec) {
-        spec.startup_timeout_ms = None;
-        spec.cwd = None;
-    }
-
-    fn managed_files(&self) -> &'static [ManagedFile] {
-        &[
-            ManagedFile {
-                project_path: MCP_JSON,
-                format: Format::Json,
-                owned: &[Owned::Servers(&["mcpServers"])],
-            },
-            ManagedFile {
-                project_path: SETTINGS,
-                format: Format::Json,
-                owned: &[
-                    Owned::Items(&["permissions", "deny"]),
-                    Owned::Items(&["disabledMcpjsonServers"]),
-                ],
-            },
-        ]
-    }
-
-    /// User scope: `~/.claude.json` (top-level `mcpServers`) and
-    /// `~/.claude/settings.json`; `CLAUDE_CONFIG_DIR` moves both.
-    fn user_location(
-        &self,
-        project_path: &str,
-        env: &dyn Fn(&str) -> Option<String>,
-        home: &str,
-    ) -> String {
-        let config_dir = env("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty());
-        match (project_path, config_dir) {
-            (MCP_JSON, Some(dir)) => format!("{dir}/.claude.json"),
-            (MCP_JSON, None) => format!("{home}/.claude.json"),
-            (_, Some(dir)) => format!("{dir}/settings.json"),
-            (_, None) => format!("{home}/.claude/settings.json"),
-        }
     }
 }
 
@@ -328,41 +280,4 @@ fn protected_variables(s: &Server, cx: &mut Cx) {
             }
         }
     }
-}
-
-/// Reads `.mcp.json`, with the deny rules and disabled list of settings.
-fn read_mcp_json(text: &str, settings: &Settings) -> Result<Vec<ServerSpec>, String> {
-    let file: McpJson = emit::json_with_comments(text)?;
-    let deny = settings
-        .permissions
-        .as_ref()
-        .map_or(&[][..], |p| &p.deny[..]);
-    Ok(file
-        .servers
-        .0
-        .into_iter()
-        .map(|(name, s)| {
-            let transport = match (s.kind.as_deref(), &s.url) {
-                (Some("sse"), _) => Transport::Sse,
-                (_, Some(_)) => Transport::Http,
-                _ => Transport::Stdio,
-            };
-            let prefix = format!("mcp__{name}__");
-            let denied: Vec<String> = deny
-                .iter()
-                .filter_map(|r| r.strip_prefix(&prefix))
-                .map(str::to_owned)
-                .collect();
-            let mut spec = ServerSpec::new(name.clone(), transport);
-            spec.command = s.command;
-            spec.args = s.args;
-            spec.env = s.env.0;
-            spec.url = s.url;
-            spec.headers = s.headers.0;
-            spec.tool_timeout_ms = s.timeout;
-            spec.deny = (!denied.is_empty()).then_some(denied);
-            spec.enabled = !settings.disabled.contains(&name);
-            spec.normalized()
-        })
-        .collect())
 }

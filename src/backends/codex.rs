@@ -7,7 +7,7 @@
 use super::lowering::{check_package_name, tool_names};
 use super::{
     Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
-    Target,
+    Target, UserFile,
 };
 use crate::emit::{self, Number, OrderedMap};
 use crate::ir::{Part, Ref, RemoteTransport, Server, Str, Transport};
@@ -70,6 +70,13 @@ struct PluginManifest<'a> {
     #[serde(rename = "mcpServers")]
     mcp_servers: &'a str,
 }
+
+const FILES: &[ManagedFile] = &[ManagedFile {
+    project_path: CONFIG,
+    format: Format::Toml,
+    owned: &[Owned::Servers(&["mcp_servers"])],
+    user: UserFile::moved_by("CODEX_HOME", "config.toml", ".codex/config.toml"),
+}];
 
 const CONFIG: &str = ".codex/config.toml";
 const PACKAGE_MCP: &str = "codex.mcp.json";
@@ -246,6 +253,7 @@ impl Backend for Codex {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            proven: "0.169.0",
             config_file: ".codex/config.toml",
             package: ".codex-plugin/plugin.json + codex.mcp.json",
             rows: &[
@@ -319,24 +327,7 @@ impl Backend for Codex {
     fn approximate(&self, _spec: &mut ServerSpec) {}
 
     fn managed_files(&self) -> &'static [ManagedFile] {
-        &[ManagedFile {
-            project_path: CONFIG,
-            format: Format::Toml,
-            owned: &[Owned::Servers(&["mcp_servers"])],
-        }]
-    }
-
-    /// User scope: `$CODEX_HOME/config.toml` (default `~/.codex`).
-    fn user_location(
-        &self,
-        _project_path: &str,
-        env: &dyn Fn(&str) -> Option<String>,
-        home: &str,
-    ) -> String {
-        format!(
-            "{}/config.toml",
-            super::env_dir(env, "CODEX_HOME", home, ".codex")
-        )
+        FILES
     }
 }
 

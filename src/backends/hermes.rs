@@ -2,10 +2,10 @@
 //! `$HERMES_HOME`. `${VAR}` is expanded everywhere; there is no `cwd` and no
 //! package format. RUNTIMES.md §4.
 
-use super::lowering::{DollarSyntax, dollar_entries, tool_names};
+use super::lowering::{Fields, Vars, no_package, render_entries, tool_names};
 use super::{
     Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
-    Target,
+    Target, UserFile,
 };
 use crate::emit::{self, Number, OrderedMap};
 use crate::ir::{Server, Transport};
@@ -13,11 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub(super) struct Hermes;
 
-const SYNTAX: DollarSyntax = DollarSyntax {
-    defaults: false,
-    bare_dollar: false,
-    plugin_root: None,
-};
+const VARS: Vars = Vars::DOLLAR;
 
 #[derive(Serialize, Deserialize)]
 struct HermesConfig {
@@ -59,6 +55,13 @@ struct HermesTools {
     exclude: Option<Vec<String>>,
 }
 
+const FILES: &[ManagedFile] = &[ManagedFile {
+    project_path: CONFIG,
+    format: Format::Yaml,
+    owned: &[Owned::Servers(&["mcp_servers"])],
+    user: UserFile::moved_by("HERMES_HOME", "config.yaml", ".hermes/config.yaml"),
+}];
+
 const CONFIG: &str = ".hermes/config.yaml";
 
 impl Hermes {
@@ -92,21 +95,21 @@ impl Hermes {
                 exclude: deny,
             }),
         };
-        let text = |cx: &mut Cx, v: &Option<crate::source::Spanned<crate::ir::Str>>| {
-            v.as_ref().and_then(|v| cx.dollar(s, v, &SYNTAX))
+        let text = |cx: &mut Cx, v: &Option<crate::source::Spanned<crate::ir::Str>>, field| {
+            v.as_ref().and_then(|v| cx.render(s, v, &VARS, field))
         };
         HermesServer {
-            command: text(cx, &f.command),
+            command: text(cx, &f.command, Fields::COMMAND),
             args: f
                 .args
                 .iter()
                 .flat_map(|a| &a.value)
-                .filter_map(|a| cx.dollar(s, a, &SYNTAX))
+                .filter_map(|a| cx.render(s, a, &VARS, Fields::ARGS))
                 .collect(),
-            env: dollar_entries(cx, s, &f.env, &SYNTAX),
-            url: text(cx, &f.url),
+            env: render_entries(cx, s, &f.env, &VARS, Fields::ENV),
+            url: text(cx, &f.url, Fields::URL),
             transport: (f.transport_kind() == Transport::Sse).then(|| "sse".to_owned()),
-            headers: dollar_entries(cx, s, &f.headers, &SYNTAX),
+            headers: render_entries(cx, s, &f.headers, &VARS, Fields::HEADERS),
             timeout: f
                 .tool_timeout
                 .as_ref()
@@ -156,6 +159,7 @@ impl Backend for Hermes {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            proven: "0.19.0",
             config_file: ".hermes/config.yaml (the file under $HERMES_HOME)",
             package: "none (config only)",
             rows: &[
@@ -193,20 +197,7 @@ impl Backend for Hermes {
     }
 
     fn package(&self, p: &PluginServers, cx: &mut Cx) -> Vec<NativeFile> {
-        let help = "deliver it to Hermes as config with `mcpc build --target hermes` (or `mcpc apply --target hermes`)";
-        if cx.explicit {
-            cx.unsupported_plugin(
-                p.plugin,
-                "a package (Hermes has no package format for MCP servers)",
-                help,
-            );
-        } else {
-            cx.lossy(
-                p.plugin.name.span,
-                format!("hermes has no package format; plugin `{}` is packaged for the other targets only", p.plugin.name),
-                help,
-            );
-        }
+        no_package(cx, p, "Hermes");
         Vec::new()
     }
 
@@ -248,23 +239,6 @@ impl Backend for Hermes {
     fn approximate(&self, _spec: &mut ServerSpec) {}
 
     fn managed_files(&self) -> &'static [ManagedFile] {
-        &[ManagedFile {
-            project_path: CONFIG,
-            format: Format::Yaml,
-            owned: &[Owned::Servers(&["mcp_servers"])],
-        }]
-    }
-
-    /// Hermes has one file, `$HERMES_HOME/config.yaml` (default `~/.hermes`).
-    fn user_location(
-        &self,
-        _project_path: &str,
-        env: &dyn Fn(&str) -> Option<String>,
-        home: &str,
-    ) -> String {
-        format!(
-            "{}/config.yaml",
-            super::env_dir(env, "HERMES_HOME", home, ".hermes")
-        )
+        FILES
     }
 }

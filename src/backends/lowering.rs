@@ -16,8 +16,89 @@ pub struct Cx<'a> {
     sink: &'a mut Sink,
 }
 
-/// How a runtime spells variables in its files.
-pub(super) struct DollarSyntax {
+/// How a runtime spells a variable in its files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spelling {
+    /// `${NAME}` (and `${NAME:-default}` where `defaults`).
+    Dollar,
+    /// `${env:NAME}` (Cursor, VS Code, Windsurf).
+    DollarEnv,
+    /// `{env:NAME}` (opencode).
+    BraceEnv,
+}
+
+impl Spelling {
+    /// `name` as a reference in this spelling.
+    pub fn write(self, name: &str) -> String {
+        match self {
+            Spelling::Dollar => format!("${{{name}}}"),
+            Spelling::DollarEnv => format!("${{env:{name}}}"),
+            Spelling::BraceEnv => format!("{{env:{name}}}"),
+        }
+    }
+
+    /// The text that opens a reference: literal text containing it would
+    /// be expanded.
+    pub fn opener(self) -> &'static str {
+        match self {
+            Spelling::Dollar => "${",
+            Spelling::DollarEnv => "${env:",
+            Spelling::BraceEnv => "{env:",
+        }
+    }
+
+    /// A value read from the runtime's file, in the neutral `${NAME}`
+    /// notation of [`ServerSpec`](super::ServerSpec).
+    pub fn to_neutral(self, text: &str) -> String {
+        match self {
+            Spelling::Dollar => text.to_owned(),
+            Spelling::DollarEnv => text.replace("${env:", "${"),
+            Spelling::BraceEnv => text.replace("{env:", "${"),
+        }
+    }
+}
+
+/// The fields of a server whose values a runtime may expand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fields(u8);
+
+impl Fields {
+    pub const NONE: Fields = Fields(0);
+    pub const COMMAND: Fields = Fields(1);
+    pub const ARGS: Fields = Fields(2);
+    pub const ENV: Fields = Fields(4);
+    pub const CWD: Fields = Fields(8);
+    pub const URL: Fields = Fields(16);
+    pub const HEADERS: Fields = Fields(32);
+    pub const ALL: Fields = Fields(63);
+
+    pub const fn and(self, other: Fields) -> Fields {
+        Fields(self.0 | other.0)
+    }
+
+    pub const fn contains(self, other: Fields) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The field's name as the source writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fields::COMMAND => "command",
+            Fields::ARGS => "args",
+            Fields::ENV => "env",
+            Fields::CWD => "cwd",
+            Fields::URL => "url",
+            Fields::HEADERS => "headers",
+            _ => "value",
+        }
+    }
+}
+
+/// How a runtime expands variables in its files: spelling, where, and the
+/// extras it knows.
+#[derive(Clone, Copy, Debug)]
+pub struct Vars {
+    pub spelling: Spelling,
     /// `${NAME:-default}` is expanded.
     pub defaults: bool,
     /// `$NAME` (without braces) is expanded too, so a literal `$` followed
@@ -25,6 +106,23 @@ pub(super) struct DollarSyntax {
     pub bare_dollar: bool,
     /// The variable holding the package's install directory.
     pub plugin_root: Option<&'static str>,
+    /// The fields in which references are expanded; a reference anywhere
+    /// else is `unsupported-feature`.
+    pub expanded: Fields,
+    /// Help for a reference in a field that is not expanded.
+    pub elsewhere: &'static str,
+}
+
+impl Vars {
+    /// `${VAR}` everywhere, no defaults: the commonest rule.
+    pub const DOLLAR: Vars = Vars {
+        spelling: Spelling::Dollar,
+        defaults: false,
+        bare_dollar: false,
+        plugin_root: None,
+        expanded: Fields::ALL,
+        elsewhere: "",
+    };
 }
 
 impl<'a> Cx<'a> {
@@ -114,29 +212,33 @@ impl<'a> Cx<'a> {
         None
     }
 
-    /// Renders a value in a `${VAR}` syntax, reporting what it cannot say.
-    pub(super) fn dollar(
+    /// Renders the value of `field` in the runtime's spelling, reporting
+    /// what it cannot say.
+    pub fn render(
         &mut self,
         server: &Server,
         value: &Spanned<Str>,
-        syntax: &DollarSyntax,
+        vars: &Vars,
+        field: Fields,
     ) -> Option<String> {
+        let expanded = vars.expanded.contains(field);
         let mut out = String::new();
         let mut ok = true;
         for part in &value.value.parts {
             match part {
                 Part::Lit(text) => {
-                    if text.contains("${") {
+                    let opener = vars.spelling.opener();
+                    if expanded && text.contains(opener) {
                         self.unsupported(
                             server,
                             value.span,
                             &format!(
-                                "the literal text `${{` (it would expand `{}`)",
+                                "the literal text `{opener}` (it would expand `{}`)",
                                 value.value.display()
                             ),
                         );
                         ok = false;
-                    } else if syntax.bare_dollar && has_bare_variable(text) {
+                    } else if expanded && vars.bare_dollar && has_bare_variable(text) {
                         self.unsupported(
                             server,
                             value.span,
@@ -146,18 +248,37 @@ impl<'a> Cx<'a> {
                     }
                     out.push_str(text);
                 }
+                Part::Ref(r) if !expanded && !matches!(r.value, Ref::PluginRoot) => {
+                    let t = self.target;
+                    self.sink.push(
+                        Diagnostic::new(
+                            Code::UnsupportedFeature,
+                            r.span,
+                            format!(
+                                "{t} cannot express `${{{}}}` in `{}` (it expands variables only in {}) (server `{}`)",
+                                r.value.source_text(),
+                                field.name(),
+                                expanded_list(vars.expanded),
+                                server.name
+                            ),
+                        )
+                        .with_label(format!("not expanded by {t}"))
+                        .with_help(vars.elsewhere.to_owned()),
+                    );
+                    ok = false;
+                }
                 Part::Ref(r) => match &r.value {
                     Ref::Env {
                         name,
                         default: None,
                     }
                     | Ref::Secret { name } => {
-                        out.push_str(&format!("${{{name}}}"));
+                        out.push_str(&vars.spelling.write(name));
                     }
                     Ref::Env {
                         name,
                         default: Some(d),
-                    } if syntax.defaults => {
+                    } if vars.defaults => {
                         out.push_str(&format!("${{{name}:-{d}}}"));
                     }
                     Ref::Env {
@@ -170,9 +291,9 @@ impl<'a> Cx<'a> {
                         );
                         ok = false;
                     }
-                    Ref::PluginRoot => match (self.packaging(), syntax.plugin_root) {
-                        (true, Some(var)) => out.push_str(var),
-                        (true, None) => {
+                    Ref::PluginRoot => match (self.packaging(), vars.plugin_root) {
+                        (true, Some(var)) if expanded => out.push_str(var),
+                        (true, _) => {
                             self.unsupported(server, r.span, "`plugin.root` in a package");
                             ok = false;
                         }
@@ -188,11 +309,58 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// `command`, `args` and `env`: the names of the fields in `fields`.
+fn expanded_list(fields: Fields) -> String {
+    let names: Vec<String> = [
+        Fields::COMMAND,
+        Fields::ARGS,
+        Fields::ENV,
+        Fields::CWD,
+        Fields::URL,
+        Fields::HEADERS,
+    ]
+    .into_iter()
+    .filter(|&f| fields.contains(f))
+    .map(|f| format!("`{}`", f.name()))
+    .collect();
+    match names.as_slice() {
+        [] => "no field".to_owned(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// `$NAME` inside literal text.
 fn has_bare_variable(text: &str) -> bool {
     text.as_bytes()
         .windows(2)
         .any(|w| w[0] == b'$' && (w[1].is_ascii_alphabetic() || w[1] == b'_'))
+}
+
+/// The runtime has no package format: an error when it was asked for by
+/// name, else a `lossy-lowering` note that the plugin is packaged for the
+/// others only.
+pub(super) fn no_package(cx: &mut Cx, p: &super::PluginServers, runtime: &str) {
+    let target = cx.target;
+    let help = format!(
+        "deliver it to {runtime} as config with `mcpc build --target {target}` (or `mcpc apply --target {target}`)"
+    );
+    if cx.explicit {
+        cx.unsupported_plugin(
+            p.plugin,
+            &format!("a package ({runtime} has no package format for MCP servers)"),
+            &help,
+        );
+    } else {
+        cx.lossy(
+            p.plugin.name.span,
+            format!(
+                "{target} has no package format; plugin `{}` is packaged for the other targets only",
+                p.plugin.name
+            ),
+            &help,
+        );
+    }
 }
 
 /// A package name most runtimes accept: lower case, digits and `-`.
@@ -218,15 +386,16 @@ pub(super) fn check_package_name(cx: &mut Cx, plugin: &Plugin) {
 }
 
 /// Renders each entry of an `env`/`headers` block.
-pub(super) fn dollar_entries(
+pub(super) fn render_entries(
     cx: &mut Cx,
     server: &Server,
     entries: &Option<Spanned<Vec<crate::ir::Entry>>>,
-    syntax: &DollarSyntax,
+    vars: &Vars,
+    field: Fields,
 ) -> crate::emit::OrderedMap<String> {
     let mut out = crate::emit::OrderedMap::new();
     for e in entries.iter().flat_map(|e| &e.value) {
-        if let Some(v) = cx.dollar(server, &e.value, syntax) {
+        if let Some(v) = cx.render(server, &e.value, vars, field) {
             out.insert(e.key.value.clone(), v);
         }
     }

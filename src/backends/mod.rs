@@ -1,55 +1,17 @@
 //! One module per runtime, behind one trait. The core never compares a
 //! target's name: what a runtime can express lives in its module.
 
-use std::fmt;
-
-/// The runtimes mcpc compiles for. Adding one is one variant, one module
-/// and one arm in [`Target::backend`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
-pub enum Target {
-    #[value(name = "claude-code")]
-    ClaudeCode,
-    Codex,
-    Hermes,
-    Gemini,
-}
-
-impl Target {
-    pub const ALL: &'static [Target] = &[
-        Target::ClaudeCode,
-        Target::Codex,
-        Target::Hermes,
-        Target::Gemini,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::ClaudeCode => "claude-code",
-            Target::Codex => "codex",
-            Target::Hermes => "hermes",
-            Target::Gemini => "gemini",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Target> {
-        Target::ALL.iter().copied().find(|t| t.name() == name)
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::target::Target;
 
 mod claude_code;
 mod codex;
+pub mod dialect;
 mod gemini;
 mod hermes;
 mod lowering;
 pub mod spec;
 
-pub use lowering::Cx;
+pub use lowering::{Cx, Fields, Spelling, Vars};
 pub use spec::ServerSpec;
 
 use crate::diag::Sink;
@@ -114,9 +76,14 @@ pub struct PluginServers<'a> {
 }
 
 /// What a runtime can express, for `mcpc targets`.
+#[derive(Clone, Copy, Debug)]
 pub struct Capabilities {
     pub config_file: &'static str,
     pub package: &'static str,
+    /// Against which version of the real CLI the e2e tier proves it, or
+    /// `documented` (built from the vendor's documentation and recorded
+    /// runs, not yet proven here).
+    pub proven: &'static str,
     pub rows: &'static [(&'static str, &'static str)],
 }
 
@@ -156,7 +123,26 @@ pub trait Backend {
         project_path: &str,
         env: &dyn Fn(&str) -> Option<String>,
         home: &str,
-    ) -> String;
+    ) -> String {
+        let file = self
+            .managed_files()
+            .iter()
+            .find(|f| f.project_path == project_path)
+            .unwrap_or(&self.managed_files()[0]);
+        file.user.resolve(env, home)
+    }
+
+    /// Servers this runtime also loads from other runtimes' project files
+    /// (Copilot CLI and Qwen Code read `.mcp.json`), read in this
+    /// runtime's own dialect: the file, the target that writes it, and
+    /// what this runtime finds there.
+    #[allow(clippy::type_complexity)]
+    fn also_reads(
+        &self,
+        _file: &dyn Fn(&str) -> Option<String>,
+    ) -> Vec<(&'static str, Target, Result<Vec<ServerSpec>, String>)> {
+        Vec::new()
+    }
 }
 
 /// The syntax of a runtime's file.
@@ -182,18 +168,47 @@ pub struct ManagedFile {
     pub project_path: &'static str,
     pub format: Format,
     pub owned: &'static [Owned],
+    /// Where the same file lives in user scope.
+    pub user: UserFile,
 }
 
-/// `$VAR` if set and not empty, else `home` joined with `default`.
-pub(crate) fn env_dir(
-    env: &dyn Fn(&str) -> Option<String>,
-    var: &str,
-    home: &str,
-    default: &str,
-) -> String {
-    match env(var).filter(|v| !v.is_empty()) {
-        Some(dir) => dir,
-        None => format!("{}/{default}", home.trim_end_matches('/')),
+/// A user-scope file: `$var/in_var` when the runtime's variable is set and
+/// not empty, else `~/in_home`.
+#[derive(Clone, Copy, Debug)]
+pub struct UserFile {
+    pub var: Option<&'static str>,
+    pub in_var: &'static str,
+    pub in_home: &'static str,
+}
+
+impl UserFile {
+    /// A file at this path under the home directory, wherever it is.
+    pub const fn home(path: &'static str) -> UserFile {
+        UserFile {
+            var: None,
+            in_var: path,
+            in_home: path,
+        }
+    }
+
+    /// `$var/in_var`, else `~/in_home`.
+    pub const fn moved_by(
+        var: &'static str,
+        in_var: &'static str,
+        in_home: &'static str,
+    ) -> UserFile {
+        UserFile {
+            var: Some(var),
+            in_var,
+            in_home,
+        }
+    }
+
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>, home: &str) -> String {
+        match self.var.and_then(env).filter(|v| !v.is_empty()) {
+            Some(dir) => format!("{}/{}", dir.trim_end_matches('/'), self.in_var),
+            None => format!("{}/{}", home.trim_end_matches('/'), self.in_home),
+        }
     }
 }
 

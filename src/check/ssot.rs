@@ -2,9 +2,9 @@
 //! configuration must have distinct names, and one server should not be
 //! declared twice under two names.
 
-use crate::backends::Target;
 use crate::diag::{Code, Diagnostic, Sink};
 use crate::ir::{Plugin, Server, Unit};
+use crate::target::Target;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 

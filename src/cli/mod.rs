@@ -249,8 +249,13 @@ pub fn targets_table() -> String {
     for &target in Target::ALL {
         let caps = target.backend().capabilities();
         out.push_str(&format!(
-            "{target}\n  config file: {}\n  package:     {}\n",
-            caps.config_file, caps.package
+            "{target}\n  config file: {}\n  package:     {}\n  proven:      {}\n",
+            caps.config_file,
+            caps.package,
+            match caps.proven {
+                "documented" => "documented (not yet proven against the real CLI)".to_owned(),
+                version => format!("against its real CLI, version {version} (e2e tier)"),
+            }
         ));
         for (feature, lowering) in caps.rows {
             out.push_str(&format!("  {feature:<26} {lowering}\n"));

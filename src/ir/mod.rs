@@ -8,9 +8,9 @@ mod values;
 
 pub use lower::lower;
 
-use crate::backends::Target;
 use crate::diag::{Code, Level};
 use crate::source::{Span, Spanned};
+use crate::target::Target;
 use std::borrow::Cow;
 
 #[derive(Debug, Default)]

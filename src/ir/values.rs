@@ -3,10 +3,10 @@
 //! returns `None`, so lowering carries on.
 
 use super::{Millis, Part, Ref, Str};
-use crate::backends::Target;
 use crate::diag::{Code, Diagnostic, Sink, nearest};
 use crate::parse::ast::{StrPart, Value, ValueKind};
 use crate::source::{Span, Spanned};
+use crate::target::Target;
 
 pub(super) fn mismatch(sink: &mut Sink, value: &Value, expected: &str) {
     let mut d = Diagnostic::new(

@@ -1,0 +1,44 @@
+//! The runtimes mcpc compiles for, by name. What each one can express lives
+//! in its backend (`backends::Target::backend`); this module only names
+//! them, so the IR can refer to targets without depending on the backends.
+
+use std::fmt;
+
+/// The runtimes mcpc compiles for. Adding one is one variant here, one
+/// module in `backends/` and one arm in `Target::backend`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Target {
+    #[value(name = "claude-code")]
+    ClaudeCode,
+    Codex,
+    Hermes,
+    Gemini,
+}
+
+impl Target {
+    pub const ALL: &'static [Target] = &[
+        Target::ClaudeCode,
+        Target::Codex,
+        Target::Hermes,
+        Target::Gemini,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::ClaudeCode => "claude-code",
+            Target::Codex => "codex",
+            Target::Hermes => "hermes",
+            Target::Gemini => "gemini",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Target> {
+        Target::ALL.iter().copied().find(|t| t.name() == name)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
