@@ -61,6 +61,36 @@ impl Compilation {
         backends::build(&self.unit, plan, &mut self.sink)
     }
 
+    /// Whether the diagnostics so far hold an error, levels applied.
+    pub fn fails(&self) -> bool {
+        self.sink.fails(&self.levels())
+    }
+
+    /// Builds each target of `plan` on its own, so that one target's errors
+    /// do not take the other targets' files: every target's diagnostics go
+    /// to the sink, and each target says whether it failed.
+    pub fn build_each(&mut self, plan: &Plan) -> Vec<TargetBuild> {
+        if self.sink.has_hard_errors() {
+            return Vec::new();
+        }
+        let levels = self.levels();
+        let (targets, explicit) = backends::plan_targets(&self.unit, plan);
+        let mut out = Vec::new();
+        for target in targets {
+            let mut sink = Sink::new();
+            let mut files = backends::build_target(&self.unit, plan, target, explicit, &mut sink);
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            let failed = sink.fails(&levels);
+            self.sink.append(sink);
+            out.push(TargetBuild {
+                target,
+                files,
+                failed,
+            });
+        }
+        out
+    }
+
     /// The lint levels in force: registry defaults, then the policy, then
     /// the command line.
     pub fn levels(&self) -> LintLevels {
@@ -90,6 +120,14 @@ impl Compilation {
         let diagnostics = self.take_diagnostics(&levels);
         (self.sources, diagnostics)
     }
+}
+
+/// One target's share of [`Compilation::build_each`].
+pub struct TargetBuild {
+    pub target: backends::Target,
+    pub files: Vec<OutFile>,
+    /// The target reported an error (its files must not be written).
+    pub failed: bool,
 }
 
 /// Compiles in one go: the diagnostics, and the files if there was no error.

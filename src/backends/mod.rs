@@ -236,65 +236,81 @@ pub fn selected_plugins<'u>(unit: &'u Unit, plan: &Plan) -> Vec<&'u Plugin> {
     }
 }
 
-/// Runs the backends of a plan over the unit.
-pub(crate) fn build(unit: &Unit, plan: &Plan, sink: &mut Sink) -> Vec<OutFile> {
+/// The targets a plan builds, and whether they were asked for by name.
+pub(crate) fn plan_targets(unit: &Unit, plan: &Plan) -> (Vec<Target>, bool) {
     let workspace = plan.workspace.as_deref().and_then(|w| unit.workspace(w));
-    let chosen = selected_plugins(unit, plan);
     let targets: Vec<Target> = match workspace.and_then(|w| w.runtime.as_ref()) {
         Some(runtime) => vec![runtime.value],
         None => plan.targets().to_vec(),
     };
-    let explicit = plan.explicit() || workspace.is_some();
+    (targets, plan.explicit() || workspace.is_some())
+}
+
+/// Runs the backends of a plan over the unit.
+pub(crate) fn build(unit: &Unit, plan: &Plan, sink: &mut Sink) -> Vec<OutFile> {
+    let (targets, explicit) = plan_targets(unit, plan);
+    let mut out: Vec<OutFile> = targets
+        .into_iter()
+        .flat_map(|target| build_target(unit, plan, target, explicit, sink))
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// One target's files of a plan.
+pub(crate) fn build_target(
+    unit: &Unit,
+    plan: &Plan,
+    target: Target,
+    explicit: bool,
+    sink: &mut Sink,
+) -> Vec<OutFile> {
+    let chosen = selected_plugins(unit, plan);
     let mut out = Vec::new();
-    for target in targets {
-        let backend = target.backend();
-        let plugins: Vec<PluginServers> = chosen
-            .iter()
-            .filter(|p| p.builds_for(target))
-            .map(|p| PluginServers {
-                plugin: p,
-                servers: p.servers_for(target),
-            })
-            .collect();
-        match plan.emit {
-            Emit::Config => {
-                if plugins.is_empty() {
-                    continue;
-                }
+    let backend = target.backend();
+    let plugins: Vec<PluginServers> = chosen
+        .iter()
+        .filter(|p| p.builds_for(target))
+        .map(|p| PluginServers {
+            plugin: p,
+            servers: p.servers_for(target),
+        })
+        .collect();
+    match plan.emit {
+        Emit::Config => {
+            if plugins.is_empty() {
+                return out;
+            }
+            let mut cx = Cx::new(target, plan, explicit, sink);
+            let files = backend.config(&plugins, &mut cx);
+            let names = |f: fn(&PluginServers) -> Vec<String>| {
+                plugins.iter().flat_map(f).collect::<Vec<_>>()
+            };
+            for file in files {
+                out.push(OutFile {
+                    target,
+                    path: format!("{}/{}", target.name(), file.path),
+                    contents: file.contents,
+                    plugins: names(|p| vec![p.plugin.name.value.clone()]),
+                    servers: names(|p| p.servers.iter().map(|s| s.name.value.clone()).collect()),
+                });
+            }
+        }
+        Emit::Package => {
+            for p in &plugins {
                 let mut cx = Cx::new(target, plan, explicit, sink);
-                let files = backend.config(&plugins, &mut cx);
-                let names = |f: fn(&PluginServers) -> Vec<String>| {
-                    plugins.iter().flat_map(f).collect::<Vec<_>>()
-                };
-                for file in files {
+                for file in backend.package(p, &mut cx) {
                     out.push(OutFile {
                         target,
-                        path: format!("{}/{}", target.name(), file.path),
+                        path: format!("{}/{}", p.plugin.name.value, file.path),
                         contents: file.contents,
-                        plugins: names(|p| vec![p.plugin.name.value.clone()]),
-                        servers: names(|p| {
-                            p.servers.iter().map(|s| s.name.value.clone()).collect()
-                        }),
+                        plugins: vec![p.plugin.name.value.clone()],
+                        servers: p.servers.iter().map(|s| s.name.value.clone()).collect(),
                     });
-                }
-            }
-            Emit::Package => {
-                for p in &plugins {
-                    let mut cx = Cx::new(target, plan, explicit, sink);
-                    for file in backend.package(p, &mut cx) {
-                        out.push(OutFile {
-                            target,
-                            path: format!("{}/{}", p.plugin.name.value, file.path),
-                            contents: file.contents,
-                            plugins: vec![p.plugin.name.value.clone()],
-                            servers: p.servers.iter().map(|s| s.name.value.clone()).collect(),
-                        });
-                    }
                 }
             }
         }
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
 

@@ -2,9 +2,10 @@
 //! how they differ from what is on disk).
 
 use super::files::write_atomic;
+use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
 use crate::backends::{Emit, OutFile, Plan, Target, delivery_manifest};
-use crate::{Compilation, diag};
+use crate::{Compilation, TargetBuild, diag};
 use clap::Args;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,9 +16,9 @@ pub(crate) const MANIFEST: &str = "mcpc-delivery.json";
 pub(crate) struct BuildArgs {
     #[command(flatten)]
     input: Input,
-    /// A target (`claude-code`, `codex`, `hermes`, `gemini`) or `all`
-    #[arg(long, value_name = "T|all", value_parser = parse_target)]
-    target: Option<TargetArg>,
+    /// Targets: a name (`claude-code`, `codex`, …), a comma-separated list, repeated, or `all`
+    #[arg(long, value_name = "T,…|all", value_parser = targets::parse, value_delimiter = ',')]
+    target: Vec<TargetArg>,
     /// Output directory
     #[arg(long, value_name = "DIR", default_value = "mcpc-out")]
     out: PathBuf,
@@ -33,57 +34,58 @@ pub(crate) struct BuildArgs {
     /// Write nothing; print a diff of what would change and exit 1 if anything would
     #[arg(long)]
     check: bool,
-}
-
-#[derive(Clone, Copy, Debug)]
-enum TargetArg {
-    All,
-    One(Target),
-}
-
-fn parse_target(text: &str) -> Result<TargetArg, String> {
-    if text == "all" {
-        return Ok(TargetArg::All);
-    }
-    super::parse_target(text)
-        .map(TargetArg::One)
-        .map_err(|e| format!("{e}, or `all`"))
+    /// With several targets, write nothing when any target has an error
+    #[arg(long)]
+    strict: bool,
 }
 
 pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
-    let targets = match (args.target, &args.workspace) {
-        (Some(TargetArg::All), _) => Vec::new(),
-        (Some(TargetArg::One(t)), _) => vec![t],
-        (None, Some(_)) => Vec::new(),
-        (None, None) => {
-            return Err(UsageError(
-                "`--target T|all` is required (or `--workspace NAME`)".into(),
-            ));
-        }
-    };
+    let named = targets::resolve(&args.target);
+    if named.is_empty() && args.workspace.is_none() {
+        return Err(UsageError(
+            "`--target T|all` is required (or `--workspace NAME`)".into(),
+        ));
+    }
     let plan = Plan {
-        targets,
+        // `all` stays the empty list: every target, none named on its own.
+        targets: if targets::is_all(&args.target) {
+            Vec::new()
+        } else {
+            named.clone()
+        },
         emit: args.emit,
         workspace: args.workspace.clone(),
         plugin_root: args.plugin_root.clone(),
     };
     let mut compilation = Compilation::new(args.input.sources()?, args.input.levels()?);
-    check_workspace(&compilation, &plan, args.target)?;
-    let files = compilation.build(&plan);
+    check_workspace(&compilation, &plan, &named, targets::is_all(&args.target))?;
+    let front_failed = compilation.fails();
+    let built = compilation.build_each(&plan);
     let (sources, diagnostics) = compilation.finish();
     args.input.report(&sources, &diagnostics);
-    if diag::count_errors(&diagnostics) > 0 {
-        return Ok(FAILED);
+    let any_failed = front_failed || diag::count_errors(&diagnostics) > 0;
+    let written: Vec<&TargetBuild> = built.iter().filter(|b| !b.failed).collect();
+    if front_failed || written.is_empty() || (args.strict && any_failed) {
+        return Ok(if any_failed { FAILED } else { OK });
     }
-    let manifest = delivery_manifest(&files);
-    let mut outputs: Vec<(String, String)> = files
-        .into_iter()
-        .map(|f: OutFile| (f.path, f.contents))
-        .collect();
+    for b in built.iter().filter(|b| b.failed) {
+        eprintln!(
+            "{}: not built (its errors are above); its earlier output is kept",
+            b.target
+        );
+    }
+    let done: Vec<Target> = written.iter().map(|b| b.target).collect();
+    let mut files: Vec<OutFile> = written.iter().flat_map(|b| b.files.clone()).collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let previous = previous_manifest(&args.out);
+    let (kept, stale) = split_previous(&previous, &done, &files);
+    let manifest = merged_manifest(&files, kept);
+    let mut outputs: Vec<(String, String)> =
+        files.into_iter().map(|f| (f.path, f.contents)).collect();
     outputs.push((MANIFEST.to_owned(), manifest));
-    let stale = stale_files(&args.out, &outputs);
+    let code = if any_failed { FAILED } else { OK };
     if args.check {
-        return Ok(drift(&args.input, &args.out, &outputs, &stale));
+        return Ok(drift(&args.input, &args.out, &outputs, &stale).max(code));
     }
     for (path, contents) in &outputs {
         write_atomic(&args.out.join(path), contents.as_bytes())?;
@@ -92,7 +94,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
         let _ = fs::remove_file(args.out.join(path));
     }
     eprintln!("wrote {} files to {}", outputs.len(), args.out.display());
-    Ok(OK)
+    Ok(code)
 }
 
 /// A workspace named on the command line must exist, and agree with an
@@ -100,7 +102,8 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
 fn check_workspace(
     c: &Compilation,
     plan: &Plan,
-    target: Option<TargetArg>,
+    named: &[Target],
+    all: bool,
 ) -> Result<(), UsageError> {
     let Some(name) = &plan.workspace else {
         return Ok(());
@@ -121,11 +124,13 @@ fn check_workspace(
                 names.join(", ")
             )))
         }
-        Some(w) => match (target, &w.runtime) {
-            (Some(TargetArg::One(t)), Some(runtime)) if t != runtime.value => {
+        Some(w) => match &w.runtime {
+            Some(runtime) if !all && !named.is_empty() && !named.contains(&runtime.value) => {
+                let asked: Vec<&str> = named.iter().map(|t| t.name()).collect();
                 Err(UsageError(format!(
-                    "workspace `{name}` runs {}, not {t}; drop `--target` or name its runtime",
-                    runtime.value
+                    "workspace `{name}` runs {}, not {}; drop `--target` or name its runtime",
+                    runtime.value,
+                    asked.join(", ")
                 )))
             }
             _ => Ok(()),
@@ -133,28 +138,60 @@ fn check_workspace(
     }
 }
 
-/// Files the previous build wrote (per its manifest) that this one does not.
-fn stale_files(out: &Path, outputs: &[(String, String)]) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Manifest {
-        files: Vec<Entry>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        path: String,
-    }
+/// The entries of the previous build's manifest (none if absent or damaged).
+fn previous_manifest(out: &Path) -> Vec<serde_json::Value> {
     let Ok(text) = fs::read_to_string(out.join(MANIFEST)) else {
         return Vec::new();
     };
-    let Ok(old) = serde_json::from_str::<Manifest>(&text) else {
+    let Ok(old) = serde_json::from_str::<serde_json::Value>(&text) else {
         return Vec::new();
     };
-    old.files
-        .into_iter()
-        .map(|e| e.path)
-        .filter(|p| !p.split('/').any(|c| c == ".." || c.is_empty()))
-        .filter(|p| outputs.iter().all(|(o, _)| o != p))
-        .collect()
+    old["files"].as_array().cloned().unwrap_or_default()
+}
+
+/// The previous build's entries split in two: those of targets this build
+/// did not build (kept, files and manifest entries alike), and the paths of
+/// the built targets' files this build no longer writes (stale).
+fn split_previous(
+    previous: &[serde_json::Value],
+    built: &[Target],
+    files: &[OutFile],
+) -> (Vec<serde_json::Value>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut stale = Vec::new();
+    for entry in previous {
+        let (Some(path), Some(target)) = (entry["path"].as_str(), entry["target"].as_str()) else {
+            continue;
+        };
+        if path.split('/').any(|c| c == ".." || c.is_empty()) || path == MANIFEST {
+            continue;
+        }
+        let rebuilt = Target::from_name(target).is_none_or(|t| built.contains(&t));
+        if files.iter().any(|f| f.path == path) {
+            continue;
+        }
+        if rebuilt {
+            stale.push(path.to_owned());
+        } else {
+            kept.push(entry.clone());
+        }
+    }
+    (kept, stale)
+}
+
+/// The delivery manifest of these files plus the kept entries of earlier
+/// builds of other targets, sorted by path.
+fn merged_manifest(files: &[OutFile], kept: Vec<serde_json::Value>) -> String {
+    let fresh = delivery_manifest(files);
+    if kept.is_empty() {
+        return fresh;
+    }
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&fresh).expect("the manifest is JSON");
+    let entries = manifest["files"].as_array_mut().expect("files is a list");
+    entries.extend(kept);
+    entries.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+    crate::emit::json(&manifest)
 }
 
 /// `--check`: a unified diff of every file that would change.

@@ -6,6 +6,7 @@
 //! anything, for `rollback`).
 
 use super::files::write_atomic;
+use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
 use crate::backends::{ManagedFile, Plan, ServerSpec, Target};
 use crate::deliver::{self, Current, Ledger};
@@ -25,9 +26,9 @@ pub(crate) enum Scope {
 /// Where a target's files are: scope and root.
 #[derive(Args)]
 pub(crate) struct Location {
-    /// The runtime
-    #[arg(long, value_name = "T", value_parser = super::parse_target)]
-    target: Target,
+    /// Targets: a name, a comma-separated list, repeated, or `all`
+    #[arg(long, value_name = "T,…|all", value_parser = targets::parse, value_delimiter = ',', required = true)]
+    target: Vec<TargetArg>,
     /// `project` (files in the project directory) or `user` (the runtime's files in your home)
     #[arg(long, value_enum, default_value = "project")]
     scope: Scope,
@@ -55,12 +56,12 @@ impl Location {
     }
 
     /// The real path of a managed file.
-    fn path_of(&self, root: &Path, file: &ManagedFile) -> PathBuf {
+    fn path_of(&self, target: Target, root: &Path, file: &ManagedFile) -> PathBuf {
         match self.scope {
             Scope::Project => root.join(file.project_path),
             Scope::User => {
                 let env = |name: &str| std::env::var(name).ok();
-                PathBuf::from(self.target.backend().user_location(
+                PathBuf::from(target.backend().user_location(
                     file.project_path,
                     &env,
                     &root.display().to_string(),
@@ -69,8 +70,13 @@ impl Location {
         }
     }
 
-    fn state_dir(&self, root: &Path) -> PathBuf {
-        root.join(".mcpc").join(self.target.name())
+    fn state_dir(&self, target: Target, root: &Path) -> PathBuf {
+        root.join(".mcpc").join(target.name())
+    }
+
+    /// The targets named, each once.
+    fn targets(&self) -> Result<Vec<Target>, UsageError> {
+        targets::required(&self.target)
     }
 }
 
@@ -108,6 +114,9 @@ pub(crate) struct ApplyArgs {
     /// Print the diff and write nothing
     #[arg(long)]
     dry_run: bool,
+    /// The CI gate: write nothing, print the diff, and exit 1 if applying would change any file
+    #[arg(long, conflicts_with = "dry_run")]
+    check: bool,
     /// Overwrite managed entries edited by hand, and same-named entries mcpc did not write
     #[arg(long)]
     force: bool,
@@ -185,8 +194,28 @@ fn load_ledger(state: &Path) -> Result<(Option<String>, Ledger), UsageError> {
 }
 
 pub(crate) fn apply(args: ApplyArgs) -> Result<u8, UsageError> {
+    each_target(&args.location, |target| apply_one(&args, target))
+}
+
+/// Runs a command for every target named, one after the other (a heading
+/// before each when there are several); the worst exit code wins.
+fn each_target(
+    loc: &Location,
+    mut run: impl FnMut(Target) -> Result<u8, UsageError>,
+) -> Result<u8, UsageError> {
+    let targets = loc.targets()?;
+    let mut worst = OK;
+    for &target in &targets {
+        if targets.len() > 1 {
+            eprintln!("== {target}");
+        }
+        worst = worst.max(run(target)?);
+    }
+    Ok(worst)
+}
+
+fn apply_one(args: &ApplyArgs, target: Target) -> Result<u8, UsageError> {
     let loc = &args.location;
-    let target = loc.target;
     let root = loc.root()?;
     let plan = args.selection.plan(target);
     let Some((_, files)) = compile(&args.input, &plan)? else {
@@ -194,12 +223,12 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<u8, UsageError> {
     };
     let desired = deliver::desired(target, &files)
         .map_err(|e| UsageError(format!("{}: {}", e.path, e.message)))?;
-    let state = loc.state_dir(&root);
+    let state = loc.state_dir(target, &root);
     let (old_ledger_text, ledger) = load_ledger(&state)?;
     let managed = target.backend().managed_files();
     let mut currents = Vec::new();
     for file in managed {
-        let path = loc.path_of(&root, file);
+        let path = loc.path_of(target, &root, file);
         currents.push(Current {
             file,
             text: read_optional(&path)?,
@@ -214,7 +243,7 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<u8, UsageError> {
     for line in &plan.conflicts {
         eprintln!("conflict: {line}");
     }
-    if args.dry_run {
+    if args.dry_run || args.check {
         for edit in &plan.edits {
             let old = edit.old.clone().unwrap_or_default();
             let diff = similar::TextDiff::from_lines(&old, &edit.new);
@@ -225,11 +254,13 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<u8, UsageError> {
             );
         }
         eprintln!(
-            "dry run: {} file{} would change",
+            "{}: {} file{} would change for {target}",
+            if args.check { "check" } else { "dry run" },
             plan.edits.len(),
             if plan.edits.len() == 1 { "" } else { "s" }
         );
-        return Ok(if plan.conflicts.is_empty() {
+        let changes = args.check && !plan.edits.is_empty();
+        return Ok(if plan.conflicts.is_empty() && !changes {
             OK
         } else {
             FAILED
@@ -345,9 +376,13 @@ pub(crate) struct RollbackArgs {
 }
 
 pub(crate) fn rollback(args: RollbackArgs) -> Result<u8, UsageError> {
+    each_target(&args.location, |target| rollback_one(&args, target))
+}
+
+fn rollback_one(args: &RollbackArgs, target: Target) -> Result<u8, UsageError> {
     let loc = &args.location;
     let root = loc.root()?;
-    let state = loc.state_dir(&root);
+    let state = loc.state_dir(target, &root);
     let mut stack = Vec::new();
     for (_, dir) in backups(&state) {
         if let Some(b) = load_backup(&dir)? {
@@ -355,11 +390,7 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<u8, UsageError> {
         }
     }
     if stack.is_empty() {
-        eprintln!(
-            "nothing to roll back for {} in {}",
-            loc.target,
-            root.display()
-        );
+        eprintln!("nothing to roll back for {} in {}", target, root.display());
         return Ok(FAILED);
     }
     // What each file should hold now: what the latest apply touching it wrote.
@@ -461,8 +492,11 @@ pub(crate) struct VerifyArgs {
 }
 
 pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
+    each_target(&args.location, |target| verify_one(&args, target))
+}
+
+fn verify_one(args: &VerifyArgs, target: Target) -> Result<u8, UsageError> {
     let loc = &args.location;
-    let target = loc.target;
     let root = loc.root()?;
     let plan = args.selection.plan(target);
     let Some((c, _)) = compile(&args.input, &plan)? else {
@@ -486,7 +520,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
             .managed_files()
             .iter()
             .find(|f| f.project_path == project_path)?;
-        fs::read_to_string(loc.path_of(&root, file)).ok()
+        fs::read_to_string(loc.path_of(target, &root, file)).ok()
     };
     let seen = match backend.read(&lookup) {
         Ok(seen) => seen,

@@ -8,6 +8,7 @@ mod fmt;
 mod import;
 mod lsp;
 mod probe;
+mod targets;
 
 use crate::backends::{Emit, Plan, Target};
 use crate::diag::{self, Code, Diagnostic, LintLevels, MessageFormat, Renderer, Severity};

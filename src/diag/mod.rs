@@ -156,6 +156,20 @@ impl Sink {
             .any(|d| d.code.kind() == Kind::Error)
     }
 
+    /// Whether these diagnostics hold an error once `levels` are applied.
+    pub fn fails(&self, levels: &LintLevels) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| matches!(levels.level(d.code), None | Some(Level::Deny)))
+    }
+
+    /// Moves every diagnostic of `other` into this sink.
+    pub fn append(&mut self, other: Sink) {
+        for d in other.diagnostics {
+            self.push(d);
+        }
+    }
+
     /// Applies lint levels (the one place they are applied), drops
     /// duplicates, and sorts by position.
     pub fn finish(self, levels: &LintLevels) -> Vec<Diagnostic> {

@@ -1,0 +1,260 @@
+//! The team workflow (issue #14): several targets in one command, builds
+//! that keep the other targets' output, the `apply --check` gate, and
+//! `import` of every format mcpc writes.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let dir = std::env::temp_dir().join(format!("mcpc-workflow-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+    fn write(&self, path: &str, text: &str) {
+        let p = self.0.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    fn exists(&self, path: &str) -> bool {
+        self.0.join(path).exists()
+    }
+    fn read(&self, path: &str) -> String {
+        fs::read_to_string(self.0.join(path)).unwrap()
+    }
+    fn run(&self, args: &[&str]) -> Run {
+        let out: Output = Command::new(env!("CARGO_BIN_EXE_mcpc"))
+            .args(args)
+            .current_dir(&self.0)
+            .env("NO_COLOR", "1")
+            .env_remove("CODEX_HOME")
+            .env_remove("HERMES_HOME")
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("GEMINI_CLI_HOME")
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    fn code(&self, want: i32) -> &Run {
+        assert_eq!(self.code, Some(want), "{self:#?}");
+        self
+    }
+}
+
+const DOCS: &str = r#"plugin "acme" {
+  version = "1.0.0"
+  server "docs" {
+    url = "https://docs.acme.dev/mcp"
+    tools { deny = ["drop"] }
+  }
+}
+"#;
+
+/// Every target can express DOCS except Claude Code, which has no allow-list.
+const ALLOW_LIST: &str = r#"plugin "acme" {
+  version = "1.0.0"
+  server "docs" {
+    url = "https://docs.acme.dev/mcp"
+    tools { allow = ["search"] }
+  }
+}
+"#;
+
+fn manifest_targets(d: &Dir, out: &str) -> Vec<String> {
+    let m: serde_json::Value =
+        serde_json::from_str(&d.read(&format!("{out}/mcpc-delivery.json"))).unwrap();
+    m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}",
+                f["target"].as_str().unwrap(),
+                f["path"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_build_keeps_the_output_of_the_targets_it_did_not_build() {
+    let d = Dir::new("keep");
+    d.write("p.mcpc", DOCS);
+    d.run(&["build", "--target", "codex", "--out", "o"]).code(0);
+    d.run(&["build", "--target", "gemini", "--out", "o"])
+        .code(0);
+    assert!(d.exists("o/codex/.codex/config.toml"), "codex output lost");
+    assert!(d.exists("o/gemini/.gemini/settings.json"));
+    assert_eq!(
+        manifest_targets(&d, "o"),
+        [
+            "codex:codex/.codex/config.toml",
+            "gemini:gemini/.gemini/settings.json"
+        ]
+    );
+    // The kept half is still up to date, and --check of one target agrees.
+    d.run(&["build", "--target", "codex", "--out", "o", "--check"])
+        .code(0);
+    // Rebuilding gemini alone replaces only gemini's entry.
+    d.write("p.mcpc", &DOCS.replace("docs.acme.dev", "help.acme.dev"));
+    d.run(&["build", "--target", "gemini", "--out", "o"])
+        .code(0);
+    assert!(
+        d.read("o/gemini/.gemini/settings.json")
+            .contains("help.acme.dev")
+    );
+    assert!(
+        d.read("o/codex/.codex/config.toml")
+            .contains("docs.acme.dev")
+    );
+    assert_eq!(manifest_targets(&d, "o").len(), 2);
+}
+
+#[test]
+fn targets_as_a_list_repeated_or_all_on_build() {
+    let d = Dir::new("list");
+    d.write("p.mcpc", DOCS);
+    d.run(&[
+        "build",
+        "--target",
+        "codex,gemini",
+        "--target",
+        "hermes",
+        "--out",
+        "o",
+    ])
+    .code(0);
+    assert_eq!(
+        manifest_targets(&d, "o"),
+        [
+            "codex:codex/.codex/config.toml",
+            "gemini:gemini/.gemini/settings.json",
+            "hermes:hermes/.hermes/config.yaml"
+        ]
+    );
+    let bad = d.run(&["build", "--target", "codex,nope"]);
+    bad.code(2);
+    assert!(bad.stderr.contains("or `all`"), "{}", bad.stderr);
+}
+
+#[test]
+fn one_targets_error_does_not_stop_the_others_unless_strict() {
+    let d = Dir::new("isolate");
+    d.write("p.mcpc", ALLOW_LIST);
+    let run = d.run(&["build", "--target", "all", "--out", "o"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("error[unsupported-feature]"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("claude-code: not built"),
+        "{}",
+        run.stderr
+    );
+    for f in [
+        "codex/.codex/config.toml",
+        "gemini/.gemini/settings.json",
+        "hermes/.hermes/config.yaml",
+    ] {
+        assert!(d.exists(&format!("o/{f}")), "{f} not written");
+    }
+    assert!(!d.exists("o/claude-code"));
+    d.run(&["build", "--target", "all", "--out", "strict", "--strict"])
+        .code(1);
+    assert!(
+        !d.exists("strict"),
+        "--strict wrote output despite an error"
+    );
+    // Front-end errors stop every target.
+    d.write("p.mcpc", "plugin \"acme\" { version = \"1.0\" }\n");
+    d.run(&["build", "--target", "all", "--out", "front"])
+        .code(1);
+    assert!(!d.exists("front"));
+}
+
+#[test]
+fn apply_check_verify_and_rollback_take_several_targets() {
+    let d = Dir::new("deliver");
+    d.write("p.mcpc", DOCS);
+    let gate = d.run(&["apply", "--check", "--target", "all"]);
+    gate.code(1);
+    for file in [
+        ".mcp.json",
+        ".codex/config.toml",
+        ".hermes/config.yaml",
+        ".gemini/settings.json",
+    ] {
+        assert!(
+            gate.stdout.contains(&format!("{file}\n")),
+            "no diff for {file}:\n{}",
+            gate.stdout
+        );
+        assert!(!d.exists(file), "--check wrote {file}");
+    }
+    d.run(&["apply", "--target", "codex,gemini"]).code(0);
+    assert!(d.exists(".codex/config.toml") && d.exists(".gemini/settings.json"));
+    assert!(!d.exists(".mcp.json"));
+    d.run(&[
+        "apply", "--check", "--target", "codex", "--target", "gemini",
+    ])
+    .code(0);
+    let gate = d.run(&["apply", "--check", "--target", "all"]);
+    gate.code(1);
+    assert!(gate.stdout.contains(".mcp.json"), "{}", gate.stdout);
+    assert!(
+        !gate.stdout.contains(".codex/config.toml"),
+        "{}",
+        gate.stdout
+    );
+    d.run(&["apply", "--target", "all"]).code(0);
+    d.run(&["apply", "--check", "--target", "all"]).code(0);
+    let verified = d.run(&["verify", "--target", "all"]);
+    verified.code(0);
+    assert_eq!(
+        verified.stdout.matches("present  docs").count(),
+        4,
+        "{}",
+        verified.stdout
+    );
+    // A hand edit in one runtime's file fails the gate.
+    let codex = d
+        .read(".codex/config.toml")
+        .replace("docs.acme.dev", "evil.example");
+    d.write(".codex/config.toml", &codex);
+    let gate = d.run(&["apply", "--check", "--target", "all"]);
+    gate.code(1);
+    d.run(&["verify", "--target", "codex,hermes"]).code(1);
+    d.run(&["rollback", "--target", "hermes,claude-code"])
+        .code(0);
+    assert!(!d.exists(".hermes/config.yaml") && !d.exists(".mcp.json"));
+    assert!(d.exists(".gemini/settings.json"));
+    d.run(&["apply"]).code(2);
+}
