@@ -45,7 +45,11 @@ fn build(case: &Path, format: &str) -> Output {
     if !argv.contains(&"--target") && !argv.contains(&"--workspace") {
         argv.extend(["--target", "all"]);
     }
-    let out = tmp("out");
+    // A directory of its own: tests build the same case at the same time,
+    // and a build writes the targets that succeed.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = tmp(&format!("out-{run}"));
     let out = out.to_str().unwrap().to_owned();
     argv.extend(["--out", &out, "--message-format", format]);
     let output = mcpc(case, &argv);
