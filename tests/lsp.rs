@@ -1,22 +1,106 @@
 //! `mcpc lsp` over its real protocol: diagnostics for the whole unit (names
-//! are global across files), edits, formatting, hover.
+//! are global across files), incremental edits, formatting, hover; malformed
+//! frames answered without ending the server; a workspace with symlink loops.
 
 use serde_json::{Value, json};
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
 
-fn send(stdin: &mut ChildStdin, message: Value) {
-    let body = message.to_string();
-    write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    stdin.flush().unwrap();
+/// The server, and what it sends, read on a thread so that a hang fails the
+/// test instead of blocking it.
+struct Server {
+    child: Child,
+    stdin: ChildStdin,
+    rx: Receiver<Value>,
 }
 
-fn receive(out: &mut BufReader<ChildStdout>) -> Value {
+impl Server {
+    fn start() -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mcpc"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            while let Some(m) = receive(&mut out) {
+                if tx.send(m).is_err() {
+                    return;
+                }
+            }
+        });
+        Server { child, stdin, rx }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        self.raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn next(&mut self) -> Value {
+        self.rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the language server did not answer in 20 s")
+    }
+
+    /// Reads until the diagnostics for `uri` arrive.
+    fn diagnostics_for(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let m = self.next();
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+                return m["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+
+    /// The whole response to request `id`.
+    fn answer(&mut self, id: Value) -> Value {
+        loop {
+            let m = self.next();
+            if m["id"] == id && m.get("method").is_none() {
+                return m;
+            }
+        }
+    }
+
+    fn response(&mut self, id: u64) -> Value {
+        self.answer(json!(id))["result"].clone()
+    }
+
+    fn initialize(&mut self, root: &str) -> Value {
+        self.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"rootUri": root, "capabilities": {}}}));
+        let caps = self.response(1);
+        self.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+        caps
+    }
+
+    fn shutdown(mut self) {
+        self.send(json!({"jsonrpc": "2.0", "id": 999, "method": "shutdown"}));
+        self.response(999);
+        self.send(json!({"jsonrpc": "2.0", "method": "exit"}));
+        assert!(self.child.wait().unwrap().success());
+    }
+}
+
+fn receive(out: &mut BufReader<impl Read>) -> Option<Value> {
     let mut length = 0;
     loop {
         let mut line = String::new();
-        out.read_line(&mut line).unwrap();
+        if out.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
         let line = line.trim_end();
         if line.is_empty() {
             break;
@@ -26,66 +110,38 @@ fn receive(out: &mut BufReader<ChildStdout>) -> Value {
         }
     }
     let mut body = vec![0; length];
-    out.read_exact(&mut body).unwrap();
-    serde_json::from_slice(&body).unwrap()
+    out.read_exact(&mut body).ok()?;
+    Some(serde_json::from_slice(&body).unwrap())
 }
 
-/// Reads until the diagnostics for `uri` arrive.
-fn diagnostics_for(out: &mut BufReader<ChildStdout>, uri: &str) -> Vec<Value> {
-    loop {
-        let m = receive(out);
-        if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
-            return m["params"]["diagnostics"].as_array().unwrap().clone();
-        }
-    }
-}
-
-fn response(out: &mut BufReader<ChildStdout>, id: u64) -> Value {
-    loop {
-        let m = receive(out);
-        if m["id"] == id {
-            return m["result"].clone();
-        }
-    }
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcpc-lsp-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::canonicalize(&dir).unwrap()
 }
 
 #[test]
 fn diagnostics_formatting_and_hover() {
-    let dir = std::env::temp_dir().join(format!("mcpc-lsp-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    let dir = fs::canonicalize(&dir).unwrap();
+    let dir = scratch("unit");
     fs::write(dir.join("a.mcpc"), "plugin \"acme-tools\" {\n  version = \"1.0.0\"\n  server \"docs\" { url = \"https://docs.acme.dev/mcp\" }\n}\n").unwrap();
     let b_path = dir.join("b.mcpc");
     fs::write(&b_path, "").unwrap();
     let root = format!("file://{}", dir.display());
     let b = format!("{root}/b.mcpc");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mcpc"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-
-    send(
-        &mut stdin,
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"rootUri": root, "capabilities": {}}}),
-    );
-    let caps = response(&mut out, 1);
+    let mut s = Server::start();
+    let caps = s.initialize(&root);
     assert_eq!(caps["capabilities"]["documentFormattingProvider"], true);
+    assert_eq!(caps["capabilities"]["textDocumentSync"]["change"], 2);
 
     // A workspace naming a plugin of another file, with one typo.
     let text =
         "workspace \"dev\" {\n  runtime = codex\n  plugins = [\"acme-tools\", \"acme-tols\"]\n}\n";
-    send(
-        &mut stdin,
+    s.send(
         json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": b, "languageId": "mcpc", "version": 1, "text": text}}}),
     );
-    let diags = diagnostics_for(&mut out, &b);
+    let diags = s.diagnostics_for(&b);
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0]["code"], "unknown-plugin");
     assert_eq!(diags[0]["severity"], 1);
@@ -101,11 +157,10 @@ fn diagnostics_formatting_and_hover() {
     );
 
     // Hover on it: the explain page.
-    send(
-        &mut stdin,
+    s.send(
         json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {"textDocument": {"uri": b}, "position": {"line": 2, "character": 30}}}),
     );
-    let hover = response(&mut out, 2);
+    let hover = s.response(2);
     assert!(
         hover["contents"]["value"]
             .as_str()
@@ -113,35 +168,118 @@ fn diagnostics_formatting_and_hover() {
             .starts_with("# unknown-plugin")
     );
 
-    // Fixed in the editor, unsaved: the diagnostic goes.
-    let fixed = "workspace \"dev\" {\nruntime = codex\n  plugins = [\"acme-tools\"]\n}\n";
-    send(
-        &mut stdin,
-        json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": b, "version": 2}, "contentChanges": [{"text": fixed}]}}),
+    // Fixed in the editor, unsaved, by incremental edits: the typo goes,
+    // then the indentation of line 1.
+    s.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": b, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 2, "character": 25}, "end": {"line": 2, "character": 38}}, "text": ""},
+            {"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 2}}, "text": ""},
+        ]}}),
     );
-    assert!(diagnostics_for(&mut out, &b).is_empty());
+    assert!(s.diagnostics_for(&b).is_empty());
 
-    send(
-        &mut stdin,
+    s.send(
         json!({"jsonrpc": "2.0", "id": 3, "method": "textDocument/formatting", "params": {"textDocument": {"uri": b}, "options": {"tabSize": 2, "insertSpaces": true}}}),
     );
-    let edits = response(&mut out, 3);
+    let edits = s.response(3);
     assert_eq!(
         edits[0]["newText"],
         "workspace \"dev\" {\n  runtime = codex\n  plugins = [\"acme-tools\"]\n}\n"
     );
 
-    send(
-        &mut stdin,
-        json!({"jsonrpc": "2.0", "id": 4, "method": "shutdown"}),
-    );
-    response(&mut out, 4);
-    send(&mut stdin, json!({"jsonrpc": "2.0", "method": "exit"}));
-    assert!(child.wait().unwrap().success());
+    s.shutdown();
     assert_eq!(
         fs::read_to_string(&b_path).unwrap(),
         "",
         "the language server wrote a file"
     );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// Issue #15, item 12: every malformed frame is answered with `-32700` (or
+/// `-32600` for JSON that is not a message) and the server goes on.
+#[test]
+fn malformed_frames_are_answered_and_the_server_goes_on() {
+    let dir = scratch("frames");
+    let root = format!("file://{}", dir.display());
+    let mut s = Server::start();
+    let ping = r#"{"jsonrpc":"2.0","method":"$/ping"}"#;
+    let bad: Vec<String> = vec![
+        "Content-Length: 9\r\n\r\n{not json".into(),
+        // A lone surrogate is not a string.
+        {
+            let b = r#"{"jsonrpc":"2.0","id":7,"method":"\ud800"}"#;
+            format!("Content-Length: {}\r\n\r\n{b}", b.len())
+        },
+        // Missing.
+        format!("Content-Type: application/vscode-jsonrpc\r\n\r\n{ping}\r\n"),
+        // Short: the rest of the body is garbage before the next frame.
+        format!("Content-Length: 10\r\n\r\n{ping}"),
+        // Too large to be believed (it used to abort the process).
+        format!("Content-Length: 18446744073709551615\r\n\r\n{ping}\r\n"),
+    ];
+    for frame in &bad {
+        s.raw(frame.as_bytes());
+        let m = s.next();
+        assert_eq!(m["error"]["code"], -32700, "{frame:?} → {m}");
+        assert_eq!(m["id"], Value::Null);
+    }
+    s.send(json!("not a message"));
+    assert_eq!(s.next()["error"]["code"], -32600);
+    // Still serving.
+    let caps = s.initialize(&root);
+    assert_eq!(caps["capabilities"]["hoverProvider"], true);
+    s.send(json!({"jsonrpc": "2.0", "id": 5, "method": "no/such"}));
+    assert_eq!(s.answer(json!(5))["error"]["code"], -32601);
+    s.shutdown();
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// Issue #15, item 12: a workspace with symlink loops is walked once,
+/// without following directory links; edits then answer at once, and the
+/// unit follows the client's watched-file events.
+#[cfg(unix)]
+#[test]
+fn symlink_loops_do_not_hang_and_watched_files_refresh() {
+    let dir = scratch("loops");
+    fs::create_dir_all(dir.join("a/b")).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("a/b/up")).unwrap();
+    std::os::unix::fs::symlink(dir.join("a"), dir.join("a/b/side")).unwrap();
+    std::os::unix::fs::symlink(dir.join("a/b/side"), dir.join("a/self")).unwrap();
+    fs::create_dir_all(dir.join("node_modules/x")).unwrap();
+    fs::write(
+        dir.join("node_modules/x/p.mcpc"),
+        "plugin \"acme-tools\" { version = \"1.0.0\" }\n",
+    )
+    .unwrap();
+    let root = format!("file://{}", dir.display());
+    let w = format!("{root}/w.mcpc");
+    let mut s = Server::start();
+    s.initialize(&root);
+    let text = "workspace \"dev\" {\n  runtime = codex\n  plugins = [\"acme-tools\"]\n}\n";
+    s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": w, "languageId": "mcpc", "version": 1, "text": text}}}));
+    // The plugin under node_modules is not part of the unit.
+    let diags = s.diagnostics_for(&w);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "unknown-plugin");
+    for version in 2..40 {
+        s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": w, "version": version}, "contentChanges": [
+            {"range": {"start": {"line": 3, "character": 1}, "end": {"line": 3, "character": 1}}, "text": " "},
+        ]}}));
+        assert_eq!(s.diagnostics_for(&w).len(), 1);
+    }
+    // The plugin is written to the workspace by another program.
+    let p = dir.join("a/p.mcpc");
+    fs::write(&p, "plugin \"acme-tools\" { version = \"1.0.0\" }\n").unwrap();
+    s.send(json!({"jsonrpc": "2.0", "method": "workspace/didChangeWatchedFiles", "params": {"changes": [
+        {"uri": format!("{root}/a/p.mcpc"), "type": 1},
+    ]}}));
+    assert!(s.diagnostics_for(&w).is_empty());
+    fs::remove_file(&p).unwrap();
+    s.send(json!({"jsonrpc": "2.0", "method": "workspace/didChangeWatchedFiles", "params": {"changes": [
+        {"uri": format!("{root}/a/p.mcpc"), "type": 3},
+    ]}}));
+    assert_eq!(s.diagnostics_for(&w).len(), 1);
+    s.shutdown();
     let _ = fs::remove_dir_all(&dir);
 }

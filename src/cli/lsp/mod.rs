@@ -1,0 +1,478 @@
+//! `mcpc lsp`: a language server on stdio, on `lsp-server`'s messages and
+//! `lsp-types`' protocol types. The frames are read by [`frame`] (a malformed
+//! one is answered with `-32700` and the server goes on). Diagnostics are
+//! published for the whole compilation unit — the `.mcpc` files under the
+//! workspace root ([`workspace`]: walked once, then kept current from
+//! watched-file events), with open documents' unsaved text in place of the
+//! files — because names are global across files. Documents sync
+//! incrementally. It also formats documents (`mcpc fmt`) and shows
+//! `mcpc explain` on hover over a diagnostic. It never writes a file.
+
+mod frame;
+mod workspace;
+
+use crate::diag::{LintLevels, Severity};
+use crate::source::{FileId, SourceFile, SourceMap};
+use frame::Frame;
+use lsp_server::{Message, Notification, Request, RequestId, Response};
+use lsp_types as lsp;
+use lsp_types::Url;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::PathBuf;
+use workspace::Disk;
+
+#[derive(Default)]
+struct Server {
+    disk: Disk,
+    /// Open documents by URI (as the client names them): their current text.
+    open: BTreeMap<Url, String>,
+    /// URIs that got diagnostics last time, to clear them.
+    published: BTreeSet<Url>,
+    /// The diagnostics last published, for hover.
+    last: BTreeMap<Url, Vec<(lsp::Range, &'static str)>>,
+    /// Whether the client registers file watchers for us.
+    watch: bool,
+    /// Messages to send, in order.
+    outbox: Vec<Message>,
+}
+
+pub(crate) fn run() -> Result<u8, super::UsageError> {
+    let stdin = std::io::stdin();
+    let mut input = frame::Reader::new(stdin.lock());
+    let mut out = std::io::stdout().lock();
+    let mut server = Server::default();
+    loop {
+        let Ok(frame) = input.read() else {
+            return Ok(super::OK);
+        };
+        match frame {
+            Frame::Eof => return Ok(super::OK),
+            Frame::Malformed { code, message, id } => {
+                let error = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
+                let body = error.to_string();
+                let _ = write!(out, "Content-Length: {}\r\n\r\n{body}", body.len());
+                let _ = out.flush();
+            }
+            Frame::Message(Message::Request(request)) => {
+                let response = server.request(request);
+                server.outbox.push(Message::Response(response));
+            }
+            Frame::Message(Message::Notification(n)) if n.method == "exit" => {
+                return Ok(super::OK);
+            }
+            Frame::Message(Message::Notification(n)) => server.notify(n),
+            // Answers to our `client/registerCapability`.
+            Frame::Message(Message::Response(_)) => {}
+        }
+        for message in server.outbox.drain(..) {
+            if message.write(&mut out).is_err() {
+                return Ok(super::OK);
+            }
+        }
+    }
+}
+
+/// A message's parameters; an error is an `InvalidParams` answer.
+fn params<P: serde::de::DeserializeOwned>(value: Value) -> Result<P, (i32, String)> {
+    serde_json::from_value(value)
+        .map_err(|e| (lsp_server::ErrorCode::InvalidParams as i32, e.to_string()))
+}
+
+impl Server {
+    fn request(&mut self, request: Request) -> Response {
+        let id = request.id.clone();
+        let result = match request.method.as_str() {
+            "initialize" => params(request.params).map(|p| self.initialize(p)),
+            "shutdown" => Ok(Value::Null),
+            "textDocument/formatting" => params(request.params).map(|p| self.formatting(p)),
+            "textDocument/hover" => params(request.params).map(|p| self.hover(p)),
+            method => Err((
+                lsp_server::ErrorCode::MethodNotFound as i32,
+                format!("`{method}` is not supported"),
+            )),
+        };
+        match result {
+            Ok(value) => Response::new_ok(id, value),
+            Err((code, message)) => Response::new_err(id, code, message),
+        }
+    }
+
+    fn notify(&mut self, n: Notification) {
+        use lsp::notification::{self as note, Notification as _};
+        match n.method.as_str() {
+            note::Initialized::METHOD => self.register_watchers(),
+            note::DidOpenTextDocument::METHOD => {
+                let Ok(p) = params::<lsp::DidOpenTextDocumentParams>(n.params) else {
+                    return;
+                };
+                self.open.insert(p.text_document.uri, p.text_document.text);
+            }
+            note::DidChangeTextDocument::METHOD => {
+                let Ok(p) = params::<lsp::DidChangeTextDocumentParams>(n.params) else {
+                    return;
+                };
+                let Some(text) = self.open.get_mut(&p.text_document.uri) else {
+                    return;
+                };
+                for change in p.content_changes {
+                    apply(text, change);
+                }
+            }
+            note::DidSaveTextDocument::METHOD => {
+                let Ok(p) = params::<lsp::DidSaveTextDocumentParams>(n.params) else {
+                    return;
+                };
+                if let Ok(path) = p.text_document.uri.to_file_path() {
+                    self.disk.refresh(&path);
+                }
+            }
+            note::DidCloseTextDocument::METHOD => {
+                let Ok(p) = params::<lsp::DidCloseTextDocumentParams>(n.params) else {
+                    return;
+                };
+                self.open.remove(&p.text_document.uri);
+                if let Ok(path) = p.text_document.uri.to_file_path() {
+                    self.disk.refresh(&path);
+                }
+            }
+            note::DidChangeWatchedFiles::METHOD => {
+                let Ok(p) = params::<lsp::DidChangeWatchedFilesParams>(n.params) else {
+                    return;
+                };
+                for change in p.changes {
+                    if let Ok(path) = change.uri.to_file_path() {
+                        self.disk.refresh(&path);
+                    }
+                }
+            }
+            _ => return,
+        }
+        self.publish();
+    }
+
+    fn initialize(&mut self, p: lsp::InitializeParams) -> Value {
+        #[allow(deprecated)]
+        let root = p
+            .workspace_folders
+            .as_ref()
+            .and_then(|f| f.first())
+            .map(|f| f.uri.clone())
+            .or(p.root_uri.clone())
+            .and_then(|u| u.to_file_path().ok())
+            .or_else(|| p.root_path.as_ref().map(PathBuf::from));
+        if let Some(root) = root {
+            self.disk = Disk::load(root);
+        }
+        self.watch = p
+            .capabilities
+            .workspace
+            .and_then(|w| w.did_change_watched_files)
+            .and_then(|w| w.dynamic_registration)
+            .unwrap_or(false);
+        let capabilities = lsp::ServerCapabilities {
+            text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
+                lsp::TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
+                    save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
+                    ..Default::default()
+                },
+            )),
+            document_formatting_provider: Some(lsp::OneOf::Left(true)),
+            hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+            ..Default::default()
+        };
+        json!(lsp::InitializeResult {
+            capabilities,
+            server_info: Some(lsp::ServerInfo {
+                name: "mcpc".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+        })
+    }
+
+    /// Asks the client to watch the unit's files, so the disk copy follows
+    /// edits made outside the editor without re-walking.
+    fn register_watchers(&mut self) {
+        if self.disk.truncated {
+            self.show(format!(
+                "mcpc: the workspace has more than {} `.mcpc` files; only the first are checked",
+                workspace::MAX_FILES
+            ));
+        }
+        if !self.watch {
+            return;
+        }
+        let options = lsp::DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![lsp::FileSystemWatcher {
+                glob_pattern: lsp::GlobPattern::String("**/*.mcpc".into()),
+                kind: None,
+            }],
+        };
+        let registration = lsp::RegistrationParams {
+            registrations: vec![lsp::Registration {
+                id: "mcpc-watched-files".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: Some(json!(options)),
+            }],
+        };
+        self.outbox.push(Message::Request(Request::new(
+            RequestId::from("mcpc-watch".to_owned()),
+            "client/registerCapability".into(),
+            registration,
+        )));
+    }
+
+    fn show(&mut self, message: String) {
+        self.outbox.push(Message::Notification(Notification::new(
+            "window/showMessage".into(),
+            lsp::ShowMessageParams {
+                typ: lsp::MessageType::WARNING,
+                message,
+            },
+        )));
+    }
+
+    /// The unit: the files on disk with open documents' text in their place,
+    /// then open documents that are not on disk; with each file's URI.
+    fn unit(&self) -> (SourceMap, Vec<Url>) {
+        let open_paths: BTreeMap<PathBuf, &Url> = self
+            .open
+            .keys()
+            .filter_map(|u| u.to_file_path().ok().map(|p| (p, u)))
+            .collect();
+        let mut sources = SourceMap::new();
+        let mut uris = Vec::new();
+        let mut taken = BTreeSet::new();
+        for (path, text) in &self.disk.files {
+            let (uri, text) = match open_paths.get(path) {
+                Some(&uri) => (uri.clone(), &self.open[uri]),
+                None => match Url::from_file_path(path) {
+                    Ok(uri) => (uri, text),
+                    Err(()) => continue,
+                },
+            };
+            sources.add(SourceFile::new(path.display().to_string(), text.clone()));
+            taken.insert(uri.clone());
+            uris.push(uri);
+        }
+        for (uri, text) in &self.open {
+            if !taken.contains(uri) {
+                let name = uri
+                    .to_file_path()
+                    .map_or(uri.to_string(), |p| p.display().to_string());
+                sources.add(SourceFile::new(name, text.clone()));
+                uris.push(uri.clone());
+            }
+        }
+        (sources, uris)
+    }
+
+    /// Compiles the unit and publishes diagnostics for the open documents,
+    /// every file with diagnostics, and those that had some last time.
+    fn publish(&mut self) {
+        let (sources, uris) = self.unit();
+        let (sources, diagnostics, _) = crate::compile(
+            sources,
+            LintLevels::default(),
+            &crate::backends::Plan::default(),
+        );
+        let mut by_uri: BTreeMap<Url, Vec<lsp::Diagnostic>> =
+            self.open.keys().map(|u| (u.clone(), Vec::new())).collect();
+        for uri in std::mem::take(&mut self.published) {
+            by_uri.entry(uri).or_default();
+        }
+        self.last.clear();
+        for d in &diagnostics {
+            let file = d.primary.span.file;
+            let uri = uris[file.0 as usize].clone();
+            let range = span_range(&sources, d.primary.span);
+            let mut message = d.message.clone();
+            if let Some(help) = &d.help {
+                message.push_str(&format!("\nhelp: {help}"));
+            }
+            let related = d
+                .labels
+                .iter()
+                .map(|l| lsp::DiagnosticRelatedInformation {
+                    location: lsp::Location::new(
+                        uris[l.span.file.0 as usize].clone(),
+                        span_range(&sources, l.span),
+                    ),
+                    message: l.message.clone(),
+                })
+                .collect();
+            by_uri
+                .entry(uri.clone())
+                .or_default()
+                .push(lsp::Diagnostic {
+                    range,
+                    severity: Some(if d.severity == Severity::Error {
+                        lsp::DiagnosticSeverity::ERROR
+                    } else {
+                        lsp::DiagnosticSeverity::WARNING
+                    }),
+                    code: Some(lsp::NumberOrString::String(d.code.name().into())),
+                    source: Some("mcpc".into()),
+                    message,
+                    related_information: Some(related),
+                    ..Default::default()
+                });
+            self.last
+                .entry(uri)
+                .or_default()
+                .push((range, d.code.name()));
+        }
+        for (uri, diagnostics) in by_uri {
+            if !diagnostics.is_empty() {
+                self.published.insert(uri.clone());
+            }
+            self.outbox.push(Message::Notification(Notification::new(
+                "textDocument/publishDiagnostics".into(),
+                lsp::PublishDiagnosticsParams {
+                    uri,
+                    diagnostics,
+                    version: None,
+                },
+            )));
+        }
+    }
+
+    fn text(&self, uri: &Url) -> String {
+        match self.open.get(uri) {
+            Some(t) => t.clone(),
+            None => uri
+                .to_file_path()
+                .ok()
+                .and_then(|p| self.disk.files.get(&p).cloned())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn formatting(&self, p: lsp::DocumentFormattingParams) -> Value {
+        let text = self.text(&p.text_document.uri);
+        match crate::format::format(FileId(0), &text) {
+            Ok(formatted) if formatted != text => {
+                let (line, character) = SourceFile::new("", text.as_str()).line_utf16(text.len());
+                let whole = lsp::Range::new(
+                    lsp::Position::new(0, 0),
+                    lsp::Position::new(line as u32, character as u32),
+                );
+                json!([lsp::TextEdit::new(whole, formatted)])
+            }
+            _ => json!([]),
+        }
+    }
+
+    /// The `mcpc explain` page of the diagnostic under the cursor.
+    fn hover(&self, p: lsp::HoverParams) -> Value {
+        let at = p.text_document_position_params.position;
+        let uri = &p.text_document_position_params.text_document.uri;
+        let hit = self
+            .last
+            .get(uri)
+            .into_iter()
+            .flatten()
+            .find(|(r, _)| at >= r.start && at <= r.end);
+        match hit.and_then(|(_, code)| crate::diag::Code::from_name(code)) {
+            Some(code) => json!(lsp::Hover {
+                contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                    kind: lsp::MarkupKind::Markdown,
+                    value: code.explanation().into(),
+                }),
+                range: None,
+            }),
+            None => Value::Null,
+        }
+    }
+}
+
+fn span_range(sources: &SourceMap, span: crate::source::Span) -> lsp::Range {
+    let src = sources.get(span.file);
+    let (sl, sc) = src.line_utf16(span.start as usize);
+    let (el, ec) = src.line_utf16(span.end as usize);
+    lsp::Range::new(
+        lsp::Position::new(sl as u32, sc as u32),
+        lsp::Position::new(el as u32, ec as u32),
+    )
+}
+
+/// The byte offset of an editor position (0-based line, UTF-16 column),
+/// clamped to the line's end and the text's.
+fn offset(text: &str, at: lsp::Position) -> usize {
+    let mut start = 0;
+    for _ in 0..at.line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let line = &text[start..];
+    let line = &line[..line.find('\n').unwrap_or(line.len())];
+    let mut units = 0;
+    for (i, c) in line.char_indices() {
+        if units >= at.character as usize {
+            return start + i;
+        }
+        units += c.len_utf16();
+    }
+    start + line.len()
+}
+
+/// Applies one change of an incremental (or whole-text) sync.
+fn apply(text: &mut String, change: lsp::TextDocumentContentChangeEvent) {
+    match change.range {
+        Some(range) => {
+            let start = offset(text, range.start);
+            let end = offset(text, range.end).max(start);
+            text.replace_range(start..end, &change.text);
+        }
+        None => *text = change.text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(
+        sl: u32,
+        sc: u32,
+        el: u32,
+        ec: u32,
+        text: &str,
+    ) -> lsp::TextDocumentContentChangeEvent {
+        lsp::TextDocumentContentChangeEvent {
+            range: Some(lsp::Range::new(
+                lsp::Position::new(sl, sc),
+                lsp::Position::new(el, ec),
+            )),
+            range_length: None,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn incremental_changes_use_utf16_columns() {
+        let mut text = String::from("a = \"é😀x\"\nb = 1\n");
+        // After the emoji (2 UTF-16 units) on line 0.
+        apply(&mut text, change(0, 8, 0, 9, "y"));
+        assert_eq!(text, "a = \"é😀y\"\nb = 1\n");
+        // Across a line break, then past the end of a line (clamped).
+        apply(&mut text, change(0, 10, 1, 0, " "));
+        assert_eq!(text, "a = \"é😀y\" b = 1\n");
+        apply(&mut text, change(0, 99, 5, 0, "!"));
+        assert_eq!(text, "a = \"é😀y\" b = 1!");
+        apply(
+            &mut text,
+            lsp::TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: "whole".into(),
+            },
+        );
+        assert_eq!(text, "whole");
+    }
+}
