@@ -14,6 +14,7 @@ pub mod deliver;
 pub mod diag;
 pub mod emit;
 pub mod format;
+pub mod ide;
 pub mod import;
 pub mod ir;
 pub mod parse;

@@ -283,3 +283,62 @@ fn symlink_loops_do_not_hang_and_watched_files_refresh() {
     s.shutdown();
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Navigation, outline, folding and fixes over the protocol (the Neovim test
+/// drives the same through a real client).
+#[test]
+fn navigation_symbols_folding_and_fixes() {
+    let dir = scratch("nav");
+    fs::write(dir.join("a.mcpc"), "plugin \"acme-tools\" {\n  version = \"1.0.0\"\n  server \"docs\" {\n    url = \"https://docs.acme.dev/mcp\"\n    headers { X-Key = secret.DOCS_KEY }\n  }\n  target codex {\n    server \"dcs\" { tool_timeout = 20s }\n  }\n}\n").unwrap();
+    let root = format!("file://{}", dir.display());
+    let a = format!("{root}/a.mcpc");
+    let mut s = Server::start();
+    s.initialize(&root);
+    let text = fs::read_to_string(dir.join("a.mcpc")).unwrap();
+    s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": a, "languageId": "mcpc", "version": 1, "text": text}}}));
+    let diags = s.diagnostics_for(&a);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "unknown-server");
+    // The fix writes the name inside the quotes.
+    s.send(json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeAction", "params": {"textDocument": {"uri": a}, "range": diags[0]["range"], "context": {"diagnostics": []}}}));
+    let actions = s.response(2);
+    assert_eq!(actions[0]["kind"], "quickfix");
+    assert_eq!(
+        actions[0]["edit"]["changes"][&a],
+        json!([{"range": {"start": {"line": 7, "character": 12}, "end": {"line": 7, "character": 15}}, "newText": "docs"}])
+    );
+    s.send(json!({"jsonrpc": "2.0", "id": 3, "method": "workspace/symbol", "params": {"query": "doc"}}));
+    let names: Vec<Value> = s
+        .response(3)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("docs"), json!("DOCS_KEY")]);
+    s.send(json!({"jsonrpc": "2.0", "id": 4, "method": "textDocument/foldingRange", "params": {"textDocument": {"uri": a}}}));
+    let folds: Vec<(u64, u64)> = s
+        .response(4)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["startLine"].as_u64().unwrap(),
+                f["endLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(folds, [(0, 9), (2, 5), (6, 8)]);
+    // Renaming a secret: a name that cannot follow `secret.` is refused.
+    s.send(json!({"jsonrpc": "2.0", "id": 5, "method": "textDocument/rename", "params": {"textDocument": {"uri": a}, "position": {"line": 4, "character": 30}, "newName": "not-valid"}}));
+    assert_eq!(s.answer(json!(5))["error"]["code"], -32602);
+    s.send(json!({"jsonrpc": "2.0", "id": 6, "method": "textDocument/rename", "params": {"textDocument": {"uri": a}, "position": {"line": 4, "character": 30}, "newName": "DOCS_TOKEN"}}));
+    let edit = s.response(6);
+    assert_eq!(
+        edit["changes"][&a][0]["range"]["start"],
+        json!({"line": 4, "character": 29})
+    );
+    s.shutdown();
+    let _ = fs::remove_dir_all(&dir);
+}

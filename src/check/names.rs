@@ -54,7 +54,7 @@ pub(super) fn check(unit: &Unit, sink: &mut Sink) {
                 .with_label("no such server");
                 let names = plugin.servers.iter().map(|s| s.name.value.as_str());
                 d = match nearest(&o.server.value, names) {
-                    Some(near) => d.with_help(format!("did you mean `{near}`?")),
+                    Some(near) => d.did_you_mean(near),
                     None => d.with_help(
                         "a `target` block overrides servers declared in the same plugin",
                     ),
@@ -78,7 +78,7 @@ pub(super) fn check(unit: &Unit, sink: &mut Sink) {
                     .with_label("no plugin of this name");
                     let names = unit.plugins.iter().map(|p| p.name.value.as_str());
                     d = match nearest(&name.value, names) {
-                        Some(near) => d.with_help(format!("did you mean `{near}`?")),
+                        Some(near) => d.did_you_mean(near),
                         None => d.with_help(
                             "declare it with `plugin \"name\" { … }` in one of the files checked",
                         ),

@@ -45,6 +45,16 @@ pub struct Diagnostic {
     pub primary: Label,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// Changes an editor can apply to resolve it (the CLI shows `help`).
+    pub fixes: Vec<Fix>,
+}
+
+/// A machine-applicable change that resolves a diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fix {
+    /// Put `name` in place of the name written at `span` (its quotes, if
+    /// any, stay).
+    Name { span: Span, name: String },
 }
 
 impl Diagnostic {
@@ -65,6 +75,7 @@ impl Diagnostic {
             },
             labels: Vec::new(),
             help: None,
+            fixes: Vec::new(),
         }
     }
 
@@ -85,6 +96,17 @@ impl Diagnostic {
 
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// "did you mean `near`?", and the fix that writes `near` in place of
+    /// the name at the primary span.
+    pub fn did_you_mean(mut self, near: &str) -> Diagnostic {
+        self.help = Some(format!("did you mean `{near}`?"));
+        self.fixes.push(Fix::Name {
+            span: self.primary.span,
+            name: near.to_owned(),
+        });
         self
     }
 

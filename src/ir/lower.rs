@@ -181,7 +181,7 @@ fn unknown_attribute(
     )
     .with_label("unknown attribute");
     d = match nearest(name, schema.attributes.iter().copied()) {
-        Some(near) => d.with_help(format!("did you mean `{near}`?")),
+        Some(near) => d.did_you_mean(near),
         None if schema.attributes.is_empty() => d.with_help(format!("{what} takes no attributes")),
         None => d.with_help(format!(
             "the attributes here are {}",
@@ -199,7 +199,7 @@ fn unknown_block(sink: &mut Sink, block: &Block, name: &str, known: &[&str], pla
     )
     .with_label("unknown block");
     d = match nearest(name, known.iter().copied()) {
-        Some(near) => d.with_help(format!("did you mean `{near}`?")),
+        Some(near) => d.did_you_mean(near),
         None if known.is_empty() => d.with_help(format!("no block is allowed {place}")),
         None => d.with_help(format!("the blocks here are {}", backticked(known))),
     };

@@ -2,7 +2,7 @@
 //! span it was written at, so checks and backends can point at it.
 
 mod lower;
-mod schema;
+pub(crate) mod schema;
 pub mod url;
 mod values;
 

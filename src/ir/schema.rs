@@ -1,18 +1,18 @@
 //! Which blocks and attributes exist where. The grammar is generic; this
 //! table is what makes `sever` an `unknown-block` with a suggestion.
 
-pub(super) struct BlockSchema {
+pub(crate) struct BlockSchema {
     /// Attributes allowed in the block.
-    pub attributes: &'static [&'static str],
+    pub(crate) attributes: &'static [&'static str],
     /// Blocks allowed once in the block.
-    pub blocks: &'static [&'static str],
+    pub(crate) blocks: &'static [&'static str],
     /// Blocks that may repeat, each with its own label.
-    pub repeated: &'static [&'static str],
+    pub(crate) repeated: &'static [&'static str],
 }
 
-pub(super) const TOP_LEVEL: &[&str] = &["plugin", "workspace", "policy"];
+pub(crate) const TOP_LEVEL: &[&str] = &["plugin", "workspace", "policy"];
 
-pub(super) const PLUGIN: BlockSchema = BlockSchema {
+pub(crate) const PLUGIN: BlockSchema = BlockSchema {
     attributes: &[
         "version",
         "description",
@@ -27,7 +27,7 @@ pub(super) const PLUGIN: BlockSchema = BlockSchema {
     repeated: &["server", "target"],
 };
 
-pub(super) const SERVER: BlockSchema = BlockSchema {
+pub(crate) const SERVER: BlockSchema = BlockSchema {
     attributes: &[
         "command",
         "args",
@@ -44,25 +44,25 @@ pub(super) const SERVER: BlockSchema = BlockSchema {
     repeated: &[],
 };
 
-pub(super) const TOOLS: BlockSchema = BlockSchema {
+pub(crate) const TOOLS: BlockSchema = BlockSchema {
     attributes: &["allow", "deny"],
     blocks: &[],
     repeated: &[],
 };
 
-pub(super) const TARGET: BlockSchema = BlockSchema {
+pub(crate) const TARGET: BlockSchema = BlockSchema {
     attributes: &[],
     blocks: &[],
     repeated: &["server"],
 };
 
-pub(super) const WORKSPACE: BlockSchema = BlockSchema {
+pub(crate) const WORKSPACE: BlockSchema = BlockSchema {
     attributes: &["runtime", "plugins"],
     blocks: &[],
     repeated: &[],
 };
 
-pub(super) const POLICY: BlockSchema = BlockSchema {
+pub(crate) const POLICY: BlockSchema = BlockSchema {
     attributes: &["allow_commands", "allow_hosts", "allow_transports"],
     blocks: &["lints"],
     repeated: &[],
@@ -70,4 +70,4 @@ pub(super) const POLICY: BlockSchema = BlockSchema {
 
 /// Names that list servers a second time (SSOT): reported as
 /// `redundant-server-list` rather than as unknown.
-pub(super) const SERVER_LISTS: &[&str] = &["mcp_servers", "mcpServers", "servers"];
+pub(crate) const SERVER_LISTS: &[&str] = &["mcp_servers", "mcpServers", "servers"];

@@ -12,7 +12,8 @@ mod frame;
 mod workspace;
 
 use crate::diag::{LintLevels, Severity};
-use crate::source::{FileId, SourceFile, SourceMap};
+use crate::ide::{self, Index};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
 use frame::Frame;
 use lsp_server::{Message, Notification, Request, RequestId, Response};
 use lsp_types as lsp;
@@ -23,6 +24,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use workspace::Disk;
 
+/// A published diagnostic: where, its code, and its fixes as edits.
+struct Published {
+    range: lsp::Range,
+    code: &'static str,
+    diagnostic: lsp::Diagnostic,
+    fixes: Vec<(String, lsp::Location, String)>,
+}
+
 #[derive(Default)]
 struct Server {
     disk: Disk,
@@ -30,8 +39,8 @@ struct Server {
     open: BTreeMap<Url, String>,
     /// URIs that got diagnostics last time, to clear them.
     published: BTreeSet<Url>,
-    /// The diagnostics last published, for hover.
-    last: BTreeMap<Url, Vec<(lsp::Range, &'static str)>>,
+    /// The diagnostics last published, for hover and code actions.
+    last: BTreeMap<Url, Vec<Published>>,
     /// Whether the client registers file watchers for us.
     watch: bool,
     /// Messages to send, in order.
@@ -88,6 +97,16 @@ impl Server {
             "shutdown" => Ok(Value::Null),
             "textDocument/formatting" => params(request.params).map(|p| self.formatting(p)),
             "textDocument/hover" => params(request.params).map(|p| self.hover(p)),
+            "textDocument/completion" => params(request.params).map(|p| self.completion(p)),
+            "textDocument/definition" => params(request.params).map(|p| self.definition(p)),
+            "textDocument/references" => params(request.params).map(|p| self.references(p)),
+            "textDocument/rename" => params(request.params).and_then(|p| self.rename(p)),
+            "textDocument/documentSymbol" => {
+                params(request.params).map(|p| self.document_symbols(p))
+            }
+            "workspace/symbol" => params(request.params).map(|p| self.workspace_symbols(p)),
+            "textDocument/foldingRange" => params(request.params).map(|p| self.folding(p)),
+            "textDocument/codeAction" => params(request.params).map(|p| self.code_actions(p)),
             method => Err((
                 lsp_server::ErrorCode::MethodNotFound as i32,
                 format!("`{method}` is not supported"),
@@ -182,6 +201,17 @@ impl Server {
             )),
             document_formatting_provider: Some(lsp::OneOf::Left(true)),
             hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+            completion_provider: Some(lsp::CompletionOptions {
+                trigger_characters: Some(vec![".".into(), "\"".into(), " ".into()]),
+                ..Default::default()
+            }),
+            definition_provider: Some(lsp::OneOf::Left(true)),
+            references_provider: Some(lsp::OneOf::Left(true)),
+            rename_provider: Some(lsp::OneOf::Left(true)),
+            document_symbol_provider: Some(lsp::OneOf::Left(true)),
+            workspace_symbol_provider: Some(lsp::OneOf::Left(true)),
+            folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
+            code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
             ..Default::default()
         };
         json!(lsp::InitializeResult {
@@ -304,26 +334,46 @@ impl Server {
                     message: l.message.clone(),
                 })
                 .collect();
+            let diagnostic = lsp::Diagnostic {
+                range,
+                severity: Some(if d.severity == Severity::Error {
+                    lsp::DiagnosticSeverity::ERROR
+                } else {
+                    lsp::DiagnosticSeverity::WARNING
+                }),
+                code: Some(lsp::NumberOrString::String(d.code.name().into())),
+                source: Some("mcpc".into()),
+                message,
+                related_information: Some(related),
+                ..Default::default()
+            };
+            let fixes = d
+                .fixes
+                .iter()
+                .map(|fix| match fix {
+                    crate::diag::Fix::Name { span, name } => {
+                        let inner = ide::unquoted(&sources.get(span.file).text, *span);
+                        (
+                            format!("Change to `{name}`"),
+                            lsp::Location::new(
+                                uris[span.file.0 as usize].clone(),
+                                span_range(&sources, inner),
+                            ),
+                            name.clone(),
+                        )
+                    }
+                })
+                .collect();
             by_uri
                 .entry(uri.clone())
                 .or_default()
-                .push(lsp::Diagnostic {
-                    range,
-                    severity: Some(if d.severity == Severity::Error {
-                        lsp::DiagnosticSeverity::ERROR
-                    } else {
-                        lsp::DiagnosticSeverity::WARNING
-                    }),
-                    code: Some(lsp::NumberOrString::String(d.code.name().into())),
-                    source: Some("mcpc".into()),
-                    message,
-                    related_information: Some(related),
-                    ..Default::default()
-                });
-            self.last
-                .entry(uri)
-                .or_default()
-                .push((range, d.code.name()));
+                .push(diagnostic.clone());
+            self.last.entry(uri).or_default().push(Published {
+                range,
+                code: d.code.name(),
+                diagnostic,
+                fixes,
+            });
         }
         for (uri, diagnostics) in by_uri {
             if !diagnostics.is_empty() {
@@ -375,12 +425,19 @@ impl Server {
             .get(uri)
             .into_iter()
             .flatten()
-            .find(|(r, _)| at >= r.start && at <= r.end);
-        match hit.and_then(|(_, code)| crate::diag::Code::from_name(code)) {
-            Some(code) => json!(lsp::Hover {
+            .find(|p| at >= p.range.start && at <= p.range.end);
+        let text = match hit.and_then(|p| crate::diag::Code::from_name(p.code)) {
+            Some(code) => Some(code.explanation().to_owned()),
+            None => {
+                let text = self.text(uri);
+                crate::ide::hover(&text, offset(&text, at))
+            }
+        };
+        match text {
+            Some(value) => json!(lsp::Hover {
                 contents: lsp::HoverContents::Markup(lsp::MarkupContent {
                     kind: lsp::MarkupKind::Markdown,
-                    value: code.explanation().into(),
+                    value,
                 }),
                 range: None,
             }),
@@ -389,7 +446,237 @@ impl Server {
     }
 }
 
-fn span_range(sources: &SourceMap, span: crate::source::Span) -> lsp::Range {
+/// The unit and its index, and the file and offset of a position in it.
+struct Lookup {
+    sources: SourceMap,
+    uris: Vec<Url>,
+    index: Index,
+}
+
+impl Lookup {
+    fn location(&self, span: Span) -> lsp::Location {
+        lsp::Location::new(
+            self.uris[span.file.0 as usize].clone(),
+            span_range(&self.sources, span),
+        )
+    }
+
+    fn symbol(&self, at: &lsp::TextDocumentPositionParams) -> Option<&ide::Symbol> {
+        let file = self.uris.iter().position(|u| *u == at.text_document.uri)?;
+        let text = &self.sources.get(FileId(file as u32)).text;
+        self.index
+            .at(FileId(file as u32), offset(text, at.position))
+    }
+}
+
+impl Server {
+    fn lookup(&self) -> Lookup {
+        let (sources, uris) = self.unit();
+        let index = Index::new(&sources);
+        Lookup {
+            sources,
+            uris,
+            index,
+        }
+    }
+
+    fn completion(&self, p: lsp::CompletionParams) -> Value {
+        let at = &p.text_document_position;
+        let text = self.text(&at.text_document.uri);
+        let (sources, _) = self.unit();
+        let index = Index::new(&sources);
+        let cursor = offset(&text, at.position);
+        let start = ide::word_start(&text, cursor);
+        let (line, character) = SourceFile::new("", text.as_str()).line_utf16(start);
+        let replace = lsp::Range::new(
+            lsp::Position::new(line as u32, character as u32),
+            at.position,
+        );
+        let items: Vec<lsp::CompletionItem> = ide::complete(&text, cursor, &index)
+            .into_iter()
+            .map(|c| lsp::CompletionItem {
+                kind: Some(match c.kind {
+                    ide::CompletionKind::Block => lsp::CompletionItemKind::MODULE,
+                    ide::CompletionKind::Attribute => lsp::CompletionItemKind::PROPERTY,
+                    ide::CompletionKind::Value => lsp::CompletionItemKind::ENUM_MEMBER,
+                    ide::CompletionKind::Name => lsp::CompletionItemKind::REFERENCE,
+                }),
+                documentation: c.doc.map(|d| {
+                    lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                        kind: lsp::MarkupKind::Markdown,
+                        value: d,
+                    })
+                }),
+                text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit::new(
+                    replace,
+                    c.label.clone(),
+                ))),
+                label: c.label,
+                ..Default::default()
+            })
+            .collect();
+        json!(items)
+    }
+
+    fn definition(&self, p: lsp::GotoDefinitionParams) -> Value {
+        let l = self.lookup();
+        let Some(symbol) = l.symbol(&p.text_document_position_params) else {
+            return Value::Null;
+        };
+        let locations: Vec<_> = l
+            .index
+            .definition(symbol)
+            .into_iter()
+            .map(|s| l.location(s))
+            .collect();
+        json!(locations)
+    }
+
+    fn references(&self, p: lsp::ReferenceParams) -> Value {
+        let l = self.lookup();
+        let Some(symbol) = l.symbol(&p.text_document_position) else {
+            return Value::Null;
+        };
+        let locations: Vec<_> = l
+            .index
+            .same(symbol)
+            .filter(|s| p.context.include_declaration || s.block.is_none())
+            .map(|s| l.location(s.span))
+            .collect();
+        json!(locations)
+    }
+
+    fn rename(&self, p: lsp::RenameParams) -> Result<Value, (i32, String)> {
+        let l = self.lookup();
+        let Some(symbol) = l.symbol(&p.text_document_position) else {
+            return Ok(Value::Null);
+        };
+        let valid = match symbol.kind {
+            ide::SymbolKind::Secret => ide::is_reference_name(&p.new_name),
+            _ => ide::is_name(&p.new_name),
+        };
+        if !valid {
+            return Err((
+                lsp_server::ErrorCode::InvalidParams as i32,
+                format!("`{}` is not a valid name here", p.new_name),
+            ));
+        }
+        let mut changes: std::collections::HashMap<Url, Vec<lsp::TextEdit>> =
+            std::collections::HashMap::new();
+        for s in l.index.same(symbol) {
+            let location = l.location(s.span);
+            changes
+                .entry(location.uri)
+                .or_default()
+                .push(lsp::TextEdit::new(location.range, p.new_name.clone()));
+        }
+        Ok(json!(lsp::WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        }))
+    }
+
+    fn symbols(&self, l: &Lookup, file: Option<usize>, query: &str) -> Vec<lsp::SymbolInformation> {
+        l.index
+            .symbols
+            .iter()
+            .filter(|s| s.block.is_some() || (s.kind == ide::SymbolKind::Secret && file.is_none()))
+            .filter(|s| file.is_none_or(|f| s.span.file.0 as usize == f))
+            .filter(|s| s.name.to_lowercase().contains(&query.to_lowercase()))
+            .map(|s| {
+                #[allow(deprecated)]
+                lsp::SymbolInformation {
+                    name: s.name.clone(),
+                    kind: match s.kind {
+                        ide::SymbolKind::Plugin => lsp::SymbolKind::MODULE,
+                        ide::SymbolKind::Server => lsp::SymbolKind::CLASS,
+                        ide::SymbolKind::Workspace => lsp::SymbolKind::NAMESPACE,
+                        ide::SymbolKind::Policy => lsp::SymbolKind::OBJECT,
+                        ide::SymbolKind::Secret => lsp::SymbolKind::KEY,
+                    },
+                    tags: None,
+                    deprecated: None,
+                    location: l.location(s.block.unwrap_or(s.span)),
+                    container_name: s.container.clone(),
+                }
+            })
+            .collect()
+    }
+
+    fn document_symbols(&self, p: lsp::DocumentSymbolParams) -> Value {
+        let l = self.lookup();
+        let Some(file) = l.uris.iter().position(|u| *u == p.text_document.uri) else {
+            return json!([]);
+        };
+        json!(self.symbols(&l, Some(file), ""))
+    }
+
+    fn workspace_symbols(&self, p: lsp::WorkspaceSymbolParams) -> Value {
+        let l = self.lookup();
+        let mut seen = BTreeSet::new();
+        let list: Vec<_> = self
+            .symbols(&l, None, &p.query)
+            .into_iter()
+            .filter(|s| s.kind != lsp::SymbolKind::KEY || seen.insert(s.name.clone()))
+            .collect();
+        json!(list)
+    }
+
+    fn folding(&self, p: lsp::FoldingRangeParams) -> Value {
+        let l = self.lookup();
+        let Some(file) = l.uris.iter().position(|u| *u == p.text_document.uri) else {
+            return json!([]);
+        };
+        let ranges: Vec<_> = l
+            .index
+            .folds
+            .iter()
+            .filter(|s| s.file.0 as usize == file)
+            .map(|s| {
+                let r = span_range(&l.sources, *s);
+                lsp::FoldingRange {
+                    start_line: r.start.line,
+                    end_line: r.end.line,
+                    ..Default::default()
+                }
+            })
+            .collect();
+        json!(ranges)
+    }
+
+    /// Each diagnostic's fixes in the range asked about, as quick fixes.
+    fn code_actions(&self, p: lsp::CodeActionParams) -> Value {
+        let mut actions = Vec::new();
+        for published in self.last.get(&p.text_document.uri).into_iter().flatten() {
+            let overlaps =
+                published.range.start <= p.range.end && p.range.start <= published.range.end;
+            if !overlaps {
+                continue;
+            }
+            for (title, location, text) in &published.fixes {
+                let mut changes = std::collections::HashMap::new();
+                changes.insert(
+                    location.uri.clone(),
+                    vec![lsp::TextEdit::new(location.range, text.clone())],
+                );
+                actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                    title: title.clone(),
+                    kind: Some(lsp::CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![published.diagnostic.clone()]),
+                    edit: Some(lsp::WorkspaceEdit {
+                        changes: Some(changes),
+                        ..Default::default()
+                    }),
+                    is_preferred: Some(true),
+                    ..Default::default()
+                }));
+            }
+        }
+        json!(actions)
+    }
+}
+
+fn span_range(sources: &SourceMap, span: Span) -> lsp::Range {
     let src = sources.get(span.file);
     let (sl, sc) = src.line_utf16(span.start as usize);
     let (el, ec) = src.line_utf16(span.end as usize);
