@@ -13,6 +13,12 @@ pub enum Target {
     Codex,
     Hermes,
     Gemini,
+    Opencode,
+    Qwen,
+    Copilot,
+    Droid,
+    Amp,
+    Auggie,
 }
 
 impl Target {
@@ -21,6 +27,12 @@ impl Target {
         Target::Codex,
         Target::Hermes,
         Target::Gemini,
+        Target::Opencode,
+        Target::Qwen,
+        Target::Copilot,
+        Target::Droid,
+        Target::Amp,
+        Target::Auggie,
     ];
 
     pub fn name(self) -> &'static str {
@@ -29,6 +41,12 @@ impl Target {
             Target::Codex => "codex",
             Target::Hermes => "hermes",
             Target::Gemini => "gemini",
+            Target::Opencode => "opencode",
+            Target::Qwen => "qwen",
+            Target::Copilot => "copilot",
+            Target::Droid => "droid",
+            Target::Amp => "amp",
+            Target::Auggie => "auggie",
         }
     }
 

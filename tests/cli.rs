@@ -269,14 +269,17 @@ fn explain_and_targets() {
     assert!(text(&out.stderr).contains("did you mean `duplicate-server`?"));
     let out = t.mcpc(&["targets"]);
     let table = text(&out.stdout);
-    for t in [
-        "claude-code",
-        "codex",
-        "hermes",
-        "gemini",
+    let names = mcpc::Target::ALL.iter().map(|t| t.name());
+    for t in names.chain([
         "bearer_token_env_var",
         "includeTools",
-    ] {
+        "{env:X}",
+        "httpUrl",
+        "amp.mcpServers",
+        "disabledTools",
+        "proven:      against its real CLI, version 0.169.0",
+        "proven:      documented",
+    ]) {
         assert!(table.contains(t), "{t} missing from `mcpc targets`");
     }
 }
@@ -406,4 +409,42 @@ fn fmt_rewrites_and_check_reports() {
         fs::read_to_string(t.0.join("bad.mcpc")).unwrap(),
         "plugin \"p\" { version = }\n"
     );
+}
+
+#[test]
+fn readme_and_language_guide_show_where_each_target_writes() {
+    let table = mcpc::cli::files_table();
+    for doc in ["README.md", "docs/language.md"] {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap();
+        assert!(
+            text.contains(&table),
+            "{doc}: the table of target files is out of date; it should read:\n{table}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_target_gets_a_did_you_mean() {
+    let t = Tmp::new("unknown-target");
+    t.write(
+        "p.mcpc",
+        "plugin \"p\" {\n  version = \"1.0.0\"\n  server \"s\" { command = \"x\" }\n}\n",
+    );
+    for args in [
+        &["build", "p.mcpc", "--target", "opencod"][..],
+        &["apply", "p.mcpc", "--target", "copilt"][..],
+        &["import", "--from", "augie", "p.mcpc"][..],
+    ] {
+        let out = t.mcpc(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("unknown-target"), "{args:?}: {err}");
+        let want = match args[0] {
+            "build" => "did you mean `opencode`?",
+            "apply" => "did you mean `copilot`?",
+            _ => "did you mean `auggie`?",
+        };
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
 }

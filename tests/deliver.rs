@@ -34,6 +34,8 @@ impl Project {
             "HERMES_HOME",
             "CLAUDE_CONFIG_DIR",
             "GEMINI_CLI_HOME",
+            "COPILOT_HOME",
+            "XDG_CONFIG_HOME",
         ] {
             cmd.env_remove(var);
         }
@@ -69,10 +71,28 @@ const SOURCE: &str = r#"plugin "acme" {
 }
 "#;
 
+/// `SOURCE` as far as `target` can express it: opencode, Copilot CLI, Amp
+/// and Auggie cannot deny a tool, and Auggie cannot take a header from the
+/// environment.
+fn source_for(target: &str) -> String {
+    let mut source = SOURCE.to_owned();
+    if matches!(target, "opencode" | "copilot" | "amp" | "auggie") {
+        source = source.replace("    tools { deny = [\"drop_index\"] }\n", "");
+    }
+    if target == "auggie" {
+        source = source.replace(
+            "headers { Authorization = \"Bearer ${secret.DOCS_TOKEN}\" }",
+            "headers { \"X-Client\" = \"mcpc\" }",
+        );
+    }
+    source
+}
+
 /// The full cycle for one runtime's file: `existing` is what the user had.
 fn cycle(target: &str, file: &str, existing: &str, user_marker: &str) {
     let p = Project::new(target);
-    p.write("src/acme.mcpc", SOURCE);
+    let source = source_for(target);
+    p.write("src/acme.mcpc", &source);
     p.write(file, existing);
     let apply = |p: &Project| p.mcpc(&["apply", "src", "--target", target], &[]);
 
@@ -105,7 +125,7 @@ fn cycle(target: &str, file: &str, existing: &str, user_marker: &str) {
     );
 
     // The source changes: `search` goes, `docs` moves.
-    p.write("src/acme.mcpc", &SOURCE.replace("docs.acme.dev", "docs2.acme.dev").replace(
+    p.write("src/acme.mcpc", &source.replace("docs.acme.dev", "docs2.acme.dev").replace(
         "  server \"search\" {\n    command = \"npx\"\n    args    = [\"-y\", \"@acme/search-mcp@2.0.0\"]\n    env { SEARCH_KEY = secret.SEARCH_KEY }\n  }\n",
         "",
     ));
@@ -178,6 +198,66 @@ fn cycle(target: &str, file: &str, existing: &str, user_marker: &str) {
         p.mcpc(&["rollback", "--target", target], &[]).status.code(),
         Some(1),
         "nothing left to roll back"
+    );
+}
+
+#[test]
+fn opencode_json_with_schema_and_other_settings() {
+    cycle(
+        "opencode",
+        "opencode.json",
+        "{\n  \"$schema\": \"https://opencode.ai/config.json\",\n  \"theme\": \"tokyonight\",\n  \"mcp\": {\n    \"mine\": { \"type\": \"local\", \"command\": [\"my-tool\", \"--fast\"], \"enabled\": true }\n  },\n  \"autoupdate\": false\n}\n",
+        "\"mine\": { \"type\": \"local\", \"command\": [\"my-tool\", \"--fast\"], \"enabled\": true }",
+    );
+}
+
+#[test]
+fn qwen_settings_with_comments_and_excluded_servers() {
+    cycle(
+        "qwen",
+        ".qwen/settings.json",
+        "// Qwen settings\n{\n  \"model\": { \"name\": \"qwen3-coder-plus\" },\n  \"mcpServers\": {\n    // mine\n    \"mine\": { \"httpUrl\": \"https://mine.example/mcp\" }\n  },\n  \"mcp\": { \"excluded\": [\"old\"] }\n}\n",
+        "// mine\n    \"mine\": { \"httpUrl\": \"https://mine.example/mcp\" }",
+    );
+}
+
+#[test]
+fn copilot_github_mcp_json() {
+    cycle(
+        "copilot",
+        ".github/mcp.json",
+        "{\n  \"mcpServers\": {\n    \"mine\": {\n      \"type\": \"local\",\n      \"command\": \"my-tool\",\n      \"args\": [\"--fast\"],\n      \"tools\": [\"*\"]\n    }\n  }\n}\n",
+        "\"tools\": [\"*\"]",
+    );
+}
+
+#[test]
+fn droid_mcp_json() {
+    cycle(
+        "droid",
+        ".factory/mcp.json",
+        "{\n\t\"mcpServers\": {\n\t\t\"mine\": {\"type\": \"stdio\", \"command\": \"my-tool\", \"disabledTools\": [\"rm\"]}\n\t}\n}\n",
+        "\"mine\": {\"type\": \"stdio\", \"command\": \"my-tool\", \"disabledTools\": [\"rm\"]}",
+    );
+}
+
+#[test]
+fn amp_settings_with_flat_dotted_keys() {
+    cycle(
+        "amp",
+        ".amp/settings.json",
+        "{\n  \"amp.dangerouslyAllowAll\": false,\n  \"amp.mcpServers\": {\n    \"mine\": { \"command\": \"my-tool\", \"args\": [\"--fast\"] }\n  },\n  \"amp.notifications.enabled\": true\n}\n",
+        "\"amp.notifications.enabled\": true",
+    );
+}
+
+#[test]
+fn auggie_settings_without_servers_yet() {
+    cycle(
+        "auggie",
+        ".augment/settings.json",
+        "{\n  \"model\": \"sonnet\",\n  \"indexing\": { \"enabled\": true }\n}\n",
+        "\"indexing\": { \"enabled\": true }",
     );
 }
 
@@ -471,4 +551,115 @@ fn a_workspace_applies_to_its_own_runtime_only() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(p.read(".hermes/config.yaml").contains("docs:"));
+}
+
+/// One project applied for every target: each writes its own file, no
+/// file is written by two targets, and each verifies. Copilot CLI reads
+/// Claude Code's `.mcp.json` instead of its own file and Qwen Code merges
+/// it: `verify` accepts that while they see exactly what was declared for
+/// them, and reports it once `.mcp.json` holds something else.
+#[test]
+fn every_target_applied_into_one_project() {
+    let p = Project::new("all-targets");
+    let all = |extra: &str| {
+        format!(
+            "plugin \"acme\" {{\n  version = \"1.0.0\"\n  server \"search\" {{\n    command = \"npx\"\n    args = [\"-y\", \"@acme/search-mcp@2.0.0\"]\n    env {{ SEARCH_KEY = secret.SEARCH_KEY }}\n  }}\n  server \"docs\" {{\n    url = \"https://docs.acme.dev/mcp\"\n    headers {{ Authorization = \"Bearer ${{secret.DOCS_TOKEN}}\" }}\n    targets = [\"claude-code\", \"codex\", \"hermes\", \"gemini\", \"opencode\", \"qwen\", \"copilot\", \"droid\", \"amp\"]\n  }}\n{extra}}}\n"
+        )
+    };
+    p.write("src/acme.mcpc", &all(""));
+    let targets: Vec<&str> = mcpc::Target::ALL.iter().map(|t| t.name()).collect();
+    assert_eq!(targets.len(), 10);
+    let mut files: Vec<String> = Vec::new();
+    for &t in &targets {
+        let out = p.mcpc(&["apply", "src", "--target", t], &[]);
+        assert_eq!(out.status.code(), Some(0), "{t}: {}", stderr(&out));
+        let ledger = p.read(&format!(".mcpc/{t}/ledger.json"));
+        let value: serde_json::Value = serde_json::from_str(&ledger).unwrap();
+        for path in value["files"].as_object().unwrap().keys() {
+            assert!(
+                !files.contains(path),
+                "{t} writes `{path}`, which another target wrote"
+            );
+            files.push(path.clone());
+        }
+    }
+    assert!(files.len() >= 10, "{files:?}");
+    let verify = |t: &str| {
+        let out = p.mcpc(&["verify", "src", "--target", t], &[]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    for &t in &targets {
+        let (code, stdout) = verify(t);
+        assert_eq!(
+            code,
+            Some(0),
+            "{t}: verify in the shared project:\n{stdout}"
+        );
+        assert!(!stdout.contains("clash"), "{t}: {stdout}");
+    }
+
+    // A server for Claude Code only: Copilot CLI (reading `.mcp.json`
+    // instead of its own file) and Qwen Code (merging it, `url` as SSE)
+    // would see it.
+    p.write(
+        "src/acme.mcpc",
+        &all("  server \"only-claude\" {\n    url = \"https://only.acme.dev/mcp\"\n    targets = [\"claude-code\"]\n  }\n"),
+    );
+    let out = p.mcpc(&["apply", "src", "--target", "claude-code"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (code, stdout) = verify("copilot");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("clash    Copilot CLI reads `.mcp.json` (written for claude-code) instead of `.github/mcp.json`"),
+        "{stdout}"
+    );
+    let (code, stdout) = verify("qwen");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("clash    Qwen Code also loads `only-claude` from `.mcp.json` (written for claude-code), and reads it as sse where claude-code means http"),
+        "{stdout}"
+    );
+    for t in [
+        "codex", "hermes", "gemini", "opencode", "droid", "amp", "auggie",
+    ] {
+        assert_eq!(verify(t).0, Some(0), "{t} reads no other runtime's file");
+    }
+}
+
+/// droid and Auggie drop every server when one entry is malformed:
+/// `verify` names the entry and says so, even when the entry is the user's.
+#[test]
+fn verify_names_an_entry_that_would_make_the_runtime_drop_everything() {
+    for (target, file, bad) in [
+        (
+            "droid",
+            ".factory/mcp.json",
+            "{\"mcpServers\": {\"bad\": {\"url\": \"https://x.example/mcp\", \"type\": \"streamable-http\"}}}\n",
+        ),
+        (
+            "auggie",
+            ".augment/settings.json",
+            "{\"mcpServers\": {\"bad\": {\"command\": \"x\", \"args\": \"--flag\"}}}\n",
+        ),
+        (
+            "opencode",
+            "opencode.json",
+            "{\"mcp\": {\"bad\": {\"type\": \"local\", \"command\": \"x --flag\"}}}\n",
+        ),
+    ] {
+        let p = Project::new(&format!("fragile-{target}"));
+        p.write("src/acme.mcpc", &source_for("auggie"));
+        p.write(file, bad);
+        let out = p.mcpc(&["verify", "src", "--target", target], &[]);
+        assert_eq!(out.status.code(), Some(2), "{target}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("server `bad`")
+                && err.contains("drops every server when one entry is malformed"),
+            "{target}: {err}"
+        );
+    }
 }

@@ -23,15 +23,7 @@ const SETTINGS: &str = ".claude/settings.json";
 /// User scope: `~/.claude.json` (top-level `mcpServers`) and
 /// `~/.claude/settings.json`; `CLAUDE_CONFIG_DIR` moves both.
 static DIALECT: Dialect = Dialect {
-    keys: &[
-        Key::TYPE,
-        Key::COMMAND,
-        Key::ARGS,
-        Key::ENV,
-        Key::URL,
-        Key::HEADERS,
-        Key::ToolTimeout("timeout", 1),
-    ],
+    extra_keys: &[Key::ToolTimeout("timeout", 1)],
     vars: Vars {
         spelling: Spelling::Dollar,
         defaults: true,
@@ -51,30 +43,30 @@ static DIALECT: Dialect = Dialect {
         }),
         ..Gaps::NONE
     },
+    files: &[
+        ManagedFile {
+            project_path: MCP_JSON,
+            format: Format::Json,
+            owned: &[Owned::Servers(&["mcpServers"])],
+            user: UserFile::moved_by("CLAUDE_CONFIG_DIR", ".claude.json", ".claude.json"),
+        },
+        ManagedFile {
+            project_path: SETTINGS,
+            format: Format::Json,
+            owned: &[
+                Owned::Items(&["permissions", "deny"]),
+                Owned::Items(&["disabledMcpjsonServers"]),
+            ],
+            user: UserFile::moved_by(
+                "CLAUDE_CONFIG_DIR",
+                "settings.json",
+                ".claude/settings.json",
+            ),
+        },
+    ],
     ..Dialect::mcp_servers_family(
         Target::ClaudeCode,
         "Claude Code",
-        &[
-            ManagedFile {
-                project_path: MCP_JSON,
-                format: Format::Json,
-                owned: &[Owned::Servers(&["mcpServers"])],
-                user: UserFile::moved_by("CLAUDE_CONFIG_DIR", ".claude.json", ".claude.json"),
-            },
-            ManagedFile {
-                project_path: SETTINGS,
-                format: Format::Json,
-                owned: &[
-                    Owned::Items(&["permissions", "deny"]),
-                    Owned::Items(&["disabledMcpjsonServers"]),
-                ],
-                user: UserFile::moved_by(
-                    "CLAUDE_CONFIG_DIR",
-                    "settings.json",
-                    ".claude/settings.json",
-                ),
-            },
-        ],
         Capabilities {
             config_file: ".mcp.json (+ .claude/settings.json)",
             package: ".claude-plugin/plugin.json + .mcp.json",
@@ -146,9 +138,7 @@ struct Author<'a> {
 }
 
 impl JsonRuntime for ClaudeCode {
-    fn dialect(&self) -> &'static Dialect {
-        &DIALECT
-    }
+    const DIALECT: &'static Dialect = &DIALECT;
 
     fn check(&self, s: &Server, cx: &mut Cx) {
         protected_variables(s, cx);

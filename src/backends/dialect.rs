@@ -12,7 +12,8 @@
 
 use super::lowering::{Fields, Vars, check_package_name, no_package, render_entries, tool_names};
 use super::{
-    Backend, Capabilities, Cx, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec, Target,
+    Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
+    Target, UserFile,
 };
 use crate::emit::{self, Number};
 use crate::ir::{Ref, Server, Transport};
@@ -27,9 +28,14 @@ pub struct Dialect {
     /// The files `apply` merges into, each with its place in user scope.
     /// The first holds the servers, at its first `Owned::Servers` path.
     pub files: &'static [ManagedFile],
-    /// The keys of one entry, in the order they are written. A field with
-    /// no key here is in [`Gaps`] (or handled by the runtime's code).
+    /// The keys of one entry, in the order they are written, then
+    /// `extra_keys`. A field with no key here is in [`Gaps`] (or handled by
+    /// the runtime's code); `Key::Cwd` is left out when `gaps.cwd` is set.
     pub keys: &'static [Key],
+    pub extra_keys: &'static [Key],
+    /// The url's key per transport (Qwen: `httpUrl` for streamable HTTP,
+    /// `url` for SSE).
+    pub url: UrlKeys,
     /// The value of `Key::Type` for each transport (`None`: not written).
     pub tags: Tags,
     /// How and where variables are expanded.
@@ -62,12 +68,8 @@ pub enum Key {
     Args(&'static str),
     Env(&'static str),
     Cwd(&'static str),
-    /// The url, under a key that may depend on the transport (Qwen:
-    /// `httpUrl` for streamable HTTP, `url` for SSE).
-    Url {
-        http: &'static str,
-        sse: &'static str,
-    },
+    /// The url, under the key [`Dialect::url`] gives for the transport.
+    Url,
     Headers(&'static str),
     /// Tool-call timeout, in units of this many milliseconds.
     ToolTimeout(&'static str, u64),
@@ -90,11 +92,15 @@ impl Key {
     pub const ARGS: Key = Key::Args("args");
     pub const ENV: Key = Key::Env("env");
     pub const CWD: Key = Key::Cwd("cwd");
-    pub const URL: Key = Key::Url {
-        http: "url",
-        sse: "url",
-    };
+    pub const URL: Key = Key::Url;
     pub const HEADERS: Key = Key::Headers("headers");
+}
+
+/// The url's key for streamable HTTP and for SSE.
+#[derive(Clone, Copy, Debug)]
+pub struct UrlKeys {
+    pub http: &'static str,
+    pub sse: &'static str,
 }
 
 /// The `type` value per transport.
@@ -113,6 +119,13 @@ impl Tags {
         sse: Some("sse"),
     };
 
+    /// No `type` key at all.
+    pub const NONE: Tags = Tags {
+        stdio: None,
+        http: None,
+        sse: None,
+    };
+
     fn of(&self, t: Transport) -> Option<&'static str> {
         match t {
             Transport::Stdio => self.stdio,
@@ -128,11 +141,36 @@ pub enum Gap {
     /// `unsupported-feature`: "… cannot express {what}".
     Unsupported(&'static str),
     /// `lossy-lowering`, the field is dropped (or SSE becomes HTTP). In
-    /// both texts `{server}` stands for the server's name.
+    /// both texts `{server}` stands for the server's name and `{target}`
+    /// for the target's.
     Lossy {
         message: &'static str,
         help: &'static str,
     },
+}
+
+impl Gap {
+    /// No per-server tool-call timeout. (`{target}` stands for the target.)
+    pub const NO_TOOL_TIMEOUT: Gap = Gap::Lossy {
+        message: "{target} has no per-server tool timeout (server `{server}`)",
+        help: "remove `tool_timeout` for {target}, or allow `lossy-lowering`",
+    };
+    /// No per-server start-up timeout.
+    pub const NO_STARTUP_TIMEOUT: Gap = Gap::Lossy {
+        message: "{target} has no per-server start-up timeout (server `{server}`)",
+        help: "remove `startup_timeout` for {target}, or allow `lossy-lowering`",
+    };
+
+    /// No SSE setting: a remote tries streamable HTTP, then SSE.
+    pub const SSE_AS_HTTP: Gap = Gap::Lossy {
+        message: "{target} has no SSE setting (server `{server}`); its remote servers try streamable HTTP first, then SSE",
+        help: "allow `lossy-lowering`, or drop `transport = sse` for {target}",
+    };
+
+    fn text(text: &str, target: Target, server: &str) -> String {
+        text.replace("{target}", target.name())
+            .replace("{server}", server)
+    }
 }
 
 /// What a runtime cannot express. `None`: expressible (by a key, or by
@@ -150,6 +188,13 @@ pub struct Gaps {
 }
 
 impl Gaps {
+    /// Neither timeout: both dropped with `lossy-lowering`.
+    pub const NO_TIMEOUTS: Gaps = Gaps {
+        tool_timeout: Some(Gap::NO_TOOL_TIMEOUT),
+        startup_timeout: Some(Gap::NO_STARTUP_TIMEOUT),
+        ..Gaps::NONE
+    };
+
     pub const NONE: Gaps = Gaps {
         cwd: None,
         sse: None,
@@ -170,6 +215,10 @@ pub struct AlsoRead {
     pub servers: &'static [&'static str],
     /// Which target writes that file.
     pub written_by: Target,
+    /// While that file exists the runtime ignores its own project file
+    /// (Copilot CLI: `.mcp.json` *or* `.github/mcp.json`); otherwise the
+    /// two are merged, the runtime's own file winning by name (Qwen Code).
+    pub shadows: bool,
 }
 
 impl Dialect {
@@ -180,13 +229,12 @@ impl Dialect {
     pub const fn mcp_servers_family(
         target: Target,
         runtime: &'static str,
-        files: &'static [ManagedFile],
         capabilities: Capabilities,
     ) -> Dialect {
         Dialect {
             target,
             runtime,
-            files,
+            files: &[],
             keys: &[
                 Key::TYPE,
                 Key::COMMAND,
@@ -196,6 +244,11 @@ impl Dialect {
                 Key::URL,
                 Key::HEADERS,
             ],
+            extra_keys: &[],
+            url: UrlKeys {
+                http: "url",
+                sse: "url",
+            },
             tags: Tags::NAMES,
             vars: Vars::DOLLAR,
             disabled_list: None,
@@ -223,8 +276,25 @@ impl Dialect {
             .expect("a dialect's first file holds its servers")
     }
 
+    /// The keys of an entry, in order.
+    pub fn entry_keys(&self) -> impl Iterator<Item = &'static Key> + '_ {
+        self.keys
+            .iter()
+            .chain(self.extra_keys)
+            .filter(|k| !matches!(k, Key::Cwd(_)) || self.gaps.cwd.is_none())
+    }
+
     fn has(&self, pred: fn(&Key) -> bool) -> bool {
-        self.keys.iter().any(pred)
+        self.entry_keys().any(pred)
+    }
+
+    /// The url's key for a transport.
+    fn url_key(&self, t: Transport) -> &'static str {
+        if t == Transport::Sse {
+            self.url.sse
+        } else {
+            self.url.http
+        }
     }
 
     /// A document holding `servers` at the servers path (and the disabled
@@ -333,7 +403,7 @@ impl Dialect {
             }
         };
         let mut spec = ServerSpec::new(name, self.read_transport(entry)?);
-        for key in self.keys {
+        for key in self.entry_keys() {
             match *key {
                 Key::Type(_) => {}
                 Key::Command(k) => spec.command = string(k)?,
@@ -347,10 +417,10 @@ impl Dialect {
                 Key::Args(k) => spec.args = strings(k)?.unwrap_or_default(),
                 Key::Env(k) => spec.env = pairs(k)?,
                 Key::Cwd(k) => spec.cwd = string(k)?,
-                Key::Url { http, sse } => {
-                    spec.url = match string(http)? {
+                Key::Url => {
+                    spec.url = match string(self.url.http)? {
                         Some(u) => Some(u),
-                        None => string(sse)?,
+                        None => string(self.url.sse)?,
                     }
                 }
                 Key::Headers(k) => spec.headers = pairs(k)?,
@@ -376,7 +446,7 @@ impl Dialect {
 
     /// The transport an entry has for this runtime.
     fn read_transport(&self, entry: &Map<String, Value>) -> Result<Transport, String> {
-        let tag = self.keys.iter().find_map(|k| match k {
+        let tag = self.entry_keys().find_map(|k| match k {
             Key::Type(k) => entry.get(*k),
             _ => None,
         });
@@ -393,14 +463,12 @@ impl Dialect {
                 return Err(format!("unknown `type` \"{tag}\""));
             }
         }
-        for key in self.keys {
-            if let Key::Url { http, sse } = *key {
-                if entry.contains_key(http) {
-                    return Ok(Transport::Http);
-                }
-                if entry.contains_key(sse) {
-                    return Ok(Transport::Sse);
-                }
+        if self.has(|k| matches!(k, Key::Url)) {
+            if entry.contains_key(self.url.http) {
+                return Ok(Transport::Http);
+            }
+            if entry.contains_key(self.url.sse) {
+                return Ok(Transport::Sse);
             }
         }
         Ok(Transport::Stdio)
@@ -422,6 +490,203 @@ impl Dialect {
         if matches!(g.sse, Some(Gap::Lossy { .. })) && spec.transport == Transport::Sse {
             spec.transport = Transport::Http;
         }
+    }
+}
+
+impl Dialect {
+    /// How a remote server of transport `t` is written: `type: "http" + url`.
+    fn remote_row(&self, t: Transport) -> String {
+        if !self.has(|k| matches!(k, Key::Url)) {
+            return "unsupported".to_owned();
+        }
+        let tag = self
+            .tags
+            .of(t)
+            .filter(|_| self.has(|k| matches!(k, Key::Type(_))));
+        match tag {
+            Some(tag) => format!("type: \"{tag}\" + {}", self.url_key(t)),
+            None => format!("{} (no type)", self.url_key(t)),
+        }
+    }
+
+    /// The name of the first key `pick` accepts, as `mcpc targets` shows it.
+    fn key_row(&self, pick: fn(&Key) -> Option<String>, gap: Option<Gap>) -> String {
+        match (gap, self.entry_keys().find_map(pick)) {
+            (Some(Gap::Unsupported(what)), _) => format!("unsupported: {what}"),
+            (Some(Gap::Lossy { message, .. }), _) => format!(
+                "lossy: {}",
+                Gap::text(
+                    &message.replace(" (server `{server}`)", ""),
+                    self.target,
+                    ""
+                )
+            ),
+            (None, Some(name)) => name,
+            (None, None) => "unsupported".to_owned(),
+        }
+    }
+
+    /// The rows of `mcpc targets`, from the data.
+    pub fn rows(&self) -> Vec<(String, String)> {
+        fn timeout(name: &str, per: u64) -> Option<String> {
+            Some(format!("{name} ({})", if per == 1 { "ms" } else { "s" }))
+        }
+        let v = &self.vars;
+        let everywhere = if v.expanded == Fields::ALL {
+            String::new()
+        } else {
+            format!(
+                " (expanded in {} only)",
+                super::lowering::expanded_list(v.expanded)
+            )
+        };
+        let allow = self.entry_keys().find_map(|k| match k {
+            Key::Allow(n) => Some(*n),
+            _ => None,
+        });
+        let deny_gap = self.key_row(|_| None, self.gaps.deny);
+        let mut rows = vec![
+            (
+                "env.X / secret.X",
+                format!("{}{everywhere}", v.spelling.write("X")),
+            ),
+            (
+                "${env.X:-d}",
+                if v.defaults { "${X:-d}" } else { "unsupported" }.to_owned(),
+            ),
+            (
+                "plugin.root",
+                match v.plugin_root {
+                    Some(var) => format!("{var} (packages), --plugin-root (config)"),
+                    None => "--plugin-root (config)".to_owned(),
+                },
+            ),
+            (
+                "cwd",
+                self.key_row(
+                    |k| match k {
+                        Key::Cwd(n) => Some((*n).to_owned()),
+                        _ => None,
+                    },
+                    self.gaps.cwd,
+                ),
+            ),
+            ("url (streamable HTTP)", self.remote_row(Transport::Http)),
+            (
+                "transport = sse",
+                match self.gaps.sse {
+                    Some(_) => self.key_row(|_| None, self.gaps.sse),
+                    None => self.remote_row(Transport::Sse),
+                },
+            ),
+            (
+                "tools.allow",
+                self.key_row(
+                    |k| match k {
+                        Key::Allow(n) => Some((*n).to_owned()),
+                        _ => None,
+                    },
+                    self.gaps.allow,
+                ),
+            ),
+            (
+                "tools.deny",
+                match (self.has(|k| matches!(k, Key::Deny(_))), allow) {
+                    (false, Some(allow)) => format!("{allow} = allow − deny; else {deny_gap}"),
+                    _ => self.key_row(
+                        |k| match k {
+                            Key::Deny(n) => Some((*n).to_owned()),
+                            _ => None,
+                        },
+                        self.gaps.deny,
+                    ),
+                },
+            ),
+            (
+                "tool_timeout",
+                self.key_row(
+                    |k| match k {
+                        Key::ToolTimeout(n, per) => timeout(n, *per),
+                        _ => None,
+                    },
+                    self.gaps.tool_timeout,
+                ),
+            ),
+            (
+                "startup_timeout",
+                self.key_row(
+                    |k| match k {
+                        Key::StartupTimeout(n, per) => timeout(n, *per),
+                        _ => None,
+                    },
+                    self.gaps.startup_timeout,
+                ),
+            ),
+            (
+                "enabled = false",
+                match self.disabled_list {
+                    Some(path) => path.join("."),
+                    None => self.key_row(
+                        |k| match k {
+                            Key::Enabled(n) => Some(format!("{n}: false")),
+                            Key::Disabled(n) => Some(format!("{n}: true")),
+                            _ => None,
+                        },
+                        self.gaps.disabled,
+                    ),
+                },
+            ),
+        ];
+        if self.fragile {
+            rows.push((
+                "one malformed entry",
+                format!("{} drops every server: mcpc writes only entries it has checked, and `verify` names the bad one", self.runtime),
+            ));
+        }
+        let mut rows: Vec<(String, String)> =
+            rows.drain(..).map(|(f, l)| (f.to_owned(), l)).collect();
+        for a in self.also_reads {
+            let how = if a.shadows {
+                format!(
+                    "instead of {} while it exists; `verify` reports it",
+                    self.file()
+                )
+            } else {
+                format!(
+                    "merged, {} winning by name; `verify` reports what it adds",
+                    self.file()
+                )
+            };
+            rows.push((format!("also reads {}", a.project_path), how));
+        }
+        rows
+    }
+}
+
+/// A map `mcpServers` at the top of the file: what most runtimes own.
+pub const MCP_SERVERS: &[Owned] = &[Owned::Servers(&["mcpServers"])];
+
+/// A JSON file `apply` merges into.
+pub const fn json_file(
+    project_path: &'static str,
+    owned: &'static [Owned],
+    user: UserFile,
+) -> ManagedFile {
+    ManagedFile {
+        project_path,
+        format: Format::Json,
+        owned,
+        user,
+    }
+}
+
+/// `documented`: not yet proven against the runtime's real CLI.
+pub const fn documented(config_file: &'static str, package: &'static str) -> Capabilities {
+    Capabilities {
+        config_file,
+        package,
+        proven: "documented",
+        rows: &[],
     }
 }
 
@@ -447,7 +712,11 @@ fn pointer<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
 /// A runtime of the JSON family: its dialect, and the few behaviours no
 /// table can say. Each method has the family's behaviour as its default.
 pub(super) trait JsonRuntime: Sync {
-    fn dialect(&self) -> &'static Dialect;
+    const DIALECT: &'static Dialect;
+
+    fn dialect(&self) -> &'static Dialect {
+        Self::DIALECT
+    }
 
     /// Checks of one server that no table can say (Claude Code's own
     /// credentials, Auggie's argument splitting).
@@ -472,6 +741,11 @@ pub(super) trait JsonRuntime: Sync {
     fn package(&self, p: &PluginServers, cx: &mut Cx) -> Vec<NativeFile> {
         no_package(cx, p, self.dialect().runtime);
         Vec::new()
+    }
+
+    /// Rows of `mcpc targets` for what `check` and `package` do.
+    fn notes(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
     }
 }
 
@@ -498,7 +772,7 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
     let mut set = |k: &str, v: Value| {
         m.insert(k.to_owned(), v);
     };
-    for key in d.keys {
+    for key in d.entry_keys() {
         match *key {
             Key::Type(k) => {
                 if let Some(tag) = d.tags.of(transport) {
@@ -534,16 +808,9 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
                     set(k, c.into());
                 }
             }
-            Key::Url { http, sse } => {
+            Key::Url => {
                 if let Some(u) = text(cx, &f.url, Fields::URL) {
-                    set(
-                        if transport == Transport::Sse {
-                            sse
-                        } else {
-                            http
-                        },
-                        u.into(),
-                    );
+                    set(d.url_key(transport), u.into());
                 }
             }
             Key::Headers(k) => {
@@ -642,12 +909,8 @@ fn report_gaps(d: &Dialect, s: &Server, cx: &mut Cx) {
         match gap {
             Gap::Unsupported(what) => cx.unsupported(s, span, what),
             Gap::Lossy { message, help } => {
-                let name = s.name.value.as_str();
-                cx.lossy(
-                    span,
-                    message.replace("{server}", name),
-                    &help.replace("{server}", name),
-                )
+                let (t, name) = (d.target, s.name.value.as_str());
+                cx.lossy(span, Gap::text(message, t, name), &Gap::text(help, t, name))
             }
         }
     }
@@ -673,6 +936,27 @@ impl<R: JsonRuntime> Backend for R {
 
     fn capabilities(&self) -> Capabilities {
         self.dialect().capabilities
+    }
+
+    /// Written by hand (`capabilities.rows`), or else derived from the
+    /// dialect, so the table cannot disagree with the output.
+    fn capability_rows(&self) -> Vec<(String, String)> {
+        let d = self.dialect();
+        let mut rows: Vec<(String, String)> = d
+            .capabilities
+            .rows
+            .iter()
+            .map(|(f, l)| ((*f).to_owned(), (*l).to_owned()))
+            .collect();
+        if rows.is_empty() {
+            rows = d.rows();
+        }
+        rows.extend(
+            self.notes()
+                .iter()
+                .map(|(f, l)| ((*f).to_owned(), (*l).to_owned())),
+        );
+        rows
     }
 
     fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile> {
@@ -716,22 +1000,71 @@ impl<R: JsonRuntime> Backend for R {
         self.dialect().files
     }
 
-    fn also_reads(
+    fn clashes(
         &self,
+        declared: &[ServerSpec],
         file: &dyn Fn(&str) -> Option<String>,
-    ) -> Vec<(&'static str, Target, Result<Vec<ServerSpec>, String>)> {
+    ) -> Vec<String> {
         let d = self.dialect();
-        d.also_reads
-            .iter()
-            .filter_map(|a| {
-                let text = file(a.project_path)?;
-                Some((
-                    a.project_path,
-                    a.written_by,
-                    d.read_servers(&text, a.servers, a.project_path),
-                ))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for a in d.also_reads {
+            let Some(text) = file(a.project_path) else {
+                continue;
+            };
+            let (them, owner) = (a.project_path, a.written_by);
+            let seen = match d.read_servers(&text, a.servers, them) {
+                Ok(seen) => seen,
+                Err(e) => {
+                    out.push(format!(
+                        "{} also loads `{them}` and cannot read it: {e}",
+                        d.runtime
+                    ));
+                    continue;
+                }
+            };
+            let mut seen: Vec<ServerSpec> = seen.into_iter().map(ServerSpec::normalized).collect();
+            for spec in &mut seen {
+                d.approximate(spec);
+            }
+            if a.shadows {
+                let names: Vec<&str> = seen.iter().map(|s| s.name.as_str()).collect();
+                let same =
+                    declared.len() == seen.len() && declared.iter().all(|want| seen.contains(want));
+                if !same {
+                    out.push(format!(
+                        "{} reads `{them}` (written for {owner}) instead of `{}` while it exists: it sees [{}], not the servers mcpc wrote for {}",
+                        d.runtime,
+                        d.file(),
+                        names.join(", "),
+                        d.target
+                    ));
+                }
+                continue;
+            }
+            let theirs = owner.backend().read(&|p| (p == them).then(|| text.clone()));
+            for s in &seen {
+                if declared.iter().any(|want| want.name == s.name) {
+                    continue; // its own file wins by name
+                }
+                let meant = theirs
+                    .as_ref()
+                    .ok()
+                    .and_then(|t| t.iter().find(|t| t.name == s.name));
+                let misread = match meant {
+                    Some(m) if m.transport != s.transport => format!(
+                        ", and reads it as {} where {owner} means {}",
+                        s.transport.name(),
+                        m.transport.name()
+                    ),
+                    _ => String::new(),
+                };
+                out.push(format!(
+                    "{} also loads `{}` from `{them}` (written for {owner}){misread}",
+                    d.runtime, s.name
+                ));
+            }
+        }
+        out
     }
 }
 

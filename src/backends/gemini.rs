@@ -50,22 +50,22 @@ static DIALECT: Dialect = Dialect {
         }),
         ..Gaps::NONE
     },
+    files: &[ManagedFile {
+        project_path: ".gemini/settings.json",
+        format: Format::Json,
+        owned: &[
+            Owned::Servers(&["mcpServers"]),
+            Owned::Items(&["mcp", "excluded"]),
+        ],
+        user: UserFile::moved_by(
+            "GEMINI_CLI_HOME",
+            ".gemini/settings.json",
+            ".gemini/settings.json",
+        ),
+    }],
     ..Dialect::mcp_servers_family(
         Target::Gemini,
         "Gemini CLI",
-        &[ManagedFile {
-            project_path: ".gemini/settings.json",
-            format: Format::Json,
-            owned: &[
-                Owned::Servers(&["mcpServers"]),
-                Owned::Items(&["mcp", "excluded"]),
-            ],
-            user: UserFile::moved_by(
-                "GEMINI_CLI_HOME",
-                ".gemini/settings.json",
-                ".gemini/settings.json",
-            ),
-        }],
         Capabilities {
             config_file: ".gemini/settings.json",
             package: "gemini-extension.json",
@@ -89,9 +89,7 @@ static DIALECT: Dialect = Dialect {
 };
 
 impl JsonRuntime for Gemini {
-    fn dialect(&self) -> &'static Dialect {
-        &DIALECT
-    }
+    const DIALECT: &'static Dialect = &DIALECT;
 
     fn package(&self, p: &PluginServers, cx: &mut Cx) -> Vec<NativeFile> {
         extension(

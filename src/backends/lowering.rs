@@ -310,7 +310,7 @@ impl<'a> Cx<'a> {
 }
 
 /// `command`, `args` and `env`: the names of the fields in `fields`.
-fn expanded_list(fields: Fields) -> String {
+pub(super) fn expanded_list(fields: Fields) -> String {
     let names: Vec<String> = [
         Fields::COMMAND,
         Fields::ARGS,

@@ -3,12 +3,18 @@
 
 pub use crate::target::Target;
 
+mod amp;
+mod auggie;
 mod claude_code;
 mod codex;
+mod copilot;
 pub mod dialect;
+mod droid;
 mod gemini;
 mod hermes;
 mod lowering;
+mod opencode;
+mod qwen;
 pub mod spec;
 
 pub use lowering::{Cx, Fields, Spelling, Vars};
@@ -98,6 +104,15 @@ pub trait Backend {
 
     fn capabilities(&self) -> Capabilities;
 
+    /// The rows of `mcpc targets`: each source feature and what it becomes.
+    fn capability_rows(&self) -> Vec<(String, String)> {
+        self.capabilities()
+            .rows
+            .iter()
+            .map(|(f, l)| ((*f).to_owned(), (*l).to_owned()))
+            .collect()
+    }
+
     /// The runtime's project config for these plugins' servers.
     fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile>;
 
@@ -132,15 +147,15 @@ pub trait Backend {
         file.user.resolve(env, home)
     }
 
-    /// Servers this runtime also loads from other runtimes' project files
-    /// (Copilot CLI and Qwen Code read `.mcp.json`), read in this
-    /// runtime's own dialect: the file, the target that writes it, and
-    /// what this runtime finds there.
-    #[allow(clippy::type_complexity)]
-    fn also_reads(
+    /// What this runtime sees in a project besides (or instead of) its
+    /// own file, when other runtimes' files are there too (Copilot CLI
+    /// and Qwen Code read `.mcp.json`): one line per server it would see
+    /// twice, misread, or not see. `declared` is what mcpc wrote for it.
+    fn clashes(
         &self,
+        _declared: &[ServerSpec],
         _file: &dyn Fn(&str) -> Option<String>,
-    ) -> Vec<(&'static str, Target, Result<Vec<ServerSpec>, String>)> {
+    ) -> Vec<String> {
         Vec::new()
     }
 }
@@ -204,6 +219,14 @@ impl UserFile {
         }
     }
 
+    /// `~/.codex/config.toml` (`$CODEX_HOME/config.toml`), for docs.
+    pub fn describe(&self) -> String {
+        match self.var {
+            Some(var) => format!("`~/{}` (`${var}/{}`)", self.in_home, self.in_var),
+            None => format!("`~/{}`", self.in_home),
+        }
+    }
+
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>, home: &str) -> String {
         match self.var.and_then(env).filter(|v| !v.is_empty()) {
             Some(dir) => format!("{}/{}", dir.trim_end_matches('/'), self.in_var),
@@ -219,6 +242,12 @@ impl Target {
             Target::Codex => &codex::Codex,
             Target::Hermes => &hermes::Hermes,
             Target::Gemini => &gemini::Gemini,
+            Target::Opencode => &opencode::Opencode,
+            Target::Qwen => &qwen::Qwen,
+            Target::Copilot => &copilot::Copilot,
+            Target::Droid => &droid::Droid,
+            Target::Amp => &amp::Amp,
+            Target::Auggie => &auggie::Auggie,
         }
     }
 }

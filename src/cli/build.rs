@@ -16,7 +16,7 @@ pub(crate) const MANIFEST: &str = "mcpc-delivery.json";
 pub(crate) struct BuildArgs {
     #[command(flatten)]
     input: Input,
-    /// Targets: a name (`claude-code`, `codex`, …), a comma-separated list, repeated, or `all`
+    /// Targets: a name (`mcpc targets` lists them), a comma-separated list, repeated, or `all`
     #[arg(long, value_name = "T,…|all", value_parser = targets::parse, value_delimiter = ',')]
     target: Vec<TargetArg>,
     /// Output directory

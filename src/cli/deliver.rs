@@ -578,9 +578,20 @@ fn verify_one(args: &VerifyArgs, target: Target) -> Result<u8, UsageError> {
         println!("{status:<8} {}{detail}{probed}", d.name);
         results.push(record);
     }
-    let ok = results
-        .iter()
-        .all(|r| r["status"] == "present" && r.get("probe").is_none_or(|p| p["ok"] == true));
+    // Other runtimes' files this runtime reads too (project scope).
+    let clashes = match loc.scope {
+        Scope::Project => {
+            backend.clashes(&declared, &|p: &str| fs::read_to_string(root.join(p)).ok())
+        }
+        Scope::User => Vec::new(),
+    };
+    for clash in &clashes {
+        println!("clash    {clash}");
+    }
+    let ok = clashes.is_empty()
+        && results
+            .iter()
+            .all(|r| r["status"] == "present" && r.get("probe").is_none_or(|p| p["ok"] == true));
     let probe_failures = results
         .iter()
         .filter(|r| r.get("probe").is_some_and(|p| p["ok"] == false))
@@ -609,6 +620,7 @@ fn verify_one(args: &VerifyArgs, target: Target) -> Result<u8, UsageError> {
             "plugins": plugins,
             "ok": ok,
             "servers": results,
+            "clashes": clashes,
         });
         let mut file = fs::OpenOptions::new()
             .create(true)

@@ -163,7 +163,13 @@ impl Input {
 pub(crate) fn parse_target(text: &str) -> Result<Target, String> {
     Target::from_name(text).ok_or_else(|| {
         let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-        format!("expected one of {}", names.join(", "))
+        let hint = diag::nearest(text, names.iter().copied())
+            .map(|n| format!("did you mean `{n}`? "))
+            .unwrap_or_default();
+        format!(
+            "unknown-target: `{text}` is not a target; {hint}expected one of {}",
+            names.join(", ")
+        )
     })
 }
 
@@ -244,6 +250,30 @@ fn explain(code: Option<&str>) -> Result<u8, UsageError> {
     }
 }
 
+/// Where each target writes, as the Markdown table in README.md and
+/// docs/language.md (a test keeps both in step with the backends).
+pub fn files_table() -> String {
+    let mut out = String::from(
+        "| target | project scope | user scope | package | proven against its real CLI |\n|---|---|---|---|---|\n",
+    );
+    for &target in Target::ALL {
+        let backend = target.backend();
+        let files = backend.managed_files();
+        let list = |f: &dyn Fn(&crate::backends::ManagedFile) -> String| {
+            files.iter().map(f).collect::<Vec<_>>().join(" + ")
+        };
+        let caps = backend.capabilities();
+        out.push_str(&format!(
+            "| `{target}` | {} | {} | {} | {} |\n",
+            list(&|f| format!("`{}`", f.project_path)),
+            list(&|f| f.user.describe()),
+            caps.package,
+            caps.proven
+        ));
+    }
+    out
+}
+
 /// SPEC §3's table, generated from the backends themselves.
 pub fn targets_table() -> String {
     let mut out = String::new();
@@ -258,7 +288,7 @@ pub fn targets_table() -> String {
                 version => format!("against its real CLI, version {version} (e2e tier)"),
             }
         ));
-        for (feature, lowering) in caps.rows {
+        for (feature, lowering) in target.backend().capability_rows() {
             out.push_str(&format!("  {feature:<26} {lowering}\n"));
         }
         out.push('\n');
