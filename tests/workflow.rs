@@ -66,8 +66,11 @@ impl Run {
     }
 }
 
+/// A deny-list: built for the four targets that can deny a tool and run
+/// here end to end (opencode, Copilot CLI, Amp and Auggie cannot).
 const DOCS: &str = r#"plugin "acme" {
   version = "1.0.0"
+  targets = ["claude-code", "codex", "hermes", "gemini"]
   server "docs" {
     url = "https://docs.acme.dev/mcp"
     tools { deny = ["drop"] }

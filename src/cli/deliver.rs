@@ -578,12 +578,13 @@ fn verify_one(args: &VerifyArgs, target: Target) -> Result<u8, UsageError> {
         println!("{status:<8} {}{detail}{probed}", d.name);
         results.push(record);
     }
-    // Other runtimes' files this runtime reads too (project scope).
+    // Other runtimes' files this runtime reads too (project scope, when
+    // something is delivered to it at all).
     let clashes = match loc.scope {
-        Scope::Project => {
+        Scope::Project if !plugins.is_empty() => {
             backend.clashes(&declared, &|p: &str| fs::read_to_string(root.join(p)).ok())
         }
-        Scope::User => Vec::new(),
+        _ => Vec::new(),
     };
     for clash in &clashes {
         println!("clash    {clash}");
