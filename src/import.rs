@@ -6,8 +6,9 @@
 //! that looks like a secret becomes `secret.NAME` and a warning, so the
 //! migrated source starts clean; its value is never printed.
 
-use crate::backends::{ServerSpec, Target};
+use crate::backends::{Format, ManagedFile, Owned, ServerSpec, Target};
 use crate::ir::Transport;
+use serde_json::Value;
 
 pub struct Imported {
     pub text: String,
@@ -25,18 +26,53 @@ fn quote(text: &str) -> String {
     json.replace('$', "\\$")
 }
 
+/// A variable of the neutral notation (`NAME`, `NAME:-default`, or a
+/// runtime's own `input:ID` / `env:NAME`) as an mcpc reference, without
+/// `${}`; `None` when it is no variable mcpc can name.
+fn reference(inner: &str, secret: bool) -> Option<String> {
+    let valid = |n: &str| {
+        !n.is_empty()
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !n.starts_with(|c: char| c.is_ascii_digit())
+    };
+    // VS Code prompts for `${input:id}`; from mcpc the value comes from the
+    // environment, and a prompted value is as good as a secret.
+    if let Some(id) = inner.strip_prefix("input:") {
+        let name: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        return valid(&name).then(|| format!("secret.{name}"));
+    }
+    let inner = inner.strip_prefix("env:").unwrap_or(inner);
+    if let Some((name, default)) = inner.split_once(":-") {
+        return (valid(name) && !default.contains(['"', '}', '\\']))
+            .then(|| format!("env.{name}:-{default}"));
+    }
+    valid(inner).then(|| {
+        let ns = if secret || sensitive(inner) {
+            "secret"
+        } else {
+            "env"
+        };
+        format!("{ns}.{inner}")
+    })
+}
+
 /// A neutral value (`${X}` for variables) in mcpc syntax.
 fn value(text: &str, secret: bool) -> String {
-    let ns = if secret { "secret" } else { "env" };
-    if let Some(name) = whole_var(text) {
-        return format!(
-            "{}.{name}",
-            if secret || sensitive(name) {
-                "secret"
-            } else {
-                ns
-            }
-        );
+    if let Some(inner) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}'))
+        && !inner.contains(['{', '}', '$'])
+        && !inner.contains(":-")
+        && let Some(r) = reference(inner, secret)
+    {
+        return r;
     }
     let mut out = String::from("\"");
     let mut rest = text;
@@ -47,16 +83,13 @@ fn value(text: &str, secret: bool) -> String {
         let inner = &rest[start + 2..start + len];
         let literal = quote(&rest[..start]);
         out.push_str(&literal[1..literal.len() - 1]);
-        match inner.split_once(":-") {
-            Some((name, default)) => out.push_str(&format!("${{env.{name}:-{default}}}")),
-            None => out.push_str(&format!(
-                "${{{}.{inner}}}",
-                if secret || sensitive(inner) {
-                    "secret"
-                } else {
-                    "env"
-                }
-            )),
+        match reference(inner, secret) {
+            Some(r) => out.push_str(&format!("${{{r}}}")),
+            // Not a variable mcpc can name: kept as literal text.
+            None => {
+                let literal = quote(&rest[start..start + len + 1]);
+                out.push_str(&literal[1..literal.len() - 1]);
+            }
         }
         rest = &rest[start + len + 1..];
     }
@@ -64,14 +97,6 @@ fn value(text: &str, secret: bool) -> String {
     out.push_str(&literal[1..literal.len() - 1]);
     out.push('"');
     out
-}
-
-fn whole_var(text: &str) -> Option<&str> {
-    let name = text.strip_prefix("${")?.strip_suffix('}')?;
-    (!name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit()))
-    .then_some(name)
 }
 
 fn key(name: &str) -> String {
@@ -270,4 +295,327 @@ fn header_case(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// A field of the native file that the import does not carry: neither read
+/// into the declaration nor expressible in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dropped {
+    pub server: String,
+    pub field: String,
+    /// 1-based line of the field in the native file, when found.
+    pub line: Option<usize>,
+}
+
+/// The file as a generic tree, in the syntax of `format`.
+fn document(format: Format, text: &str) -> Option<Value> {
+    match format {
+        Format::Json => crate::emit::json_with_comments(text).ok(),
+        Format::Toml => toml::from_str(text).ok(),
+        Format::Yaml => serde_yaml::from_str(text).ok(),
+    }
+}
+
+fn render(format: Format, doc: &Value) -> Option<String> {
+    match format {
+        Format::Json => serde_json::to_string(doc).ok(),
+        Format::Toml => toml::to_string(doc).ok(),
+        Format::Yaml => serde_yaml::to_string(doc).ok(),
+    }
+}
+
+/// The file a backend reads its servers from, and where they are in it.
+fn servers_file(target: Target) -> Option<(&'static ManagedFile, &'static [&'static str])> {
+    let file = target.backend().managed_files().first()?;
+    let path = file.owned.iter().find_map(|o| match o {
+        Owned::Servers(path) => Some(*path),
+        Owned::Items(_) => None,
+    })?;
+    Some((file, path))
+}
+
+/// What `target`'s reader makes of `text` as its servers file.
+pub fn read_as(target: Target, text: &str) -> Result<Vec<ServerSpec>, String> {
+    let (file, _) = servers_file(target).ok_or("no servers file")?;
+    target
+        .backend()
+        .read(&|path: &str| (path == file.project_path).then(|| text.to_owned()))
+}
+
+/// Other values of the same kind, to tell a field the reader reads (some
+/// change alters what it reads) from one it ignores (none does).
+fn mutations(value: &Value) -> Vec<Option<Value>> {
+    let mut out = vec![None];
+    match value {
+        Value::Bool(b) => out.push(Some(Value::Bool(!b))),
+        Value::Number(n) => {
+            let n = n.as_f64().unwrap_or(0.0);
+            out.push(Some(serde_json::json!(n as u64 + 7)));
+        }
+        Value::String(s) => {
+            for other in [format!("{s}x"), "http".into(), "sse".into(), "stdio".into()] {
+                out.push(Some(Value::String(other)));
+            }
+        }
+        Value::Array(a) => {
+            let mut longer = a.clone();
+            longer.push(Value::String("mcpc-probe".into()));
+            out.push(Some(Value::Array(longer)));
+            out.push(Some(Value::Array(Vec::new())));
+        }
+        Value::Object(m) => {
+            let mut wider = m.clone();
+            wider.insert("MCPC_PROBE".into(), Value::String("x".into()));
+            out.push(Some(Value::Object(wider)));
+        }
+        Value::Null => {}
+    }
+    out
+}
+
+/// Every field of every server entry that `target`'s reader does not read:
+/// for each, no change of its value changes what is read. This asks the
+/// reader itself, so it holds for every backend, present and future.
+pub fn dropped_fields(target: Target, text: &str) -> Vec<Dropped> {
+    let Some((file, path)) = servers_file(target) else {
+        return Vec::new();
+    };
+    let Some(doc) = document(file.format, text) else {
+        return Vec::new();
+    };
+    let Ok(base) = read_as(target, text) else {
+        return Vec::new();
+    };
+    let Some(entries) = path
+        .iter()
+        .try_fold(&doc, |v, k| v.get(k))
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    let entries: Vec<&String> = entries
+        .iter()
+        .filter(|(_, e)| e.is_object())
+        .map(|(n, _)| n)
+        .collect();
+    let reads = |changed: &Value, name: &str, before: Option<&ServerSpec>| {
+        let Some(text) = render(file.format, changed) else {
+            return false;
+        };
+        match read_as(target, &text) {
+            Ok(specs) => specs.iter().find(|s| s.name == name) != before,
+            Err(_) => true,
+        }
+    };
+    let mut out = Vec::new();
+    for name in entries {
+        let before = base.iter().find(|s| s.name == *name);
+        let mut at: Vec<String> = path.iter().map(|k| (*k).to_owned()).collect();
+        at.push(name.clone());
+        let mut found = Vec::new();
+        walk(
+            &doc,
+            &at,
+            &mut Vec::new(),
+            &mut |changed| reads(changed, name, before),
+            &mut found,
+        );
+        for field in found {
+            let last = field.rsplit('.').next().unwrap_or(&field).to_owned();
+            out.push(Dropped {
+                server: name.clone(),
+                line: line_of(text, name, &last),
+                field,
+            });
+        }
+    }
+    out
+}
+
+/// Walks the fields of the object at `entry` + `inner` in `doc`: a field no
+/// change of which is read is pushed (dotted, below the entry); a field
+/// that is read and holds an object is walked in turn (Hermes's
+/// `tools.resources` beside the `tools.include` it reads).
+fn walk(
+    doc: &Value,
+    entry: &[String],
+    inner: &mut Vec<String>,
+    reads: &mut dyn FnMut(&Value) -> bool,
+    found: &mut Vec<String>,
+) {
+    let here: Vec<String> = entry.iter().chain(inner.iter()).cloned().collect();
+    let Some(fields) = here
+        .iter()
+        .try_fold(doc, |v, k| v.get(k.as_str()))
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    for (field, value) in fields {
+        let read = mutations(value).into_iter().any(|m| {
+            let mut changed = doc.clone();
+            let Some(at) = here
+                .iter()
+                .try_fold(&mut changed, |v, k| v.get_mut(k.as_str()))
+                .and_then(Value::as_object_mut)
+            else {
+                return false;
+            };
+            match m {
+                Some(v) => at.insert(field.clone(), v),
+                None => at.remove(field),
+            };
+            reads(&changed)
+        });
+        if !read {
+            let mut dotted = inner.clone();
+            dotted.push(field.clone());
+            found.push(dotted.join("."));
+        } else if value.is_object() && inner.len() < 3 {
+            inner.push(field.clone());
+            walk(doc, entry, inner, reads, found);
+            inner.pop();
+        }
+    }
+}
+
+/// The line of `field` in the entry of server `name`: the first line
+/// naming the field after the first line naming the server.
+fn line_of(text: &str, name: &str, field: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|l| names(l, name))?;
+    (start..lines.len())
+        .find(|&i| names(lines[i], field))
+        .map(|i| i + 1)
+}
+
+/// Whether a line names `word` as a key: quoted, or bare and followed by
+/// `=`, `:`, `.` or `]` (TOML and YAML), not as part of a longer word.
+fn names(line: &str, word: &str) -> bool {
+    let quoted = [format!("\"{word}\""), format!("'{word}'")];
+    if quoted.iter().any(|q| line.contains(q.as_str())) {
+        return true;
+    }
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    line.match_indices(word).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + word.len()..].trim_start().chars().next();
+        !before.is_some_and(is_word) && matches!(after, Some('=' | ':' | '.' | ']'))
+    })
+}
+
+/// JSON with trailing commas (`[1, 2,]`, `{"a": 1,}`) as strict JSON with
+/// comments: what JSONC readers (VS Code, opencode, Zed) accept. Strings
+/// and comments are left as they are.
+pub fn without_trailing_commas(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map_or(bytes.len(), |n| i + n + 4);
+            }
+            b',' => {
+                if matches!(next_token(text, i + 1), Some(b'}' | b']')) {
+                    out.push_str(&text[last..i]);
+                    out.push(' ');
+                    last = i + 1;
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&text[last.min(text.len())..]);
+    out
+}
+
+/// The next byte after whitespace and comments.
+fn next_token(text: &str, mut i: usize) -> Option<u8> {
+    let bytes = text.as_bytes();
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map_or(bytes.len(), |n| i + n + 4);
+            }
+            b => return Some(b),
+        }
+    }
+    None
+}
+
+/// Which format a file is in, by what the readers make of it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Detected {
+    One(Target),
+    /// No reader finds a server in it.
+    None,
+    /// Several readers find servers; these (the file's name did not say).
+    Several(Vec<Target>),
+}
+
+/// Detects the format of a file: every target whose reader finds servers
+/// in it; among several, those whose own file has this file's name.
+pub fn detect(file_name: &str, text: &str) -> Detected {
+    let readers: Vec<Target> = Target::ALL
+        .iter()
+        .copied()
+        .filter(|&t| read_as(t, &prepare(t, text)).is_ok_and(|s| !s.is_empty()))
+        .collect();
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    let named_by = |exact: bool| -> Vec<Target> {
+        readers
+            .iter()
+            .copied()
+            .filter(|t| {
+                servers_file(*t).is_some_and(|(f, _)| {
+                    let p = f.project_path;
+                    if exact {
+                        file_name == p || file_name.ends_with(&format!("/{p}"))
+                    } else {
+                        p.rsplit('/').next() == Some(base)
+                    }
+                })
+            })
+            .collect()
+    };
+    // The runtime's own path (`.gemini/settings.json`) decides before the
+    // file's name alone (`settings.json`, which several runtimes use).
+    let exact = named_by(true);
+    let named = if exact.is_empty() {
+        named_by(false)
+    } else {
+        exact
+    };
+    match (readers.as_slice(), named.as_slice()) {
+        ([], _) => Detected::None,
+        ([one], _) | (_, [one]) => Detected::One(*one),
+        (_, []) => Detected::Several(readers),
+        (_, several) => Detected::Several(several.to_vec()),
+    }
+}
+
+/// The text as `target`'s reader should see it (JSON: trailing commas
+/// accepted, as JSONC readers do).
+pub fn prepare(target: Target, text: &str) -> String {
+    match servers_file(target) {
+        Some((f, _)) if f.format == Format::Json => without_trailing_commas(text),
+        _ => text.to_owned(),
+    }
 }

@@ -234,7 +234,11 @@ fn golden_cases() {
 #[test]
 fn every_code_has_an_err_case() {
     let mut seen = String::new();
-    for entry in fs::read_dir(root().join("err")).unwrap() {
+    // `import` cases (tests/import.rs) show the codes of reading native files.
+    let dirs = fs::read_dir(root().join("err"))
+        .unwrap()
+        .chain(fs::read_dir(root().join("import")).unwrap());
+    for entry in dirs {
         seen.push_str(
             &fs::read_to_string(entry.unwrap().path().join("stderr.txt")).unwrap_or_default(),
         );

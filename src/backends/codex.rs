@@ -46,6 +46,9 @@ struct CodexServer {
     enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     startup_timeout_sec: Option<Number>,
+    /// Legacy spelling Codex still reads (RUNTIMES.md §2); never written.
+    #[serde(default, skip_serializing)]
+    startup_timeout_ms: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tool_timeout_sec: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -360,7 +363,10 @@ fn read_server(name: String, s: CodexServer) -> ServerSpec {
             .push(("Authorization".to_owned(), format!("Bearer ${{{var}}}")));
     }
     spec.enabled = s.enabled.unwrap_or(true);
-    spec.startup_timeout_ms = s.startup_timeout_sec.map(|n| n.to_millis(1000));
+    spec.startup_timeout_ms = s
+        .startup_timeout_sec
+        .map(|n| n.to_millis(1000))
+        .or(s.startup_timeout_ms.map(|n| n.to_millis(1)));
     spec.tool_timeout_ms = s.tool_timeout_sec.map(|n| n.to_millis(1000));
     spec.allow = s.enabled_tools;
     spec.deny = s.disabled_tools;

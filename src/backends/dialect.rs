@@ -36,6 +36,9 @@ pub struct Dialect {
     /// The url's key per transport (Qwen: `httpUrl` for streamable HTTP,
     /// `url` for SSE).
     pub url: UrlKeys,
+    /// A key the runtime still reads as the streamable-HTTP url, winning
+    /// over the others (Gemini's deprecated `httpUrl`); read, never written.
+    pub legacy_http_url: Option<&'static str>,
     /// The value of `Key::Type` for each transport (`None`: not written).
     pub tags: Tags,
     /// How and where variables are expanded.
@@ -255,6 +258,7 @@ impl Dialect {
             gaps: Gaps::NONE,
             fragile: false,
             also_reads: &[],
+            legacy_http_url: None,
             capabilities,
         }
     }
@@ -358,7 +362,7 @@ impl Dialect {
         disabled: &[String],
     ) -> Result<ServerSpec, String> {
         let entry = entry.as_object().ok_or("not an object")?;
-        let neutral = |v: &str| self.vars.spelling.to_neutral(v);
+        let neutral = |v: &str| self.vars.to_neutral(v);
         let string = |key: &str| -> Result<Option<String>, String> {
             match entry.get(key) {
                 None => Ok(None),
@@ -435,6 +439,9 @@ impl Dialect {
                 Key::Deny(k) => spec.deny = strings(k)?,
             }
         }
+        if let Some(url) = self.legacy_http_url.map(string).transpose()?.flatten() {
+            spec.url = Some(url);
+        }
         if disabled.iter().any(|d| d == name) {
             spec.enabled = false;
         }
@@ -451,6 +458,9 @@ impl Dialect {
             _ => None,
         });
         let t = &self.tags;
+        if self.legacy_http_url.is_some_and(|k| entry.contains_key(k)) {
+            return Ok(Transport::Http);
+        }
         if let Some(tag) = tag {
             let tag = tag.as_str().ok_or("`type` is not a string")?;
             if Some(tag) == t.sse && t.sse != t.http {

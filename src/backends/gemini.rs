@@ -43,6 +43,8 @@ static DIALECT: Dialect = Dialect {
     },
     vars: GEMINI_VARS,
     disabled_list: Some(&["mcp", "excluded"]),
+    // Deprecated, still read, and it wins over `url` (RUNTIMES.md §5).
+    legacy_http_url: Some("httpUrl"),
     gaps: Gaps {
         startup_timeout: Some(Gap::Lossy {
             message: "gemini has no start-up timeout (server `{server}`); its `timeout` is per tool call",

@@ -123,6 +123,35 @@ impl Vars {
         expanded: Fields::ALL,
         elsewhere: "",
     };
+
+    /// A value read from the runtime's file, in the neutral `${NAME}`
+    /// notation; where the runtime expands a bare `$NAME`, that is a
+    /// reference too (Gemini's `"$ACME_TOKEN"`).
+    pub fn to_neutral(&self, text: &str) -> String {
+        let text = self.spelling.to_neutral(text);
+        if !self.bare_dollar {
+            return text;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            let name = &after[..len];
+            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                out.push('$');
+                rest = after;
+            } else {
+                out.push_str(&format!("${{{name}}}"));
+                rest = &after[len..];
+            }
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 impl<'a> Cx<'a> {

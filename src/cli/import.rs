@@ -1,20 +1,22 @@
-//! `mcpc import --from T FILE`: the migration path. Reads a runtime's native
-//! file with that target's backend and prints equivalent `.mcpc` source.
+//! `mcpc import [--from T] FILE`: the migration path. Reads a runtime's
+//! native file with that target's backend and prints equivalent `.mcpc`
+//! source, formatted; every field it cannot carry is named in a warning with
+//! its line, and the source is checked for the runtime it came from.
 
 use super::{OK, UsageError};
-use crate::backends::Target;
-use crate::deliver;
-use crate::diag::{Code, MessageFormat, Severity, ci};
+use crate::backends::{Emit, Plan, Target};
+use crate::diag::{self, Code, MessageFormat, Severity, ci};
+use crate::import::{self, Detected};
+use crate::source::{SourceFile, SourceMap};
 use clap::Args;
 use std::fs;
 use std::path::PathBuf;
 
 #[derive(Args)]
 pub(crate) struct ImportArgs {
-    /// The runtime whose file this is
-    #[arg(long = "from", value_name = "T", value_parser = super::parse_target)]
-    from: Target,
-    /// The file: `.mcp.json`, `config.toml`, `config.yaml` or `settings.json`
+    #[arg(long = "from", value_name = "T", value_parser = super::parse_target, help = from_help())]
+    from: Option<Target>,
+    /// The file: `.mcp.json`, `.codex/config.toml`, `config.yaml`, `settings.json`, …
     file: PathBuf,
     /// The name of the plugin to declare
     #[arg(long, value_name = "NAME", default_value = "imported")]
@@ -24,53 +26,105 @@ pub(crate) struct ImportArgs {
     message_format: MessageFormat,
 }
 
+/// `--from`'s help: every format, as targets are added.
+fn from_help() -> String {
+    let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+    format!(
+        "The runtime whose file this is: {}; default: detected from the content (and the file's name when several runtimes share a format)",
+        names.join(", ")
+    )
+}
+
 pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
-    let text = fs::read_to_string(&args.file)
+    let raw = fs::read_to_string(&args.file)
         .map_err(|e| UsageError(format!("cannot read `{}`: {e}", args.file.display())))?;
-    let backend = args.from.backend();
+    let file = args.file.display().to_string();
+    let from = match args.from {
+        Some(t) => t,
+        None => match detect(&file, &raw) {
+            Ok(t) => t,
+            Err(message) => {
+                eprintln!("error[ambiguous-format]: {message}");
+                return Ok(super::USAGE);
+            }
+        },
+    };
+    let text = import::prepare(from, &raw);
+    let backend = from.backend();
     let primary = backend.managed_files()[0];
     // Say which line is broken before the backend's own reader does.
-    deliver::parse(primary.format, &text, &args.file.display().to_string())
+    crate::deliver::parse(primary.format, &text, &file)
         .map_err(|e| UsageError(format!("`{}`: {}", e.path, e.message)))?;
-    let lookup = |path: &str| (path == primary.project_path).then(|| text.clone());
-    let servers = backend.read(&lookup).map_err(|e| {
-        UsageError(format!(
-            "`{}` is not a {} configuration: {e}",
-            args.file.display(),
-            args.from
-        ))
-    })?;
-    let source = crate::import::to_source(
-        &args.plugin,
-        args.from,
-        &args.file.display().to_string(),
-        &servers,
-    );
-    let file = args.file.display().to_string();
-    let help = "set the variable in the runtime's environment";
-    let findings: Vec<ci::Finding> = source
+    let servers = import::read_as(from, &text)
+        .map_err(|e| UsageError(format!("`{file}` is not a {from} configuration: {e}")))?;
+    if servers.is_empty() {
+        let hint = match import::detect(&file, &raw) {
+            Detected::One(t) if t != from => format!("; it reads as a {t} file: `--from {t}`"),
+            _ => String::new(),
+        };
+        return Err(UsageError(format!(
+            "`{file}` holds no {from} server (nothing where {from} keeps its servers){hint}"
+        )));
+    }
+    let source = import::to_source(&args.plugin, from, &file, &servers);
+    // (line, code, message, help) for each finding.
+    let mut warnings: Vec<(Option<usize>, Code, String, &str)> = source
         .warnings
         .iter()
-        .map(|warning| ci::Finding {
-            code: Code::PlaintextSecret.name(),
+        .map(|w| {
+            let help = "set the variable in the runtime's environment";
+            (None, Code::PlaintextSecret, w.clone(), help)
+        })
+        .collect();
+    for d in import::dropped_fields(from, &text) {
+        warnings.push((
+            d.line,
+            Code::LossyLowering,
+            format!(
+                "server `{}`: `{}` is not carried into the declaration (mcpc has no equivalent of this {from} field); it is dropped",
+                d.server, d.field
+            ),
+            "keep it in the runtime's own settings, or express it with mcpc's fields (`tools`, `enabled`, timeouts)",
+        ));
+    }
+    let formatted = crate::format::format(crate::source::FileId(0), &source.text)
+        .unwrap_or_else(|_| source.text.clone());
+    for problem in check_for(from, &formatted) {
+        warnings.push((
+            None,
+            Code::LossyLowering,
+            format!("the imported source does not check clean for {from}: {problem}"),
+            "edit the imported source as the error says",
+        ));
+    }
+    let findings: Vec<ci::Finding> = warnings
+        .iter()
+        .map(|(line, code, message, help)| ci::Finding {
+            code: code.name(),
             severity: Severity::Warning,
-            message: warning,
+            message,
             file: &file,
-            region: None,
+            region: line.map(|line| ci::Region {
+                line,
+                column: 1,
+                end_line: line,
+                end_column: 1,
+            }),
             related: Vec::new(),
             help: Some(help),
         })
         .collect();
-    for (warning, finding) in source.warnings.iter().zip(&findings) {
+    for ((line, code, message, help), finding) in warnings.iter().zip(&findings) {
+        let at = line.map(|l| format!(":{l}")).unwrap_or_default();
         match args.message_format {
             MessageFormat::Json => eprintln!(
                 "{}",
-                serde_json::json!({"severity": "warning", "code": "plaintext-secret", "message": warning, "file": file, "labels": [], "help": help})
+                serde_json::json!({"severity": "warning", "code": code.name(), "message": message, "file": file, "line": line, "labels": [], "help": help})
             ),
             MessageFormat::Github => eprint!("{}", ci::github(finding)),
             MessageFormat::Sarif => {}
             MessageFormat::Human | MessageFormat::Short => {
-                eprintln!("{file}: warning[plaintext-secret]: {warning}")
+                eprintln!("{file}{at}: warning[{code}]: {message}")
             }
         }
     }
@@ -78,12 +132,54 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
         // stdout carries the source, so the log goes to stderr.
         eprint!("{}", ci::sarif(&findings));
     }
-    print!("{}", source.text);
+    print!("{formatted}");
     eprintln!(
-        "imported {} server{} from {}",
+        "imported {} server{} from {file} ({from})",
         servers.len(),
         if servers.len() == 1 { "" } else { "s" },
-        args.file.display()
     );
     Ok(OK)
+}
+
+/// `--from` left out: the one runtime whose reader finds servers in it.
+fn detect(file: &str, text: &str) -> Result<Target, String> {
+    match import::detect(file, text) {
+        Detected::One(t) => {
+            eprintln!("{file}: read as a {t} file (pass `--from` to choose)");
+            Ok(t)
+        }
+        Detected::None => Err(format!(
+            "`{file}` is no format mcpc reads (no runtime's reader finds a server in it); pass `--from T`"
+        )),
+        Detected::Several(ts) => {
+            let names: Vec<&str> = ts.iter().map(|t| t.name()).collect();
+            Err(format!(
+                "`{file}` reads as a file of {}; pass `--from` with one of them",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+/// The errors of the imported source when built for its runtime, in the
+/// short format.
+fn check_for(target: Target, text: &str) -> Vec<String> {
+    let mut sources = SourceMap::new();
+    sources.add(SourceFile::new("imported.mcpc", text));
+    let plan = Plan {
+        targets: vec![target],
+        emit: Emit::Config,
+        ..Plan::default()
+    };
+    let (sources, diagnostics, _) = crate::compile(sources, diag::LintLevels::default(), &plan);
+    let renderer = diag::Renderer {
+        sources: &sources,
+        format: MessageFormat::Short,
+        color: false,
+    };
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| renderer.render(d).trim_end().to_owned())
+        .collect()
 }

@@ -93,6 +93,7 @@ codes! {
     InvalidServerName = "invalid-server-name", Error;
     PlatformScope = "platform-scope", Error;
     UnsupportedFeature = "unsupported-feature", Error;
+    AmbiguousFormat = "ambiguous-format", Error;
     PlaintextSecret = "plaintext-secret", Lint(Deny);
     UnpinnedPackage = "unpinned-package", Lint(Warn);
     InsecureUrl = "insecure-url", Lint(Deny);
