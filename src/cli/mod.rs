@@ -6,7 +6,7 @@ mod deliver;
 mod files;
 mod fmt;
 mod import;
-mod lsp;
+pub mod lsp;
 mod probe;
 mod targets;
 

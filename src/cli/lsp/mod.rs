@@ -45,6 +45,8 @@ struct Server {
     watch: bool,
     /// Messages to send, in order.
     outbox: Vec<Message>,
+    /// The unit and its index as of the last change.
+    cache: Option<Lookup>,
 }
 
 pub(crate) fn run() -> Result<u8, super::UsageError> {
@@ -83,6 +85,31 @@ pub(crate) fn run() -> Result<u8, super::UsageError> {
     }
 }
 
+/// The server's own handlers in process, without stdio: the entry point
+/// of the benchmark harness (`benches/lsp.rs`).
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Session(Server);
+
+impl Session {
+    /// A notification; returns what the server sent.
+    pub fn notify(&mut self, method: &str, params: Value) -> Vec<Value> {
+        self.0.notify(Notification::new(method.into(), params));
+        self.0.outbox.drain(..).map(|m| json!(m)).collect()
+    }
+
+    /// A request; returns its result (or error).
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self
+            .0
+            .request(Request::new(RequestId::from(1), method.into(), params));
+        self.0.outbox.clear();
+        response
+            .result
+            .unwrap_or_else(|| json!(response.error.map(|e| e.message)))
+    }
+}
+
 /// A message's parameters; an error is an `InvalidParams` answer.
 fn params<P: serde::de::DeserializeOwned>(value: Value) -> Result<P, (i32, String)> {
     serde_json::from_value(value)
@@ -91,6 +118,15 @@ fn params<P: serde::de::DeserializeOwned>(value: Value) -> Result<P, (i32, Strin
 
 impl Server {
     fn request(&mut self, request: Request) -> Response {
+        if self.cache.is_none() {
+            let (sources, uris) = self.unit();
+            let index = Index::new(&sources);
+            self.cache = Some(Lookup {
+                sources,
+                uris,
+                index,
+            });
+        }
         let id = request.id.clone();
         let result = match request.method.as_str() {
             "initialize" => params(request.params).map(|p| self.initialize(p)),
@@ -190,6 +226,8 @@ impl Server {
             .and_then(|w| w.did_change_watched_files)
             .and_then(|w| w.dynamic_registration)
             .unwrap_or(false);
+        // The unit is the one just loaded.
+        self.cache = None;
         let capabilities = lsp::ServerCapabilities {
             text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
                 lsp::TextDocumentSyncOptions {
@@ -304,6 +342,7 @@ impl Server {
     /// every file with diagnostics, and those that had some last time.
     fn publish(&mut self) {
         let (sources, uris) = self.unit();
+        let index = Index::new(&sources);
         let (sources, diagnostics, _) = crate::compile(
             sources,
             LintLevels::default(),
@@ -388,6 +427,11 @@ impl Server {
                 },
             )));
         }
+        self.cache = Some(Lookup {
+            sources,
+            uris,
+            index,
+        });
     }
 
     fn text(&self, uri: &Url) -> String {
@@ -470,21 +514,18 @@ impl Lookup {
 }
 
 impl Server {
-    fn lookup(&self) -> Lookup {
-        let (sources, uris) = self.unit();
-        let index = Index::new(&sources);
-        Lookup {
-            sources,
-            uris,
-            index,
-        }
+    /// The unit as of the last change (`request` makes sure there is one).
+    fn lookup(&self) -> Option<&Lookup> {
+        self.cache.as_ref()
     }
 
     fn completion(&self, p: lsp::CompletionParams) -> Value {
         let at = &p.text_document_position;
         let text = self.text(&at.text_document.uri);
-        let (sources, _) = self.unit();
-        let index = Index::new(&sources);
+        let Some(l) = self.lookup() else {
+            return Value::Null;
+        };
+        let index = &l.index;
         let cursor = offset(&text, at.position);
         let start = ide::word_start(&text, cursor);
         let (line, character) = SourceFile::new("", text.as_str()).line_utf16(start);
@@ -492,7 +533,7 @@ impl Server {
             lsp::Position::new(line as u32, character as u32),
             at.position,
         );
-        let items: Vec<lsp::CompletionItem> = ide::complete(&text, cursor, &index)
+        let items: Vec<lsp::CompletionItem> = ide::complete(&text, cursor, index)
             .into_iter()
             .map(|c| lsp::CompletionItem {
                 kind: Some(match c.kind {
@@ -519,7 +560,9 @@ impl Server {
     }
 
     fn definition(&self, p: lsp::GotoDefinitionParams) -> Value {
-        let l = self.lookup();
+        let Some(l) = self.lookup() else {
+            return Value::Null;
+        };
         let Some(symbol) = l.symbol(&p.text_document_position_params) else {
             return Value::Null;
         };
@@ -533,7 +576,9 @@ impl Server {
     }
 
     fn references(&self, p: lsp::ReferenceParams) -> Value {
-        let l = self.lookup();
+        let Some(l) = self.lookup() else {
+            return Value::Null;
+        };
         let Some(symbol) = l.symbol(&p.text_document_position) else {
             return Value::Null;
         };
@@ -547,7 +592,9 @@ impl Server {
     }
 
     fn rename(&self, p: lsp::RenameParams) -> Result<Value, (i32, String)> {
-        let l = self.lookup();
+        let Some(l) = self.lookup() else {
+            return Ok(Value::Null);
+        };
         let Some(symbol) = l.symbol(&p.text_document_position) else {
             return Ok(Value::Null);
         };
@@ -604,18 +651,22 @@ impl Server {
     }
 
     fn document_symbols(&self, p: lsp::DocumentSymbolParams) -> Value {
-        let l = self.lookup();
+        let Some(l) = self.lookup() else {
+            return json!([]);
+        };
         let Some(file) = l.uris.iter().position(|u| *u == p.text_document.uri) else {
             return json!([]);
         };
-        json!(self.symbols(&l, Some(file), ""))
+        json!(self.symbols(l, Some(file), ""))
     }
 
     fn workspace_symbols(&self, p: lsp::WorkspaceSymbolParams) -> Value {
-        let l = self.lookup();
+        let Some(l) = self.lookup() else {
+            return json!([]);
+        };
         let mut seen = BTreeSet::new();
         let list: Vec<_> = self
-            .symbols(&l, None, &p.query)
+            .symbols(l, None, &p.query)
             .into_iter()
             .filter(|s| s.kind != lsp::SymbolKind::KEY || seen.insert(s.name.clone()))
             .collect();
@@ -623,7 +674,9 @@ impl Server {
     }
 
     fn folding(&self, p: lsp::FoldingRangeParams) -> Value {
-        let l = self.lookup();
+        let Some(l) = self.lookup() else {
+            return json!([]);
+        };
         let Some(file) = l.uris.iter().position(|u| *u == p.text_document.uri) else {
             return json!([]);
         };
