@@ -1,0 +1,24 @@
+; Neovim (nvim-treesitter) and Zed capture names.
+(comment) @comment
+
+(block kind: (identifier) @keyword)
+(block label: (_) @label)
+
+(attribute key: (_) @property)
+
+(string) @string
+(escape_sequence) @string.escape
+(interpolation) @embedded
+
+(number) @number
+(boolean) @boolean
+
+(reference namespace: (identifier) @variable.builtin)
+(reference name: (identifier) @variable)
+
+(attribute value: (identifier) @constant)
+(list (identifier) @constant)
+
+["{" "}" "[" "]"] @punctuation.bracket
+"=" @operator
+"," @punctuation.delimiter
