@@ -668,3 +668,100 @@ fn verify_names_an_entry_that_would_make_the_runtime_drop_everything() {
         );
     }
 }
+
+/// Issue #15 (1): a backup record shipped in a cloned repository cannot
+/// make rollback write, copy or delete a file mcpc does not manage here.
+#[test]
+fn rollback_refuses_a_forged_backup_record() {
+    let p = Project::new("forged-backup");
+    p.write("src/acme.mcpc", SOURCE);
+    let victim = p.path("home/.bash_profile");
+    let empty_sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let forge = |p: &Project, files: &str| {
+        p.write("rogue", "echo pwned\n");
+        p.write(
+            ".mcpc/claude-code/backup/1/backup.json",
+            &format!("{{\"files\": [{files}], \"ledger\": null}}"),
+        );
+    };
+    // A path outside what the target manages, with the empty file's hash.
+    forge(
+        &p,
+        &format!(
+            "{{\"path\": \"{}\", \"stored\": \"../../../../rogue\", \"written\": \"{empty_sha}\"}}",
+            victim.display()
+        ),
+    );
+    let out = p.mcpc(&["rollback", "--target", "claude-code", "--force"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a file mcpc manages here"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!victim.exists());
+    // A managed path, but `stored` outside the backup directory.
+    let secret = p.path("home/secret.txt");
+    p.write("home/secret.txt", "api-key\n");
+    // The root is canonical: name the managed file the way mcpc does.
+    let root = p.0.canonicalize().unwrap();
+    forge(
+        &p,
+        &format!(
+            "{{\"path\": \"{}\", \"stored\": \"{}\", \"written\": \"{empty_sha}\"}}",
+            root.join(".mcp.json").display(),
+            secret.display()
+        ),
+    );
+    let out = p.mcpc(&["rollback", "--target", "claude-code", "--force"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a file of the backup"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !p.path(".mcp.json").exists(),
+        "the secret was copied into the repository"
+    );
+    // A missing file never matches the recorded hash (not even the empty one).
+    forge(
+        &p,
+        &format!(
+            "{{\"path\": \"{}\", \"stored\": null, \"written\": \"{empty_sha}\"}}",
+            root.join(".mcp.json").display()
+        ),
+    );
+    let out = p.mcpc(&["rollback", "--target", "claude-code"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("edited after the last apply"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Issue #15 (7): backups and the ledger are private from the start, and a
+/// 0600 runtime file stays 0600.
+#[test]
+fn state_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = Project::new("private-state");
+    p.write("src/acme.mcpc", SOURCE);
+    p.write(
+        ".mcp.json",
+        "{\"mcpServers\": {\"mine\": {\"command\": \"x\", \"env\": {\"K\": \"sk-live\"}}}}\n",
+    );
+    fs::set_permissions(p.path(".mcp.json"), fs::Permissions::from_mode(0o600)).unwrap();
+    let out = p.mcpc(&["apply", "src", "--target", "claude-code"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mode = |rel: &str| fs::metadata(p.path(rel)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(".mcp.json"), 0o600);
+    assert_eq!(mode(".mcpc/claude-code/ledger.json"), 0o600);
+    assert_eq!(mode(".mcpc/claude-code/backup/1"), 0o700);
+    assert_eq!(mode(".mcpc/claude-code/backup/1/backup.json"), 0o600);
+    for entry in fs::read_dir(p.path(".mcpc/claude-code/backup/1")).unwrap() {
+        let m = entry.unwrap().metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(m, 0o600);
+    }
+}

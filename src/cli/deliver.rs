@@ -5,7 +5,7 @@
 //! `backup/` (the files as they were before the last apply that changed
 //! anything, for `rollback`).
 
-use super::files::write_atomic;
+use super::files::{write_atomic, write_private};
 use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
 use crate::backends::{ManagedFile, Plan, ServerSpec, Target};
@@ -288,7 +288,7 @@ fn apply_one(args: &ApplyArgs, target: Target) -> Result<u8, UsageError> {
     }
     let ledger_text = serde_json::to_string_pretty(&plan.ledger).expect("ledger serializes") + "\n";
     if plan.ledger != ledger {
-        write_atomic(&state.join("ledger.json"), ledger_text.as_bytes())?;
+        write_private(&state.join("ledger.json"), ledger_text.as_bytes())?;
     }
     eprintln!(
         "{}: {} file{} changed, {} conflict{}",
@@ -334,7 +334,7 @@ fn save_backup(
         let stored = match &edit.old {
             Some(old) => {
                 let name = format!("file-{i}");
-                write_atomic(&dir.join(&name), old.as_bytes())?;
+                write_private(&dir.join(&name), old.as_bytes())?;
                 Some(name)
             }
             None => None,
@@ -348,7 +348,7 @@ fn save_backup(
     let record =
         serde_json::to_string_pretty(&Backup { files, ledger }).expect("backup serializes") + "\n";
     // The record last: a backup without one is incomplete and ignored.
-    write_atomic(&dir.join("backup.json"), record.as_bytes())
+    write_private(&dir.join("backup.json"), record.as_bytes())
 }
 
 fn load_backup(dir: &Path) -> Result<Option<Backup>, UsageError> {
@@ -383,9 +383,19 @@ fn rollback_one(args: &RollbackArgs, target: Target) -> Result<u8, UsageError> {
     let loc = &args.location;
     let root = loc.root()?;
     let state = loc.state_dir(target, &root);
+    // The backup records come from the state directory, which a cloned
+    // repository may ship: only the files this target manages in this scope
+    // and root may be touched, and only from copies inside the backup.
+    let managed: Vec<String> = target
+        .backend()
+        .managed_files()
+        .iter()
+        .map(|f| loc.path_of(target, &root, f).display().to_string())
+        .collect();
     let mut stack = Vec::new();
     for (_, dir) in backups(&state) {
         if let Some(b) = load_backup(&dir)? {
+            check_backup(&dir, &b, &managed)?;
             stack.push((dir, b));
         }
     }
@@ -414,8 +424,9 @@ fn rollback_one(args: &RollbackArgs, target: Target) -> Result<u8, UsageError> {
         .collect();
     let mut edited = Vec::new();
     for (path, sha) in written.iter().filter(|(p, _)| relevant.contains(&p)) {
-        let now = read_optional(Path::new(path))?.unwrap_or_default();
-        if crate::emit::sha256_hex(now.as_bytes()) != *sha {
+        // A missing file matches nothing: apply always leaves a file behind.
+        let now = read_optional(Path::new(path))?;
+        if now.is_none_or(|t| crate::emit::sha256_hex(t.as_bytes()) != *sha) {
             edited.push(path.clone());
         }
     }
@@ -432,7 +443,7 @@ fn rollback_one(args: &RollbackArgs, target: Target) -> Result<u8, UsageError> {
     }
     let oldest = undo.last().map(|(_, b)| b).expect("at least one backup");
     match &oldest.ledger {
-        Some(ledger) => write_atomic(&state.join("ledger.json"), ledger.as_bytes())?,
+        Some(ledger) => write_private(&state.join("ledger.json"), ledger.as_bytes())?,
         None => {
             let _ = fs::remove_file(state.join("ledger.json"));
         }
@@ -446,6 +457,35 @@ fn rollback_one(args: &RollbackArgs, target: Target) -> Result<u8, UsageError> {
         if undo.len() == 1 { "" } else { "s" }
     );
     Ok(OK)
+}
+
+/// Refuses a backup record that names a file this target does not manage
+/// here, or a stored copy that is not a plain file name in its directory.
+fn check_backup(dir: &Path, backup: &Backup, managed: &[String]) -> Result<(), UsageError> {
+    let record = dir.join("backup.json");
+    for f in &backup.files {
+        if !managed.contains(&f.path) {
+            return Err(UsageError(format!(
+                "the backup record `{}` names `{}`, which is not a file mcpc manages here; nothing rolled back",
+                record.display(),
+                f.path
+            )));
+        }
+        if let Some(name) = &f.stored {
+            let plain = !name.is_empty()
+                && name != "."
+                && name != ".."
+                && !name.contains(['/', '\\', '\0']);
+            if !plain || fs::symlink_metadata(dir.join(name)).is_ok_and(|m| !m.is_file()) {
+                return Err(UsageError(format!(
+                    "the backup record `{}` stores `{}` as `{name}`, which is not a file of the backup; nothing rolled back",
+                    record.display(),
+                    f.path
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn restore(dir: &Path, backup: &Backup) -> Result<(), UsageError> {
