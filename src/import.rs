@@ -30,6 +30,9 @@ fn quote(text: &str) -> String {
 /// runtime's own `input:ID` / `env:NAME`) as an mcpc reference, without
 /// `${}`; `None` when it is no variable mcpc can name.
 fn reference(inner: &str, secret: bool) -> Option<String> {
+    if inner == "plugin.root" {
+        return Some(inner.to_owned());
+    }
     let valid = |n: &str| {
         !n.is_empty()
             && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -66,7 +69,12 @@ fn reference(inner: &str, secret: bool) -> Option<String> {
 }
 
 /// A neutral value (`${X}` for variables) in mcpc syntax.
-fn value(text: &str, secret: bool) -> String {
+fn value(text: &str, secret: bool, origin: &Origin) -> String {
+    // A variable the source marks secret is one, whatever its name.
+    let reference = |inner: &str, secret: bool| {
+        let name = inner.split(":-").next().unwrap_or(inner);
+        reference(inner, secret || origin.secrets.contains(name))
+    };
     if let Some(inner) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}'))
         && !inner.contains(['{', '}', '$'])
         && !inner.contains(":-")
@@ -169,7 +177,38 @@ fn redact_tokens(text: &str, var: &str) -> Option<String> {
     found.then_some(out)
 }
 
+/// Where imported servers come from, and what the plugin header says.
+#[derive(Debug, Default)]
+pub struct Origin {
+    /// The format's name, for the header comment (`codex`, `server.json`).
+    pub format: String,
+    /// The runtime the file belongs to: the plugin is built for it only.
+    pub target: Option<Target>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    pub homepage: Option<String>,
+    pub license: Option<String>,
+    pub author: Option<String>,
+    /// Variable names the source marks secret, whatever they are called.
+    pub secrets: std::collections::BTreeSet<String>,
+}
+
 pub fn to_source(plugin: &str, from: Target, file: &str, servers: &[ServerSpec]) -> Imported {
+    let origin = Origin {
+        format: from.to_string(),
+        target: Some(from),
+        ..Origin::default()
+    };
+    to_source_from(plugin, &origin, file, servers)
+}
+
+/// A plugin holding `servers`, described by `origin`.
+pub fn to_source_from(
+    plugin: &str,
+    origin: &Origin,
+    file: &str,
+    servers: &[ServerSpec],
+) -> Imported {
     let mut warnings = Vec::new();
     let servers: Vec<ServerSpec> = servers
         .iter()
@@ -201,23 +240,49 @@ pub fn to_source(plugin: &str, from: Target, file: &str, servers: &[ServerSpec])
         .collect();
     let servers = &servers;
     let mut out = format!(
-        "// Imported from {file} ({from}) by `mcpc import`.\nplugin {} {{\n  version = \"0.1.0\"\n  // Built for the runtime it came from; widen once `mcpc check` agrees.\n  targets = [\"{from}\"]\n",
-        quote(plugin)
+        "// Imported from {file} ({}) by `mcpc import`.\nplugin {} {{\n  version = {}\n",
+        origin.format,
+        quote(plugin),
+        quote(
+            origin
+                .version
+                .as_deref()
+                .filter(|v| is_semver(v))
+                .unwrap_or("0.1.0")
+        )
     );
+    for (key, text) in [
+        ("description", &origin.description),
+        ("homepage", &origin.homepage),
+        ("license", &origin.license),
+        ("author", &origin.author),
+    ] {
+        if let Some(text) = text {
+            out.push_str(&format!("  {key} = {}\n", quote(text)));
+        }
+    }
+    if let Some(from) = origin.target {
+        out.push_str(&format!(
+            "  // Built for the runtime it came from; widen once `mcpc check` agrees.\n  targets = [\"{from}\"]\n"
+        ));
+    }
     for s in servers {
         out.push_str(&format!("\n  server {} {{\n", quote(&s.name)));
         if let Some(command) = &s.command {
-            out.push_str(&format!("    command = {}\n", value(command, false)));
+            out.push_str(&format!(
+                "    command = {}\n",
+                value(command, false, origin)
+            ));
         }
         if !s.args.is_empty() {
-            let args: Vec<String> = s.args.iter().map(|a| value(a, false)).collect();
+            let args: Vec<String> = s.args.iter().map(|a| value(a, false, origin)).collect();
             out.push_str(&format!("    args    = [{}]\n", args.join(", ")));
         }
         if let Some(cwd) = &s.cwd {
-            out.push_str(&format!("    cwd     = {}\n", value(cwd, false)));
+            out.push_str(&format!("    cwd     = {}\n", value(cwd, false, origin)));
         }
         if let Some(url) = &s.url {
-            out.push_str(&format!("    url     = {}\n", value(url, false)));
+            out.push_str(&format!("    url     = {}\n", value(url, false, origin)));
         }
         if s.transport == Transport::Sse {
             out.push_str("    transport = sse\n");
@@ -245,6 +310,7 @@ pub fn to_source(plugin: &str, from: Target, file: &str, servers: &[ServerSpec])
                     value(
                         v,
                         block == "headers" && k.eq_ignore_ascii_case("authorization"),
+                        origin,
                     )
                 };
                 out.push_str(&format!("      {} = {rendered}\n", key(&shown_key)));
@@ -280,6 +346,16 @@ pub fn to_source(plugin: &str, from: Target, file: &str, servers: &[ServerSpec])
         text: out,
         warnings,
     }
+}
+
+/// `MAJOR.MINOR.PATCH` with an optional pre-release or build suffix.
+fn is_semver(text: &str) -> bool {
+    let core = text.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `authorization` → `Authorization`, `x-tenant` → `X-Tenant` (readers

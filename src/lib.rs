@@ -18,6 +18,7 @@ pub mod ide;
 pub mod import;
 pub mod ir;
 pub mod parse;
+pub mod registry;
 pub mod source;
 pub mod target;
 
@@ -90,6 +91,16 @@ impl Compilation {
             });
         }
         out
+    }
+
+    /// A `server.json` for each server of `plugins` (every plugin when
+    /// empty), reporting what the format cannot carry; none with front-end
+    /// errors.
+    pub fn export_server_json(&mut self, plugins: &[String]) -> Vec<registry::export::Exported> {
+        if self.sink.has_hard_errors() {
+            return Vec::new();
+        }
+        registry::export::export(&self.unit, plugins, &mut self.sink)
     }
 
     /// The lint levels in force: registry defaults, then the policy, then

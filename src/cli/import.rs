@@ -12,10 +12,30 @@ use clap::Args;
 use std::fs;
 use std::path::PathBuf;
 
+/// What `--from` names: a runtime, or a published format.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum From {
+    Runtime(Target),
+    /// An MCP Registry `server.json`, API answer or listing page.
+    ServerJson,
+    /// An MCP Bundle's `manifest.json`.
+    Mcpb,
+}
+
+fn parse_from(text: &str) -> Result<From, String> {
+    match text {
+        "server-json" => Ok(From::ServerJson),
+        "mcpb" => Ok(From::Mcpb),
+        _ => super::parse_target(text)
+            .map(From::Runtime)
+            .map_err(|e| format!("{e}, server-json, mcpb")),
+    }
+}
+
 #[derive(Args)]
 pub(crate) struct ImportArgs {
-    #[arg(long = "from", value_name = "T", value_parser = super::parse_target, help = from_help())]
-    from: Option<Target>,
+    #[arg(long = "from", value_name = "FORMAT", value_parser = parse_from, help = from_help())]
+    from: Option<From>,
     /// The file: `.mcp.json`, `.codex/config.toml`, `config.yaml`, `settings.json`, …
     file: PathBuf,
     /// The name of the plugin to declare
@@ -30,7 +50,7 @@ pub(crate) struct ImportArgs {
 fn from_help() -> String {
     let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
     format!(
-        "The runtime whose file this is: {}; default: detected from the content (and the file's name when several runtimes share a format)",
+        "The file's format: a runtime ({}), `server-json` (an MCP Registry entry or listing) or `mcpb` (an MCP Bundle's manifest.json); default: a runtime, detected from the content (and the file's name when several runtimes share a format)",
         names.join(", ")
     )
 }
@@ -40,7 +60,20 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
         .map_err(|e| UsageError(format!("cannot read `{}`: {e}", args.file.display())))?;
     let file = args.file.display().to_string();
     let from = match args.from {
-        Some(t) => t,
+        Some(From::Runtime(t)) => t,
+        Some(From::ServerJson) => {
+            let docs = crate::registry::server_json::documents(&raw).map(|docs| {
+                docs.iter()
+                    .map(crate::registry::server_json::import)
+                    .collect()
+            });
+            return published(&args, &file, "server.json", docs);
+        }
+        Some(From::Mcpb) => {
+            let docs =
+                crate::registry::mcpb::parse(&raw).map(|m| vec![crate::registry::mcpb::import(&m)]);
+            return published(&args, &file, "MCP Bundle manifest", docs);
+        }
         None => match detect(&file, &raw) {
             Ok(t) => t,
             Err(message) => {
@@ -97,13 +130,27 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
             "edit the imported source as the error says",
         ));
     }
+    print_warnings(args.message_format, &file, &warnings);
+    print!("{formatted}");
+    eprintln!(
+        "imported {} server{} from {file} ({from})",
+        servers.len(),
+        if servers.len() == 1 { "" } else { "s" },
+    );
+    Ok(OK)
+}
+
+/// A finding of `import`: (line, code, message, help).
+type Warning<'a> = (Option<usize>, Code, String, &'a str);
+
+fn print_warnings(format: MessageFormat, file: &str, warnings: &[Warning]) {
     let findings: Vec<ci::Finding> = warnings
         .iter()
         .map(|(line, code, message, help)| ci::Finding {
             code: code.name(),
             severity: Severity::Warning,
             message,
-            file: &file,
+            file,
             region: line.map(|line| ci::Region {
                 line,
                 column: 1,
@@ -116,7 +163,7 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
         .collect();
     for ((line, code, message, help), finding) in warnings.iter().zip(&findings) {
         let at = line.map(|l| format!(":{l}")).unwrap_or_default();
-        match args.message_format {
+        match format {
             MessageFormat::Json => eprintln!(
                 "{}",
                 serde_json::json!({"severity": "warning", "code": code.name(), "message": message, "file": file, "line": line, "labels": [], "help": help})
@@ -128,13 +175,67 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
             }
         }
     }
-    if args.message_format == MessageFormat::Sarif {
+    if format == MessageFormat::Sarif {
         // stdout carries the source, so the log goes to stderr.
         eprint!("{}", ci::sarif(&findings));
     }
+}
+
+/// The servers of published documents (`server.json`, MCP Bundle
+/// manifests) as one plugin, with every field not carried named by path.
+fn published(
+    args: &ImportArgs,
+    file: &str,
+    what: &str,
+    parsed: Result<Vec<crate::registry::Imported>, String>,
+) -> Result<u8, UsageError> {
+    let docs = parsed.map_err(|e| UsageError(format!("`{file}` is not a valid {what}: {e}")))?;
+    let mut origin = import::Origin {
+        format: what.to_owned(),
+        ..import::Origin::default()
+    };
+    let single = docs.len() == 1;
+    let mut servers = Vec::new();
+    let mut warnings: Vec<Warning> = Vec::new();
+    let mut taken = std::collections::BTreeSet::new();
+    for mut doc in docs {
+        // A listing may hold two entries with one short name.
+        for server in &mut doc.servers {
+            server.name = crate::registry::unique_name(&mut taken, &server.name, "2");
+        }
+        if single {
+            origin.version = doc.version;
+            origin.description = doc.description;
+            origin.homepage = doc.homepage;
+            origin.license = doc.license;
+            origin.author = doc.author;
+        }
+        origin.secrets.extend(doc.secrets);
+        servers.extend(doc.servers);
+        for note in doc.notes {
+            warnings.push((
+                None,
+                Code::LossyLowering,
+                format!("`{}`: {}", note.path, note.message),
+                "declare it by hand if the runtimes need it",
+            ));
+        }
+    }
+    let source = import::to_source_from(&args.plugin, &origin, file, &servers);
+    for w in &source.warnings {
+        warnings.push((
+            None,
+            Code::PlaintextSecret,
+            w.clone(),
+            "set the variable in the runtime's environment",
+        ));
+    }
+    let formatted = crate::format::format(crate::source::FileId(0), &source.text)
+        .unwrap_or_else(|_| source.text.clone());
+    print_warnings(args.message_format, file, &warnings);
     print!("{formatted}");
     eprintln!(
-        "imported {} server{} from {file} ({from})",
+        "imported {} server{} from {file} ({what})",
         servers.len(),
         if servers.len() == 1 { "" } else { "s" },
     );

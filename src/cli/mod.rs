@@ -3,6 +3,7 @@
 
 mod build;
 mod deliver;
+mod export;
 mod files;
 mod fmt;
 mod import;
@@ -56,6 +57,8 @@ enum Command {
     Verify(deliver::VerifyArgs),
     /// Print `.mcpc` source equivalent to a runtime's native file
     Import(import::ImportArgs),
+    /// Write a published form of the servers: an MCP Registry `server.json` each
+    Export(export::ExportArgs),
     /// Start servers, perform the MCP handshake, list their tools, time it
     Probe(probe::ProbeArgs),
     /// Language server on stdio: diagnostics, formatting, explain on hover
@@ -213,6 +216,7 @@ fn run(command: Command) -> Result<u8, UsageError> {
         Command::Rollback(args) => deliver::rollback(args),
         Command::Verify(args) => deliver::verify(args),
         Command::Import(args) => import::run(args),
+        Command::Export(args) => export::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Lsp => lsp::run(),
