@@ -2,6 +2,7 @@
 //! prints, reads the environment or touches files.
 
 mod build;
+mod completions;
 mod deliver;
 mod export;
 mod files;
@@ -14,7 +15,7 @@ mod targets;
 use crate::backends::{Emit, Plan, Target};
 use crate::diag::{self, Code, Diagnostic, LintLevels, MessageFormat, Renderer, Severity};
 use crate::source::SourceMap;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,10 +25,18 @@ pub const OK: u8 = 0;
 pub const FAILED: u8 = 1;
 pub const USAGE: u8 = 2;
 
+/// `mcpc --version`: the version and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("MCPC_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "mcpc",
-    version,
+    version = VERSION,
     about = "A compiler for MCP plugins: one declaration, every agent runtime's native config"
 )]
 struct Cli {
@@ -67,6 +76,10 @@ enum Command {
     Explain { code: Option<String> },
     /// The targets and what each can express
     Targets,
+    /// Print a shell's completion script (bash, zsh, fish, powershell, elvish)
+    Completions(completions::CompletionsArgs),
+    /// Write the man pages (`mcpc.1`, `mcpc-build.1`, …) into a directory
+    Man(completions::ManArgs),
 }
 
 /// Inputs and diagnostics options shared by the commands that compile.
@@ -224,6 +237,8 @@ fn run(command: Command) -> Result<u8, UsageError> {
             print!("{}", targets_table());
             Ok(OK)
         }
+        Command::Completions(args) => completions::completions(args, Cli::command()),
+        Command::Man(args) => completions::man(args, Cli::command()),
     }
 }
 

@@ -1,0 +1,58 @@
+//! Names the commit `mcpc --version` prints, as `MCPC_COMMIT`: the
+//! environment's `MCPC_COMMIT` if set (release builds pass it), else the
+//! checkout's `HEAD`, else the `.cargo_vcs_info.json` that `cargo package`
+//! puts in a crate, else `unknown`. Nothing else (no date, no path) goes into
+//! the binary, so the same source builds the same bytes.
+
+use std::path::Path;
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=MCPC_COMMIT");
+    println!("cargo:rerun-if-changed=.cargo_vcs_info.json");
+    let commit = std::env::var("MCPC_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or_else(from_git)
+        .or_else(from_vcs_info)
+        .unwrap_or_else(|| "unknown".to_owned());
+    let short: String = commit.chars().take(12).collect();
+    println!("cargo:rustc-env=MCPC_COMMIT={short}");
+}
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(String::from_utf8(out.stdout).ok()?.trim().to_owned())
+}
+
+/// `HEAD` of the checkout this crate is the root of (not of a repository
+/// that merely contains an unpacked crate), with the files to watch.
+fn from_git() -> Option<String> {
+    let top = git(&["rev-parse", "--show-toplevel"])?;
+    let here = std::env::var("CARGO_MANIFEST_DIR").ok()?;
+    if Path::new(&top).canonicalize().ok()? != Path::new(&here).canonicalize().ok()? {
+        return None;
+    }
+    let mut watch = vec![git(&["rev-parse", "--git-path", "HEAD"])?];
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        watch.extend(git(&["rev-parse", "--git-path", &branch]));
+    }
+    watch.extend(git(&["rev-parse", "--git-path", "packed-refs"]));
+    for path in watch.iter().filter(|p| Path::new(p).exists()) {
+        println!("cargo:rerun-if-changed={path}");
+    }
+    let commit = git(&["rev-parse", "HEAD"])?;
+    commit
+        .chars()
+        .all(|c| c.is_ascii_hexdigit())
+        .then_some(commit)
+}
+
+fn from_vcs_info() -> Option<String> {
+    let text = std::fs::read_to_string(".cargo_vcs_info.json").ok()?;
+    let sha = text.split("\"sha1\"").nth(1)?.split('"').nth(1)?;
+    (sha.len() >= 7 && sha.chars().all(|c| c.is_ascii_hexdigit())).then(|| sha.to_owned())
+}
