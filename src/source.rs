@@ -60,6 +60,9 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Whether some `\r` is not followed by `\n` (a line break for miette,
+    /// not for `line_starts`).
+    lone_cr: bool,
 }
 
 impl SourceFile {
@@ -68,10 +71,14 @@ impl SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
+        let lone_cr = text
+            .match_indices('\r')
+            .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'));
         SourceFile {
             name: name.into(),
             text,
             line_starts,
+            lone_cr,
         }
     }
 
@@ -82,6 +89,20 @@ impl SourceFile {
         let start = self.line_starts[line];
         let column = self.text[start..offset].chars().count() + 1;
         (line + 1, column)
+    }
+
+    /// The byte offset and 0-based index of the line `before` lines above
+    /// the one holding `offset`: where a snippet with that much context
+    /// starts. With a lone `\r` in the file, line breaks are counted
+    /// differently by the renderer, so the whole file is the window.
+    pub fn window_start(&self, offset: usize, before: usize) -> (usize, usize) {
+        if self.lone_cr {
+            return (0, 0);
+        }
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let first = line.saturating_sub(before);
+        (self.line_starts[first], first)
     }
 
     pub fn slice(&self, span: Span) -> &str {

@@ -1,6 +1,8 @@
 //! Names and what they refer to: duplicates, server names, workspaces'
 //! plugins and runtimes, `target` overrides.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::diag::{Code, Diagnostic, Sink, nearest};
 use crate::ir::Unit;
 use crate::source::Spanned;
@@ -40,12 +42,13 @@ pub(super) fn check(unit: &Unit, sink: &mut Sink) {
         for server in &plugin.servers {
             server_name(&server.name, sink);
         }
+        let declared: HashSet<&str> = plugin
+            .servers
+            .iter()
+            .map(|s| s.name.value.as_str())
+            .collect();
         for o in &plugin.overrides {
-            if plugin
-                .servers
-                .iter()
-                .all(|s| s.name.value != o.server.value)
-            {
+            if !declared.contains(o.server.value.as_str()) {
                 let mut d = Diagnostic::new(
                     Code::UnknownServer,
                     o.server.span,
@@ -116,9 +119,9 @@ fn duplicates<'a>(
     what: &str,
     sink: &mut Sink,
 ) {
-    let mut seen: Vec<&Spanned<String>> = Vec::new();
+    let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
     for name in names {
-        if let Some(first) = seen.iter().find(|s| s.value == name.value) {
+        if let Some(first) = seen.get(name.value.as_str()) {
             let kind = what.split(' ').next().unwrap_or(what);
             sink.push(
                 Diagnostic::new(
@@ -136,7 +139,7 @@ fn duplicates<'a>(
                 )),
             );
         } else {
-            seen.push(name);
+            seen.insert(&name.value, name);
         }
     }
 }

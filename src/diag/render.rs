@@ -3,8 +3,11 @@
 //! live in `ci.rs`.
 
 use super::{Diagnostic, Label, Severity};
-use crate::source::{SourceMap, Span};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use crate::source::{SourceFile, SourceMap, Span};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteSpanContents, SourceCode,
+    SourceSpan, SpanContents,
+};
 use serde::Serialize;
 use std::fmt;
 
@@ -121,7 +124,7 @@ impl Renderer<'_> {
 
     /// The miette report: labels in the primary's file go on its snippet;
     /// labels in other files become related reports of their own.
-    fn report(&self, d: &Diagnostic) -> Report {
+    fn report(&self, d: &Diagnostic) -> Report<'_> {
         let file = d.primary.span.file;
         let mut labels = vec![labeled(&d.primary, true)];
         let mut related = Vec::new();
@@ -154,9 +157,8 @@ impl Renderer<'_> {
         }
     }
 
-    fn named_source(&self, span: Span) -> NamedSource<String> {
-        let source = self.sources.get(span.file);
-        NamedSource::new(&source.name, source.text.clone())
+    fn named_source(&self, span: Span) -> Window<'_> {
+        Window(self.sources.get(span.file))
     }
 }
 
@@ -196,25 +198,55 @@ struct JsonLabel<'a> {
 
 /// A diagnostic in the shape miette renders.
 #[derive(Debug)]
-struct Report {
+struct Report<'s> {
     message: String,
     code: Option<&'static str>,
     severity: miette::Severity,
     help: Option<String>,
-    source: NamedSource<String>,
+    source: Window<'s>,
     labels: Vec<LabeledSpan>,
-    related: Vec<Report>,
+    related: Vec<Report<'s>>,
 }
 
-impl fmt::Display for Report {
+/// A file as miette reads it, from the few lines around each span rather
+/// than from the top of the file: rendering one diagnostic costs the size
+/// of its snippet, not the size of the file. Lines, columns and offsets
+/// are those miette would compute over the whole file.
+#[derive(Debug)]
+struct Window<'s>(&'s SourceFile);
+
+impl SourceCode for Window<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, miette::MietteError> {
+        let file = self.0;
+        let (start, line) = file.window_start(span.offset(), context_lines_before);
+        let relative = SourceSpan::new((span.offset() - start).into(), span.len());
+        let inner =
+            file.text[start..].read_span(&relative, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            file.name.clone(),
+            inner.data(),
+            SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
+            inner.line() + line,
+            inner.column(),
+            inner.line_count() + line,
+        )))
+    }
+}
+
+impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Report {}
+impl std::error::Error for Report<'_> {}
 
-impl miette::Diagnostic for Report {
+impl miette::Diagnostic for Report<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.code
             .map(|c| Box::new(format!("{}[{c}]", severity_word(self.severity))) as _)
@@ -251,5 +283,84 @@ fn severity_word(severity: miette::Severity) -> &'static str {
         miette::Severity::Error => "error",
         miette::Severity::Warning => "warning",
         miette::Severity::Advice => "note",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Code;
+    use miette::NamedSource;
+
+    /// The windowed snippet renders exactly as miette does over the whole
+    /// file, for spans at the top, the middle and the end, with `\r\n` and
+    /// with a lone `\r` (where the window is the whole file).
+    #[test]
+    fn window_renders_as_the_whole_file_does() {
+        for newline in ["\n", "\r\n", "\r"] {
+            let text: String = (0..400)
+                .map(|i| format!("  server \"s{i}\" {{ command = \"npx\" }}{newline}"))
+                .collect();
+            let mut sources = SourceMap::new();
+            let at = |needle: &str| text.find(needle).unwrap() as u32;
+            let file = sources.add(SourceFile::new("big.mcpc", text.clone()));
+            let span = |start: u32| Span {
+                file,
+                start,
+                end: start + 4,
+            };
+            let d = Diagnostic::new(Code::DuplicateLaunch, span(at("\"s200\"")), "again")
+                .with_label("here")
+                .with_secondary(span(at("\"s0\"")), "first")
+                .with_secondary(span(at("\"s399\"")), "last")
+                .with_secondary(span(at("\"s201\"")), "next");
+            let renderer = Renderer {
+                sources: &sources,
+                format: MessageFormat::Human,
+                color: false,
+            };
+            let windowed = renderer.human(&d);
+            let whole = NamedSource::new("big.mcpc", text.clone());
+            let report = renderer.report(&d);
+            let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+                .with_links(false)
+                .with_width(100);
+            let mut expected = String::new();
+            handler
+                .render_report(&mut expected, &WholeFile(&report, whole))
+                .unwrap();
+            assert_eq!(windowed, expected, "newline {newline:?}");
+            assert!(windowed.contains("s200"), "{windowed}");
+        }
+    }
+
+    /// A report read from the whole file, as before windowing.
+    #[derive(Debug)]
+    struct WholeFile<'r>(&'r Report<'r>, NamedSource<String>);
+
+    impl fmt::Display for WholeFile<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+
+    impl std::error::Error for WholeFile<'_> {}
+
+    impl miette::Diagnostic for WholeFile<'_> {
+        fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+            self.0.code()
+        }
+        fn severity(&self) -> Option<miette::Severity> {
+            self.0.severity()
+        }
+        fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+            self.0.help()
+        }
+        fn source_code(&self) -> Option<&dyn SourceCode> {
+            Some(&self.1)
+        }
+        fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+            self.0.labels()
+        }
     }
 }
