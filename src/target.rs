@@ -19,6 +19,15 @@ pub enum Target {
     Droid,
     Amp,
     Auggie,
+    Cursor,
+    Vscode,
+    Windsurf,
+    Zed,
+    #[value(name = "claude-desktop")]
+    ClaudeDesktop,
+    Kiro,
+    Antigravity,
+    Crush,
 }
 
 impl Target {
@@ -33,6 +42,14 @@ impl Target {
         Target::Droid,
         Target::Amp,
         Target::Auggie,
+        Target::Cursor,
+        Target::Vscode,
+        Target::Windsurf,
+        Target::Zed,
+        Target::ClaudeDesktop,
+        Target::Kiro,
+        Target::Antigravity,
+        Target::Crush,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +64,14 @@ impl Target {
             Target::Droid => "droid",
             Target::Amp => "amp",
             Target::Auggie => "auggie",
+            Target::Cursor => "cursor",
+            Target::Vscode => "vscode",
+            Target::Windsurf => "windsurf",
+            Target::Zed => "zed",
+            Target::ClaudeDesktop => "claude-desktop",
+            Target::Kiro => "kiro",
+            Target::Antigravity => "antigravity",
+            Target::Crush => "crush",
         }
     }
 

@@ -683,6 +683,7 @@ fn users_file(target: Target) -> (&'static str, &'static str) {
             ".augment/settings.json",
             "{\n  \"mcpServers\": {\n    \"mine\": {\"type\": \"stdio\", \"command\": \"my-tool\", \"args\": [\"--own\"]}\n  }\n}\n",
         ),
+        other => unreachable!("{other} is not proven by a real CLI here"),
     }
 }
 

@@ -163,10 +163,19 @@ fn generated_declarations_read_back_as_declared() {
             let deny = i & 4 != 0;
             let disabled = i & 16 != 0;
             let header_refs = i & 3 == 3;
+            let remote = i & 1 != 0;
+            let refs = i & 2 != 0;
             match target.name() {
                 "opencode" => deny,
                 "copilot" | "amp" => deny || disabled,
                 "auggie" => deny || header_refs,
+                // The editors and desktop apps (docs/targets.md): Zed,
+                // Claude Desktop and Antigravity have no env reference
+                // (bit 1); Claude Desktop has no remote servers (bit 0).
+                "cursor" | "vscode" => deny || disabled,
+                "zed" => refs || deny,
+                "antigravity" => refs || deny || disabled,
+                "claude-desktop" => remote || refs || deny || disabled,
                 _ => false,
             }
         };

@@ -284,10 +284,17 @@ impl<'a> Cx<'a> {
                             Code::UnsupportedFeature,
                             r.span,
                             format!(
-                                "{t} cannot express `${{{}}}` in `{}` (it expands variables only in {}) (server `{}`)",
+                                "{t} cannot express `${{{}}}` in `{}` ({}) (server `{}`)",
                                 r.value.source_text(),
                                 field.name(),
-                                expanded_list(vars.expanded),
+                                if vars.expanded == Fields::NONE {
+                                    "it has no environment reference".to_owned()
+                                } else {
+                                    format!(
+                                        "it expands variables only in {}",
+                                        expanded_list(vars.expanded)
+                                    )
+                                },
                                 server.name
                             ),
                         )

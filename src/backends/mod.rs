@@ -4,6 +4,7 @@
 pub use crate::target::Target;
 
 mod amp;
+mod apps;
 mod auggie;
 mod claude_code;
 mod codex;
@@ -139,12 +140,24 @@ pub trait Backend {
         env: &dyn Fn(&str) -> Option<String>,
         home: &str,
     ) -> String {
+        self.user_location_on(Os::current(), project_path, env, home)
+    }
+
+    /// [`Backend::user_location`] on `os`: tests place the file for every
+    /// OS from a faked environment.
+    fn user_location_on(
+        &self,
+        os: Os,
+        project_path: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        home: &str,
+    ) -> String {
         let file = self
             .managed_files()
             .iter()
             .find(|f| f.project_path == project_path)
             .unwrap_or(&self.managed_files()[0]);
-        file.user.resolve(env, home)
+        file.user.resolve_on(os, env, home)
     }
 
     /// What this runtime sees in a project besides (or instead of) its
@@ -187,23 +200,72 @@ pub struct ManagedFile {
     pub user: UserFile,
 }
 
+/// The operating system whose conventions place a user-scope file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Os {
+    Linux,
+    Macos,
+    Windows,
+}
+
+impl Os {
+    /// The system mcpc runs on (the BSDs and others follow Linux).
+    pub fn current() -> Os {
+        if cfg!(target_os = "macos") {
+            Os::Macos
+        } else if cfg!(windows) {
+            Os::Windows
+        } else {
+            Os::Linux
+        }
+    }
+}
+
 /// A user-scope file: `$var/in_var` when the runtime's variable is set and
-/// not empty, else `~/in_home`.
+/// not empty, else `~/in_home` — on every OS, unless `macos`/`windows`
+/// place it elsewhere there (editors and desktop apps keep their files in
+/// the OS's application-data directory).
 #[derive(Clone, Copy, Debug)]
 pub struct UserFile {
     pub var: Option<&'static str>,
     pub in_var: &'static str,
     pub in_home: &'static str,
+    pub macos: Option<Place>,
+    pub windows: Option<Place>,
+    /// The app reads this file in user scope only: `apply` without
+    /// `--user` refuses it.
+    pub user_only: bool,
+}
+
+/// A file's place on one OS: `$var/in_var` when `var` is set and not
+/// empty, else `~/in_home`.
+#[derive(Clone, Copy, Debug)]
+pub struct Place {
+    pub var: Option<&'static str>,
+    pub in_var: &'static str,
+    pub in_home: &'static str,
+}
+
+impl Place {
+    fn resolve(&self, env: &dyn Fn(&str) -> Option<String>, home: &str, sep: char) -> String {
+        let (dir, rest) = match self.var.and_then(env).filter(|v| !v.is_empty()) {
+            Some(dir) => (dir, self.in_var),
+            None => (home.to_owned(), self.in_home),
+        };
+        let dir = dir.trim_end_matches(['/', sep]);
+        let rest = if sep == '/' {
+            rest.to_owned()
+        } else {
+            rest.replace('/', &sep.to_string())
+        };
+        format!("{dir}{sep}{rest}")
+    }
 }
 
 impl UserFile {
     /// A file at this path under the home directory, wherever it is.
     pub const fn home(path: &'static str) -> UserFile {
-        UserFile {
-            var: None,
-            in_var: path,
-            in_home: path,
-        }
+        UserFile::moved(None, path, path)
     }
 
     /// `$var/in_var`, else `~/in_home`.
@@ -212,10 +274,21 @@ impl UserFile {
         in_var: &'static str,
         in_home: &'static str,
     ) -> UserFile {
+        UserFile::moved(Some(var), in_var, in_home)
+    }
+
+    const fn moved(
+        var: Option<&'static str>,
+        in_var: &'static str,
+        in_home: &'static str,
+    ) -> UserFile {
         UserFile {
-            var: Some(var),
+            var,
             in_var,
             in_home,
+            macos: None,
+            windows: None,
+            user_only: false,
         }
     }
 
@@ -227,11 +300,67 @@ impl UserFile {
         }
     }
 
-    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>, home: &str) -> String {
-        match self.var.and_then(env).filter(|v| !v.is_empty()) {
-            Some(dir) => format!("{}/{}", dir.trim_end_matches('/'), self.in_var),
-            None => format!("{}/{}", home.trim_end_matches('/'), self.in_home),
+    /// An app's file in the OS's per-user configuration directory:
+    /// `$XDG_CONFIG_HOME/linux` (else `~/.config/linux`),
+    /// `~/Library/Application Support/macos`, `%APPDATA%\windows` (else
+    /// `~\AppData\Roaming\windows`).
+    pub const fn app_data(
+        linux: &'static str,
+        linux_home: &'static str,
+        macos: &'static str,
+        windows: &'static str,
+        windows_home: &'static str,
+    ) -> UserFile {
+        UserFile {
+            macos: Some(Place {
+                var: None,
+                in_var: macos,
+                in_home: macos,
+            }),
+            windows: Some(Place {
+                var: Some("APPDATA"),
+                in_var: windows,
+                in_home: windows_home,
+            }),
+            ..UserFile::moved_by("XDG_CONFIG_HOME", linux, linux_home)
         }
+    }
+
+    /// The same file, placed on macOS and Windows as given.
+    pub const fn on(self, macos: Option<Place>, windows: Option<Place>) -> UserFile {
+        UserFile {
+            macos,
+            windows,
+            ..self
+        }
+    }
+
+    /// The same file, read in user scope only.
+    pub const fn only_user(self) -> UserFile {
+        UserFile {
+            user_only: true,
+            ..self
+        }
+    }
+
+    /// Its path on this machine.
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>, home: &str) -> String {
+        self.resolve_on(Os::current(), env, home)
+    }
+
+    /// Its path on `os`, with `env` and `home` as that machine has them.
+    pub fn resolve_on(&self, os: Os, env: &dyn Fn(&str) -> Option<String>, home: &str) -> String {
+        let linux = Place {
+            var: self.var,
+            in_var: self.in_var,
+            in_home: self.in_home,
+        };
+        let (place, sep) = match os {
+            Os::Linux => (linux, '/'),
+            Os::Macos => (self.macos.unwrap_or(linux), '/'),
+            Os::Windows => (self.windows.unwrap_or(linux), '\\'),
+        };
+        place.resolve(env, home, sep)
     }
 }
 
@@ -248,6 +377,14 @@ impl Target {
             Target::Droid => &droid::Droid,
             Target::Amp => &amp::Amp,
             Target::Auggie => &auggie::Auggie,
+            Target::Cursor => &apps::Cursor,
+            Target::Vscode => &apps::VsCode,
+            Target::Windsurf => &apps::Windsurf,
+            Target::Zed => &apps::Zed,
+            Target::ClaudeDesktop => &apps::ClaudeDesktop,
+            Target::Kiro => &apps::Kiro,
+            Target::Antigravity => &apps::Antigravity,
+            Target::Crush => &apps::Crush,
         }
     }
 }

@@ -228,6 +228,12 @@ fn apply_one(args: &ApplyArgs, target: Target) -> Result<u8, UsageError> {
     let managed = target.backend().managed_files();
     let mut currents = Vec::new();
     for file in managed {
+        if file.user.user_only && loc.scope == Scope::Project {
+            return Err(UsageError(format!(
+                "{target} reads `{}` in user scope only; pass `--user`",
+                file.project_path
+            )));
+        }
         let path = loc.path_of(target, &root, file);
         currents.push(Current {
             file,
