@@ -60,6 +60,9 @@ const fn literal_only(elsewhere: &'static str) -> Vars {
     }
 }
 
+/// Windsurf's and Kiro's `disabled` and `disabledTools`.
+const DISABLED_TOOLS: &[Key] = &[Key::Disabled("disabled"), Key::Deny("disabledTools")];
+
 /// Windsurf's and Antigravity's url key, for either remote transport.
 const SERVER_URL: UrlKeys = UrlKeys {
     http: "serverUrl",
@@ -133,10 +136,10 @@ static VSCODE: Dialect = Dialect {
         Key::COMMAND,
         Key::ARGS,
         Key::ENV,
-        Key::CWD,
         Key::URL,
         Key::HEADERS,
     ],
+    extra_keys: &[Key::CWD],
     tags: Tags::NAMES,
     vars: DOLLAR_ENV,
     gaps: Gaps {
@@ -170,15 +173,7 @@ static VSCODE: Dialect = Dialect {
 /// Windsurf: `~/.codeium/windsurf/mcp_config.json` only, `serverUrl`.
 pub(super) struct Windsurf;
 static WINDSURF: Dialect = Dialect {
-    keys: &[
-        Key::COMMAND,
-        Key::ARGS,
-        Key::ENV,
-        Key::URL,
-        Key::HEADERS,
-        Key::Disabled("disabled"),
-        Key::Deny("disabledTools"),
-    ],
+    extra_keys: DISABLED_TOOLS,
     url: SERVER_URL,
     vars: DOLLAR_ENV,
     gaps: Gaps {
@@ -208,15 +203,7 @@ static WINDSURF: Dialect = Dialect {
 /// Kiro: `.kiro/settings/mcp.json` and `~/.kiro/settings/mcp.json`.
 pub(super) struct Kiro;
 static KIRO: Dialect = Dialect {
-    keys: &[
-        Key::COMMAND,
-        Key::ARGS,
-        Key::ENV,
-        Key::URL,
-        Key::HEADERS,
-        Key::Disabled("disabled"),
-        Key::Deny("disabledTools"),
-    ],
+    extra_keys: DISABLED_TOOLS,
     vars: Vars {
         expanded: Fields::ENV.and(Fields::HEADERS),
         elsewhere: "Kiro expands `${VAR}` only in `env` and `headers`: pass the value to the server through `env`",
