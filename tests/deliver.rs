@@ -566,14 +566,30 @@ fn a_workspace_applies_to_its_own_runtime_only() {
 #[test]
 fn every_target_applied_into_one_project() {
     let p = Project::new("all-targets");
+    // Zed, Claude Desktop and Antigravity reference no environment, so the
+    // secret-reading servers leave them out and `plain` is theirs too;
+    // Windsurf, Claude Desktop and Antigravity have a user file only.
+    let no_env = ["zed", "claude-desktop", "antigravity"];
+    let user_only = ["windsurf", "claude-desktop", "antigravity"];
+    let with_env: Vec<String> = mcpc::Target::ALL
+        .iter()
+        .map(|t| t.name())
+        .filter(|t| !no_env.contains(t))
+        .map(|t| format!("\"{t}\""))
+        .collect();
+    let with_env = with_env.join(", ");
     let all = |extra: &str| {
         format!(
-            "plugin \"acme\" {{\n  version = \"1.0.0\"\n  server \"search\" {{\n    command = \"npx\"\n    args = [\"-y\", \"@acme/search-mcp@2.0.0\"]\n    env {{ SEARCH_KEY = secret.SEARCH_KEY }}\n  }}\n  server \"docs\" {{\n    url = \"https://docs.acme.dev/mcp\"\n    headers {{ Authorization = \"Bearer ${{secret.DOCS_TOKEN}}\" }}\n    targets = [\"claude-code\", \"codex\", \"hermes\", \"gemini\", \"opencode\", \"qwen\", \"copilot\", \"droid\", \"amp\"]\n  }}\n{extra}}}\n"
+            "plugin \"acme\" {{\n  version = \"1.0.0\"\n  server \"plain\" {{\n    command = \"npx\"\n    args = [\"-y\", \"@acme/plain-mcp@1.0.0\"]\n  }}\n  server \"search\" {{\n    command = \"npx\"\n    args = [\"-y\", \"@acme/search-mcp@2.0.0\"]\n    env {{ SEARCH_KEY = secret.SEARCH_KEY }}\n    targets = [{with_env}]\n  }}\n  server \"docs\" {{\n    url = \"https://docs.acme.dev/mcp\"\n    headers {{ Authorization = \"Bearer ${{secret.DOCS_TOKEN}}\" }}\n    targets = [\"claude-code\", \"codex\", \"hermes\", \"gemini\", \"opencode\", \"qwen\", \"copilot\", \"droid\", \"amp\"]\n  }}\n{extra}}}\n"
         )
     };
     p.write("src/acme.mcpc", &all(""));
-    let targets: Vec<&str> = mcpc::Target::ALL.iter().map(|t| t.name()).collect();
-    assert_eq!(targets.len(), 10);
+    assert_eq!(mcpc::Target::ALL.len(), 18);
+    let targets: Vec<&str> = mcpc::Target::ALL
+        .iter()
+        .map(|t| t.name())
+        .filter(|t| !user_only.contains(t))
+        .collect();
     let mut files: Vec<String> = Vec::new();
     for &t in &targets {
         let out = p.mcpc(&["apply", "src", "--target", t], &[]);
@@ -588,7 +604,16 @@ fn every_target_applied_into_one_project() {
             files.push(path.clone());
         }
     }
-    assert!(files.len() >= 10, "{files:?}");
+    for t in user_only {
+        let out = p.mcpc(&["apply", "src", "--target", t], &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{t} has no project file: {}",
+            stderr(&out)
+        );
+    }
+    assert!(files.len() >= targets.len(), "{files:?}");
     let verify = |t: &str| {
         let out = p.mcpc(&["verify", "src", "--target", t], &[]);
         (

@@ -208,6 +208,17 @@ fn each_target(
     for &target in &targets {
         if targets.len() > 1 {
             eprintln!("== {target}");
+            // Among several targets, an app with a user file only is not an
+            // error in project scope: there is nothing of it to deliver.
+            let user_only = target
+                .backend()
+                .managed_files()
+                .iter()
+                .all(|f| f.user.user_only);
+            if user_only && loc.scope == Scope::Project {
+                eprintln!("skipped: {target} has a user file only (`--user` delivers it)");
+                continue;
+            }
         }
         worst = worst.max(run(target)?);
     }
