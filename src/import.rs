@@ -41,16 +41,7 @@ fn reference(inner: &str, secret: bool) -> Option<String> {
     // VS Code prompts for `${input:id}`; from mcpc the value comes from the
     // environment, and a prompted value is as good as a secret.
     if let Some(id) = inner.strip_prefix("input:") {
-        let name: String = id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let name = crate::registry::upper_snake(id);
         return valid(&name).then(|| format!("secret.{name}"));
     }
     let inner = inner.strip_prefix("env:").unwrap_or(inner);

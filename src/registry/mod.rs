@@ -50,9 +50,16 @@ impl Imported {
 /// `NAME` as an environment variable name: `[A-Za-z_][A-Za-z0-9_]*`,
 /// upper-cased (`target_dir` → `TARGET_DIR`, `--api-key` → `API_KEY`).
 pub(crate) fn variable_name(raw: &str) -> String {
-    let mut name: String = raw
-        .trim_start_matches('-')
-        .chars()
+    let mut name = upper_snake(raw.trim_start_matches('-'));
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
+}
+
+/// `raw` upper-cased, every character outside `[A-Za-z0-9]` an `_`.
+pub(crate) fn upper_snake(raw: &str) -> String {
+    raw.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_uppercase()
@@ -60,11 +67,7 @@ pub(crate) fn variable_name(raw: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert(0, '_');
-    }
-    name
+        .collect()
 }
 
 /// A server name mcpc accepts (`[A-Za-z0-9_-]`, at most 64 characters),
