@@ -444,3 +444,19 @@ fn export_writes_one_file_per_server_and_refuses_unknown_plugins() {
         text(&unknown.stderr)
     );
 }
+
+#[test]
+fn a_plugin_name_never_leads_export_outside_its_directory() {
+    let mut c = unit(
+        "plugin \"../../evil\" {\n  version = \"1.0.0\"\n  description = \"d\"\n  server \"s\" { command = \"npx\" args = [\"-y\", \"a@1.0.0\"] }\n}\n",
+    );
+    let files = c.export_server_json(&[]);
+    let (_, diagnostics) = c.finish();
+    assert!(files.is_empty());
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.code == Code::UnsupportedFeature && d.message.contains("export directory")),
+        "{diagnostics:?}"
+    );
+}

@@ -31,6 +31,23 @@ pub fn export(unit: &Unit, only: &[String], sink: &mut Sink) -> Vec<Exported> {
         if !only.is_empty() && !only.contains(&plugin.name.value) {
             continue;
         }
+        // The plugin's name is a directory of the output: one plain
+        // component, so no name leads outside `--out`.
+        let name = &plugin.name.value;
+        let plain = !name.is_empty()
+            && name != "."
+            && name != ".."
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !plain {
+            Cx { sink, errors: 0 }.error(
+                plugin.name.span,
+                format!("plugin `{name}` cannot name an export directory"),
+                "use letters, digits, `-`, `_` and `.` in the plugin's name",
+            );
+            continue;
+        }
         for server in &plugin.servers {
             let mut cx = Cx { sink, errors: 0 };
             let doc = cx.document(plugin, server);
