@@ -20,6 +20,10 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const SCHEMA_URL: &str =
     "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 
+/// The note for a secret whose document fixes its value.
+const SECRET_VALUE: &str =
+    "a secret's value is never copied; it is taken from the environment instead";
+
 /// Fields no type below knows: reported, never dropped silently.
 type Unknown = BTreeMap<String, Value>;
 
@@ -367,6 +371,11 @@ impl<'a> Lowering<'a> {
                 Some(var) => {
                     self.input_notes(var, &format!("{at}.{name}"));
                     match &var.value {
+                        // A secret's value is never copied into source.
+                        Some(_) if secret || var.is_secret => {
+                            self.note(&format!("{at}.{name}.value"), SECRET_VALUE);
+                            out.push_str(&self.variable(name, var, true));
+                        }
                         Some(value) => out.push_str(value),
                         None => out.push_str(&self.variable(name, var, secret)),
                     }
@@ -436,6 +445,10 @@ impl<'a> Lowering<'a> {
             let input = &item.input;
             self.input_notes(input, &at);
             let value = match &input.value {
+                Some(v) if input.is_secret && !v.contains('{') => {
+                    self.note(&format!("{at}.value"), SECRET_VALUE);
+                    self.variable(&item.name, input, true)
+                }
                 Some(v) => self.template(
                     v,
                     &input.variables,
@@ -474,6 +487,10 @@ impl<'a> Lowering<'a> {
                 );
             }
             let given = |me: &mut Self, hint: &str| match &input.value {
+                Some(v) if input.is_secret && !v.contains('{') => {
+                    me.note(&format!("{at}.value"), SECRET_VALUE);
+                    Some(me.variable(hint, input, true))
+                }
                 Some(v) => Some(me.template(
                     v,
                     &input.variables,
@@ -595,6 +612,16 @@ mod tests {
             ]
         );
         assert!(got.servers.is_empty());
+    }
+
+    #[test]
+    fn a_fixed_secret_value_is_never_copied() {
+        let got = one(
+            r#"{"name":"a/s","description":"d","version":"1","packages":[{"registryType":"npm","identifier":"s","version":"1.0.0","transport":{"type":"stdio"},"environmentVariables":[{"name":"TOKEN","value":"hunter2-value","isSecret":true},{"name":"AUTH","value":"Bearer {k}","variables":{"k":{"value":"hunter3-value","isSecret":true}}}],"packageArguments":[{"type":"named","name":"--key","value":"hunter4-value","isSecret":true}]}]}"#,
+        );
+        let text = format!("{:?}", got.servers);
+        assert!(!text.contains("hunter"), "{text}");
+        assert!(got.secrets.contains("TOKEN") && got.secrets.contains("K"));
     }
 
     #[test]
