@@ -43,6 +43,8 @@ pub(crate) fn run(args: ProbeArgs) -> Result<u8, super::UsageError> {
         return Ok(super::FAILED);
     }
     let mut specs = Vec::new();
+    // Each server's URL as written in the source (`${secret.X}`), for messages.
+    let mut written = Vec::new();
     for plugin in &c.unit.plugins {
         let servers: Vec<crate::ir::Server> = match args.target {
             Some(t) => plugin
@@ -57,6 +59,7 @@ pub(crate) fn run(args: ProbeArgs) -> Result<u8, super::UsageError> {
             .filter(|s| args.server.as_deref().is_none_or(|n| n == s.name.value))
         {
             specs.push(ServerSpec::from_ir(s, args.plugin_root.as_deref()));
+            written.push(s.fields.url.as_ref().map(|u| source_text(&u.value)));
         }
     }
     if let Some(name) = &args.server
@@ -64,7 +67,16 @@ pub(crate) fn run(args: ProbeArgs) -> Result<u8, super::UsageError> {
     {
         return Err(super::UsageError(format!("no server named `{name}`")));
     }
-    let results = probe_all(&specs, Duration::from_secs(args.timeout));
+    let mut results = probe_all(&specs, Duration::from_secs(args.timeout));
+    for ((spec, url), result) in specs.iter().zip(&written).zip(&mut results) {
+        if let (Some(neutral), Some(url), Some(error)) = (
+            &spec.url,
+            url,
+            result.as_mut().and_then(|r| r.error.as_mut()),
+        ) {
+            *error = error.replace(neutral.as_str(), url);
+        }
+    }
     let mut failed = 0;
     for (spec, result) in specs.iter().zip(&results) {
         print_line(spec, result.as_ref());
@@ -76,6 +88,18 @@ pub(crate) fn run(args: ProbeArgs) -> Result<u8, super::UsageError> {
         if specs.len() == 1 { "" } else { "s" }
     );
     Ok(if failed > 0 { super::FAILED } else { super::OK })
+}
+
+/// A value as it is written in source, references in `${…}`.
+fn source_text(value: &crate::ir::Str) -> String {
+    value
+        .parts
+        .iter()
+        .map(|p| match p {
+            crate::ir::Part::Lit(t) => t.clone(),
+            crate::ir::Part::Ref(r) => format!("${{{}}}", r.value.source_text()),
+        })
+        .collect()
 }
 
 /// Probes servers in parallel; `None` for disabled ones.
@@ -128,15 +152,21 @@ impl Probe {
 }
 
 /// Probes one server; `timeout` bounds the whole handshake.
+///
+/// The error never holds a resolved variable's value (a secret is one):
+/// messages name values as declared, and every value resolved for this
+/// server is redacted from what the server or the HTTP library said.
 pub(crate) fn probe(spec: &ServerSpec, timeout: Duration) -> Probe {
     let start = Instant::now();
+    let mut secrets = Redactor::default();
     let result = match spec.transport {
-        Transport::Stdio => stdio(spec, timeout),
-        Transport::Http => http(spec, timeout),
+        Transport::Stdio => stdio(spec, timeout, &mut secrets),
+        Transport::Http => http(spec, timeout, &mut secrets),
         Transport::Sse => {
             Err("not probed: probing the legacy SSE transport is not supported yet".to_owned())
         }
-    };
+    }
+    .map_err(|e| secrets.clean(&e));
     let millis = start.elapsed().as_millis() as u64;
     match result {
         Ok(tools) => {
@@ -167,30 +197,55 @@ pub(crate) fn probe(spec: &ServerSpec, timeout: Duration) -> Probe {
     }
 }
 
-/// `${NAME}` and `${NAME:-default}` from this process's environment.
-fn resolve(text: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let end = rest[start..]
-            .find('}')
-            .ok_or_else(|| format!("unterminated `${{` in `{text}`"))?
-            + start;
-        let inner = &rest[start + 2..end];
-        let (name, default) = match inner.split_once(":-") {
-            Some((n, d)) => (n, Some(d)),
-            None => (inner, None),
-        };
-        match (std::env::var(name).ok().filter(|v| !v.is_empty()), default) {
-            (Some(v), _) => out.push_str(&v),
-            (None, Some(d)) => out.push_str(d),
-            (None, None) => return Err(format!("environment variable `{name}` is not set")),
+/// The values resolved for one server, to be kept out of every message.
+#[derive(Default)]
+struct Redactor {
+    values: Vec<String>,
+}
+
+impl Redactor {
+    /// `${NAME}` and `${NAME:-default}` from this process's environment;
+    /// remembers each value taken from the environment.
+    fn resolve(&mut self, text: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..]
+                .find('}')
+                .ok_or_else(|| format!("unterminated `${{` in `{text}`"))?
+                + start;
+            let inner = &rest[start + 2..end];
+            let (name, default) = match inner.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (inner, None),
+            };
+            match (std::env::var(name).ok().filter(|v| !v.is_empty()), default) {
+                (Some(v), _) => {
+                    out.push_str(&v);
+                    self.values.push(v);
+                }
+                (None, Some(d)) => out.push_str(d),
+                (None, None) => return Err(format!("environment variable `{name}` is not set")),
+            }
+            rest = &rest[end + 1..];
         }
-        rest = &rest[end + 1..];
+        out.push_str(rest);
+        Ok(out)
     }
-    out.push_str(rest);
-    Ok(out)
+
+    /// `text` with every resolved value replaced by `***` (longest first,
+    /// so a value containing another goes whole) and control characters
+    /// escaped, so a server cannot drive the terminal.
+    fn clean(&self, text: &str) -> String {
+        let mut values: Vec<&String> = self.values.iter().collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        let mut text = text.to_owned();
+        for v in values {
+            text = text.replace(v.as_str(), "***");
+        }
+        crate::diag::sanitize(&text).into_owned()
+    }
 }
 
 fn initialize() -> Value {
@@ -254,41 +309,53 @@ fn list_tools(mut call: impl FnMut(Value) -> Result<Value, String>) -> Result<Ve
     Ok(tools)
 }
 
-fn stdio(spec: &ServerSpec, timeout: Duration) -> Result<Vec<String>, String> {
+/// The most one message from a stdio server may hold, and the most read
+/// from its output in one probe: a server cannot make mcpc hold more.
+const MESSAGE_CAP: usize = 8 << 20;
+const OUTPUT_CAP: u64 = 64 << 20;
+/// How much of a server's standard error is kept (its end).
+const STDERR_CAP: usize = 64 << 10;
+
+fn mib(bytes: u64) -> u64 {
+    bytes >> 20
+}
+
+fn stdio(
+    spec: &ServerSpec,
+    timeout: Duration,
+    secrets: &mut Redactor,
+) -> Result<Vec<String>, String> {
     let deadline = Instant::now() + timeout;
-    let command = resolve(spec.command.as_deref().unwrap_or_default())?;
+    let declared = spec.command.as_deref().unwrap_or_default();
+    let command = secrets.resolve(declared)?;
     let mut cmd = Command::new(&command);
     for arg in &spec.args {
-        cmd.arg(resolve(arg)?);
+        cmd.arg(secrets.resolve(arg)?);
     }
     for (k, v) in &spec.env {
-        cmd.env(k, resolve(v)?);
+        cmd.env(k, secrets.resolve(v)?);
     }
     if let Some(cwd) = &spec.cwd {
-        cmd.current_dir(resolve(cwd)?);
+        cmd.current_dir(secrets.resolve(cwd)?);
     }
+    // Its own process group, so that what it forks ends with it.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot start `{command}`: {e}"))?;
+        .map_err(|e| format!("cannot start `{declared}`: {e}"))?;
     let stdin = child.stdin.take().expect("piped");
     let stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let stderr = child.stderr.take().expect("piped");
+    // A small queue: the reader waits rather than piling messages up.
+    let (tx, rx) = mpsc::sync_channel::<Result<String, String>>(2);
+    std::thread::spawn(move || read_messages(stdout, &tx));
     let (etx, erx) = mpsc::channel::<String>();
     std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        let _ = etx.send(text);
+        let _ = etx.send(read_tail(stderr));
     });
     let mut session = StdioSession {
         stdin,
@@ -301,8 +368,7 @@ fn stdio(spec: &ServerSpec, timeout: Duration) -> Result<Vec<String>, String> {
         session.send(&initialized())?;
         list_tools(|request| session.call(request))
     })();
-    let _ = child.kill();
-    let _ = child.wait();
+    end(&mut child);
     result.map_err(|e| match erx.recv_timeout(Duration::from_millis(200)) {
         Ok(text) if !text.trim().is_empty() => {
             let last = text.trim().lines().last().unwrap_or_default();
@@ -315,10 +381,81 @@ fn stdio(spec: &ServerSpec, timeout: Duration) -> Result<Vec<String>, String> {
     })
 }
 
+/// Kills the server and everything in its process group, and reaps it.
+fn end(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Pid, Signal, kill_process_group};
+        let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Sends each line of `stdout` to `tx`, or one error once a line exceeds
+/// [`MESSAGE_CAP`] or the whole output [`OUTPUT_CAP`]; then stops reading.
+fn read_messages(stdout: impl Read, tx: &mpsc::SyncSender<Result<String, String>>) {
+    let mut reader = BufReader::new(stdout);
+    let mut total = 0u64;
+    loop {
+        let mut line = Vec::new();
+        let n = match (&mut reader)
+            .take(MESSAGE_CAP as u64 + 1)
+            .read_until(b'\n', &mut line)
+        {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        total += n as u64;
+        let failure = if n > MESSAGE_CAP {
+            Some(format!(
+                "the server sent a message larger than {} MiB",
+                mib(MESSAGE_CAP as u64)
+            ))
+        } else if total > OUTPUT_CAP {
+            Some(format!(
+                "the server wrote more than {} MiB before answering",
+                mib(OUTPUT_CAP)
+            ))
+        } else {
+            None
+        };
+        let message = match failure {
+            Some(f) => Err(f),
+            None => Ok(String::from_utf8_lossy(&line)
+                .trim_end_matches(['\n', '\r'])
+                .to_owned()),
+        };
+        let stop = message.is_err();
+        if tx.send(message).is_err() || stop {
+            return;
+        }
+    }
+}
+
+/// The last [`STDERR_CAP`] bytes of `stderr`, read to its end.
+fn read_tail(mut stderr: impl Read) -> String {
+    let mut kept: Vec<u8> = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while let Ok(n) = stderr.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        kept.extend_from_slice(&chunk[..n]);
+        if kept.len() > 2 * STDERR_CAP {
+            kept.drain(..kept.len() - STDERR_CAP);
+        }
+    }
+    if kept.len() > STDERR_CAP {
+        kept.drain(..kept.len() - STDERR_CAP);
+    }
+    String::from_utf8_lossy(&kept).into_owned()
+}
+
 /// A stdio server's pipes, for one handshake.
 struct StdioSession {
     stdin: std::process::ChildStdin,
-    rx: mpsc::Receiver<String>,
+    rx: mpsc::Receiver<Result<String, String>>,
     deadline: Instant,
     timeout: Duration,
 }
@@ -338,7 +475,7 @@ impl StdioSession {
         loop {
             let left = self.deadline.saturating_duration_since(Instant::now());
             let line = match self.rx.recv_timeout(left) {
-                Ok(line) => line,
+                Ok(line) => line?,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     return Err(format!("no answer within {} s", self.timeout.as_secs()));
                 }
@@ -360,15 +497,26 @@ impl StdioSession {
     }
 }
 
-fn http(spec: &ServerSpec, timeout: Duration) -> Result<Vec<String>, String> {
-    let url = resolve(spec.url.as_deref().unwrap_or_default())?;
+/// The most read from one HTTP response body.
+const BODY_CAP: u64 = 8 << 20;
+
+fn http(
+    spec: &ServerSpec,
+    timeout: Duration,
+    secrets: &mut Redactor,
+) -> Result<Vec<String>, String> {
+    let declared = spec.url.as_deref().unwrap_or_default();
+    let url = secrets.resolve(declared)?;
     let mut headers = Vec::new();
     for (k, v) in &spec.headers {
-        headers.push((k.clone(), resolve(v)?));
+        headers.push((k.clone(), secrets.resolve(v)?));
     }
+    // Redirects are never followed: the declared headers (credentials)
+    // go to the declared origin only, and a redirect is reported.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
+        .max_redirects(0)
         .build()
         .into();
     let mut session: Option<String> = None;
@@ -387,8 +535,22 @@ fn http(spec: &ServerSpec, timeout: Duration) -> Result<Vec<String>, String> {
         }
         let mut response = request
             .send(message.to_string())
-            .map_err(|e| format!("cannot reach {url}: {e}"))?;
+            .map_err(|e| format!("cannot reach {declared}: {e}"))?;
         let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            let to = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| url::Url::parse(&url).ok()?.join(l).ok())
+                .and_then(|u| u.host_str().map(str::to_owned));
+            return Err(match to {
+                Some(host) => format!(
+                    "HTTP {status}: redirected to {host}; mcpc probe does not follow redirects, declare the final URL"
+                ),
+                None => format!("HTTP {status}: a redirect, which mcpc probe does not follow"),
+            });
+        }
         if let Some(id) = response
             .headers()
             .get("mcp-session-id")
@@ -412,15 +574,40 @@ fn http(spec: &ServerSpec, timeout: Duration) -> Result<Vec<String>, String> {
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/event-stream"));
-        let reader = BufReader::new(response.body_mut().as_reader());
+        let too_large = || {
+            format!(
+                "the server sent a response larger than {} MiB",
+                mib(BODY_CAP)
+            )
+        };
         if !sse {
-            return serde_json::from_reader(reader)
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(BODY_CAP)
+                .read_to_vec()
+                .map_err(|e| match e {
+                    ureq::Error::BodyExceedsLimit(_) => too_large(),
+                    e => format!("the response broke off: {e}"),
+                })?;
+            return serde_json::from_slice(&body)
                 .map(Some)
                 .map_err(|e| format!("the server sent invalid JSON: {e}"));
         }
+        let reader = BufReader::new(response.body_mut().with_config().limit(BODY_CAP).reader());
         // Server-sent events: the response is the `data:` carrying our id.
         for line in reader.lines() {
-            let line = line.map_err(|e| format!("the event stream broke: {e}"))?;
+            let line = line.map_err(|e| {
+                let limit = e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                    .is_some_and(|inner| matches!(inner, ureq::Error::BodyExceedsLimit(_)));
+                if limit {
+                    too_large()
+                } else {
+                    format!("the event stream broke: {e}")
+                }
+            })?;
             if let Some(data) = line.strip_prefix("data:")
                 && let Ok(value) = serde_json::from_str::<Value>(data.trim())
                 && value.get("id") == message.get("id")
@@ -441,12 +628,18 @@ mod tests {
 
     #[test]
     fn resolves_variables_and_defaults() {
-        assert_eq!(resolve("a-${MCPC_PROBE_UNSET_VAR:-b}-c").unwrap(), "a-b-c");
+        let mut r = Redactor::default();
+        assert_eq!(
+            r.resolve("a-${MCPC_PROBE_UNSET_VAR:-b}-c").unwrap(),
+            "a-b-c"
+        );
         assert!(
-            resolve("${MCPC_PROBE_UNSET_VAR}")
+            r.resolve("${MCPC_PROBE_UNSET_VAR}")
                 .unwrap_err()
                 .contains("is not set")
         );
-        assert_eq!(resolve("plain").unwrap(), "plain");
+        assert_eq!(r.resolve("plain").unwrap(), "plain");
+        // A default is written in the declaration: nothing to hide.
+        assert!(r.values.is_empty());
     }
 }

@@ -220,3 +220,23 @@ pub fn count_errors(diagnostics: &[Diagnostic]) -> usize {
         .filter(|d| d.severity == Severity::Error)
         .count()
 }
+
+/// `text` safe to print on a terminal: control characters (C0 but tab and
+/// line feed, DEL, C1 — so ESC and CSI, which drive terminals) are written
+/// as `\u{…}` escapes. Used on anything printed that comes from user input
+/// or a server; JSON output escapes them anyway.
+pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
