@@ -59,7 +59,7 @@ pub(crate) fn run(args: ProbeArgs) -> Result<u8, super::UsageError> {
             .filter(|s| args.server.as_deref().is_none_or(|n| n == s.name.value))
         {
             specs.push(ServerSpec::from_ir(s, args.plugin_root.as_deref()));
-            written.push(s.fields.url.as_ref().map(|u| source_text(&u.value)));
+            written.push(s.fields.url.as_ref().map(|u| u.value.display()));
         }
     }
     if let Some(name) = &args.server
@@ -88,18 +88,6 @@ pub(crate) fn run(args: ProbeArgs) -> Result<u8, super::UsageError> {
         if specs.len() == 1 { "" } else { "s" }
     );
     Ok(if failed > 0 { super::FAILED } else { super::OK })
-}
-
-/// A value as it is written in source, references in `${…}`.
-fn source_text(value: &crate::ir::Str) -> String {
-    value
-        .parts
-        .iter()
-        .map(|p| match p {
-            crate::ir::Part::Lit(t) => t.clone(),
-            crate::ir::Part::Ref(r) => format!("${{{}}}", r.value.source_text()),
-        })
-        .collect()
 }
 
 /// Probes servers in parallel; `None` for disabled ones.

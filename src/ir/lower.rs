@@ -439,14 +439,27 @@ fn check_url(sink: &mut Sink, url: &Spanned<Str>) {
         None => format!("{prefix}x"),
     };
     if let Err(why) = crate::ir::url::parse(&checked) {
+        // User information is shown as `***`: it may hold a password.
+        let shown = url.value.display();
+        let (shown, help) = match crate::ir::url::without_userinfo(&shown) {
+            Some(masked) => (
+                masked,
+                "write the URL without `user:password@` and send the credential in a header: \
+                 `headers { Authorization = \"Basic ${secret.CREDENTIALS}\" }`",
+            ),
+            None => (
+                shown,
+                "write `https://host/path` (or `http://` for a loopback host)",
+            ),
+        };
         sink.push(
             Diagnostic::new(
                 Code::InvalidValue,
                 url.span,
-                format!("`{}` is not a valid server URL: {why}", url.value.display()),
+                format!("`{shown}` is not a valid server URL: {why}"),
             )
             .with_label("invalid URL")
-            .with_help("write `https://host/path` (or `http://` for a loopback host)"),
+            .with_help(help),
         );
     }
 }

@@ -72,6 +72,15 @@ pub fn known_scheme_and_host(url: &crate::ir::Str) -> Option<(String, String)> {
     Some((parts.scheme, parts.host))
 }
 
+/// `text` with the user information of its authority written `***`, if
+/// it has any (`https://***@host/…`).
+pub fn without_userinfo(text: &str) -> Option<String> {
+    let (scheme, rest) = text.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..end].rfind('@')?;
+    Some(format!("{scheme}://***{}", &rest[at..]))
+}
+
 pub fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1"
 }

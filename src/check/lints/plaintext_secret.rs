@@ -1,9 +1,13 @@
 //! `plaintext-secret` [deny]: a literal where a secret belongs.
 //!
 //! Fires on an env key or header name containing token, secret, password,
-//! key, auth or credential with a literal value; on `Bearer <literal>`; and
-//! on any literal shaped like a known token (`ghp_`, `github_pat_`, `sk-`,
-//! `xox?-`, `AKIA`, `AIza`, `glpat-`, JWTs).
+//! key, auth or credential with a literal value; on a literal `Cookie`
+//! header; on `Bearer <literal>`; on a literal password in a URL's userinfo
+//! (`https://deploy:pw@host`, `postgres://app:pw@db/app`, any scheme, in
+//! any value); on the value of a secret flag in `args` (`--password VALUE`,
+//! `--token=VALUE`, `--api-key`, `--secret`…); and on any literal shaped
+//! like a known token (`ghp_`, `github_pat_`, `sk-`, `xox?-`, `AKIA`,
+//! `AIza`, `glpat-`, JWTs).
 //!
 //! Why: configuration files are committed, copied and logged.
 //! Example: `env { GITHUB_TOKEN = "ghp_…" }`.
@@ -31,19 +35,227 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
 
 pub(super) fn check(server: &Server, sink: &mut Sink) {
     let f = &server.fields;
-    let mut shaped = Vec::new();
+    // Each value still to look at, with the name of its variable for a fix.
+    let mut shaped: Vec<(&Spanned<Str>, String)> = Vec::new();
     for entries in [&f.env, &f.headers].into_iter().flatten() {
         for entry in &entries.value {
             if !secret_named(entry, sink) {
-                shaped.push(&entry.value);
+                let key = entry.key.value.to_ascii_uppercase().replace('-', "_");
+                let stem = ["_URL", "_URI", "_DSN"]
+                    .iter()
+                    .find_map(|s| key.strip_suffix(s))
+                    .unwrap_or(&key);
+                shaped.push((&entry.value, format!("{stem}_PASSWORD")));
             }
         }
     }
-    shaped.extend(f.command.iter().chain(&f.cwd).chain(&f.url));
-    shaped.extend(f.args.iter().flat_map(|a| &a.value));
-    for value in shaped {
-        token_shaped(value, sink);
+    let mut flagged = Vec::new();
+    if let Some(args) = &f.args {
+        flagged = secret_flags(&args.value, sink);
     }
+    if let Some(url) = &f.url
+        && !url_userinfo(url, sink)
+    {
+        token_shaped(url, sink);
+    }
+    shaped.extend(
+        f.command
+            .iter()
+            .chain(&f.cwd)
+            .map(|v| (v, "PASSWORD".to_owned())),
+    );
+    shaped.extend(
+        f.args
+            .iter()
+            .flat_map(|a| &a.value)
+            .filter(|a| !flagged.contains(&a.span))
+            .map(|v| (v, "PASSWORD".to_owned())),
+    );
+    for (value, var) in shaped {
+        if !userinfo_password(value, &var, sink) {
+            token_shaped(value, sink);
+        }
+    }
+}
+
+/// The text of a value, each reference standing as a NUL (which source
+/// text cannot hold).
+fn with_holes(value: &Str) -> String {
+    value
+        .parts
+        .iter()
+        .map(|p| match p {
+            Part::Lit(t) => t.as_str(),
+            Part::Ref(_) => "\0",
+        })
+        .collect()
+}
+
+/// Where a literal password sits in the userinfo of a URL anywhere in the
+/// value (`scheme://user:password@host…`): the scheme and the byte range in
+/// [`with_holes`] text.
+fn find_password(value: &Str) -> Option<(String, std::ops::Range<usize>)> {
+    let text = with_holes(value);
+    let mut offset = 0;
+    while let Some(at) = text[offset..].find("://").map(|i| i + offset) {
+        let scheme_start = text[..at]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+            .map_or(0, |i| i + 1);
+        let scheme = &text[scheme_start..at];
+        let start = at + 3;
+        let after = &text[start..];
+        let authority = &after[..after
+            .find(|c: char| "/?#".contains(c) || c.is_whitespace())
+            .unwrap_or(after.len())];
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && let Some(colon) = userinfo.find(':')
+            && colon + 1 < userinfo.len()
+            && !userinfo[colon + 1..].contains('\0')
+            && !scheme.is_empty()
+        {
+            let range = start + colon + 1..start + userinfo.len();
+            return Some((scheme.to_owned(), range));
+        }
+        offset = start;
+    }
+    None
+}
+
+/// A literal password in a URL's userinfo in a value; the fix writes the
+/// same value with `${secret.VAR}` in its place. Returns whether it reported.
+fn userinfo_password(value: &Spanned<Str>, var: &str, sink: &mut Sink) -> bool {
+    let Some((scheme, range)) = find_password(&value.value) else {
+        return false;
+    };
+    let mut fixed = String::new();
+    let mut pos = 0;
+    for part in &value.value.parts {
+        match part {
+            Part::Lit(t) => {
+                for (i, c) in t.char_indices() {
+                    if pos + i == range.start {
+                        fixed.push_str(&format!("${{secret.{var}}}"));
+                    }
+                    if !range.contains(&(pos + i)) {
+                        fixed.push(c);
+                    }
+                }
+                pos += t.len();
+            }
+            Part::Ref(r) => {
+                fixed.push_str(&format!("${{{}}}", r.value.source_text()));
+                pos += 1;
+            }
+        }
+    }
+    report(
+        sink,
+        value.span,
+        &format!("a password is written in the user information of a `{scheme}://` URL"),
+        &format!("`\"{fixed}\"`"),
+    );
+    true
+}
+
+/// A server URL with a literal password in its userinfo: a URL cannot
+/// carry one (`invalid-value` refuses userinfo); the fix is a header.
+fn url_userinfo(url: &Spanned<Str>, sink: &mut Sink) -> bool {
+    if find_password(&url.value).is_none() {
+        return false;
+    }
+    report(
+        sink,
+        url.span,
+        "a password is written in the user information of the server URL",
+        "drop `user:password@` from the URL and send the credential in a header: \
+         `headers { Authorization = \"Basic ${secret.CREDENTIALS}\" }`",
+    );
+    true
+}
+
+/// Flags whose value is a secret: `--password`, `--token`, `--api-key`,
+/// `--secret`, `--client-secret`…, not `--token-file` or `--secret-name`.
+fn secret_flag(arg: &str) -> Option<String> {
+    let name = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-'))?;
+    let lower = name.to_ascii_lowercase().replace('_', "-");
+    let secret = ["password", "passwd", "token", "secret", "api-key", "apikey"]
+        .iter()
+        .any(|w| lower.contains(w));
+    let names_a_place = [
+        "file", "path", "dir", "env", "var", "name", "url", "id", "type", "cmd", "command",
+    ]
+    .iter()
+    .any(|w| lower.rsplit('-').next() == Some(w));
+    (secret && !names_a_place && !lower.is_empty())
+        .then(|| lower.replace('-', "_").to_ascii_uppercase())
+}
+
+/// `--password VALUE` and `--password=VALUE` with a literal value: reports
+/// each and returns the spans reported.
+fn secret_flags(args: &[Spanned<Str>], sink: &mut Sink) -> Vec<Span> {
+    let mut reported = Vec::new();
+    for (i, arg) in args.iter().enumerate() {
+        let Some(text) = arg.value.as_literal() else {
+            // `--password=${secret.X}`-style: nothing literal to report.
+            let holes = with_holes(&arg.value);
+            if let Some((flag, value)) = holes.split_once('=')
+                && let Some(var) = secret_flag(flag)
+                && !value.contains('\0')
+                && looks_secret(value)
+            {
+                report_flag(
+                    sink,
+                    arg.span,
+                    flag,
+                    &format!("`\"{flag}=${{secret.{var}}}\"`"),
+                );
+                reported.push(arg.span);
+            }
+            continue;
+        };
+        if let Some((flag, value)) = text.split_once('=') {
+            if let Some(var) = secret_flag(flag)
+                && looks_secret(value)
+            {
+                report_flag(
+                    sink,
+                    arg.span,
+                    flag,
+                    &format!("`\"{flag}=${{secret.{var}}}\"`"),
+                );
+                reported.push(arg.span);
+            }
+            continue;
+        }
+        let Some(var) = secret_flag(&text) else {
+            continue;
+        };
+        let Some(next) = args.get(i + 1) else {
+            continue;
+        };
+        if let Some(value) = next.value.as_literal()
+            && !value.starts_with('-')
+            && looks_secret(&value)
+        {
+            report_flag(
+                sink,
+                next.span,
+                &text,
+                &format!("`\"{text}\", \"${{secret.{var}}}\"`"),
+            );
+            reported.push(next.span);
+        }
+    }
+    reported
+}
+
+fn report_flag(sink: &mut Sink, span: Span, flag: &str, fix: &str) {
+    report(
+        sink,
+        span,
+        &format!("the value of `{flag}` is a literal secret"),
+        fix,
+    );
 }
 
 /// A literal under a secret-sounding name, or `Bearer <literal>`. Returns
@@ -57,7 +269,7 @@ fn secret_named(entry: &Entry, sink: &mut Sink) -> bool {
         .strip_prefix("Bearer ")
         .or_else(|| text.strip_prefix("bearer "))
         .is_some_and(|t| !t.trim().is_empty());
-    let named = is_secret_name(key) && looks_secret(&text);
+    let named = (is_secret_name(key) || key.eq_ignore_ascii_case("cookie")) && looks_secret(&text);
     if !(bearer || named) {
         return false;
     }
@@ -152,7 +364,30 @@ fn report(sink: &mut Sink, span: Span, message: &str, fix: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::is_token;
+    use super::{is_token, secret_flag};
+
+    #[test]
+    fn secret_flags_name_secrets_not_places() {
+        for (flag, var) in [
+            ("--password", "PASSWORD"),
+            ("--token", "TOKEN"),
+            ("--api-key", "API_KEY"),
+            ("--client_secret", "CLIENT_SECRET"),
+            ("-passwd", "PASSWD"),
+        ] {
+            assert_eq!(secret_flag(flag).as_deref(), Some(var), "{flag}");
+        }
+        for flag in [
+            "--token-file",
+            "--secret-name",
+            "--api-key-env",
+            "--verbose",
+            "token",
+            "--",
+        ] {
+            assert_eq!(secret_flag(flag), None, "{flag}");
+        }
+    }
 
     #[test]
     fn token_shapes() {
