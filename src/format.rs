@@ -201,7 +201,7 @@ impl Printer<'_> {
     }
 
     /// `a = 1 b = 2` when every entry is an attribute with a one-line value.
-    fn inline_entries(&self, entries: &[Entry]) -> Option<String> {
+    fn inline_entries(&mut self, entries: &[Entry]) -> Option<String> {
         let mut parts = Vec::new();
         for entry in entries {
             let Entry::Attribute(a) = entry else {
@@ -251,13 +251,32 @@ impl Printer<'_> {
                         let Entry::Attribute(a) = entry else { continue };
                         let key = self.slice(a.key.span).to_owned();
                         let pad = width - key.chars().count();
+                        // Comments between the key and the value go after it.
+                        let mut inside = Vec::new();
+                        while let Some(c) = self
+                            .comments
+                            .get(self.next)
+                            .filter(|c| c.start < a.value.span.start as usize)
+                        {
+                            inside.push(self.src[c.start..c.end].trim_end().to_owned());
+                            self.next += 1;
+                        }
                         let value = self.value(&a.value, indent);
                         self.out.push_str(&format!(
                             "{}{key}{} = {value}",
                             " ".repeat(indent),
                             " ".repeat(pad)
                         ));
-                        self.trailing_comment(a.span.end as usize);
+                        // After a `//` comment nothing more fits on the line
+                        // (one followed by more is refused by the check).
+                        let line_comment = inside.iter().any(|c| c.starts_with("//"));
+                        for c in &inside {
+                            self.out.push(' ');
+                            self.out.push_str(c);
+                        }
+                        if !line_comment {
+                            self.trailing_comment(a.span.end as usize);
+                        }
                         self.out.push('\n');
                         prev_end = a.span.end as usize;
                     }
@@ -278,22 +297,71 @@ impl Printer<'_> {
         !own_line && !self.blank_between(end, start)
     }
 
-    fn value(&self, value: &Value, indent: usize) -> String {
+    /// A value's text; a list with comments inside is written one item a
+    /// line, each comment kept where it was: on its own line before an item
+    /// or after the item whose line it ends.
+    fn value(&mut self, value: &Value, indent: usize) -> String {
         let (start, end) = (value.span.start as usize, value.span.end as usize);
         let ValueKind::List(items) = &value.kind else {
             return self.slice(value.span).to_owned();
         };
-        if self.has_comment(start, end) {
-            return self.slice(value.span).to_owned();
-        }
-        let parts: Vec<String> = items.iter().map(|v| self.value(v, indent + 2)).collect();
-        let inline = format!("[{}]", parts.join(", "));
-        if !inline.contains('\n') && indent + inline.chars().count() + 24 <= WIDTH {
-            return inline;
+        if !self.has_comment(start, end) {
+            let parts: Vec<String> = items.iter().map(|v| self.value(v, indent + 2)).collect();
+            let inline = format!("[{}]", parts.join(", "));
+            if !inline.contains('\n') && indent + inline.chars().count() + 24 <= WIDTH {
+                return inline;
+            }
+            let pad = " ".repeat(indent + 2);
+            let body: String = parts.iter().map(|p| format!("{pad}{p},\n")).collect();
+            return format!("[\n{body}{}]", " ".repeat(indent));
         }
         let pad = " ".repeat(indent + 2);
-        let body: String = parts.iter().map(|p| format!("{pad}{p},\n")).collect();
-        format!("[\n{body}{}]", " ".repeat(indent))
+        let mut out = String::from("[");
+        // A comment on the `[` line stays there.
+        let first = items.first().map_or(end, |v| v.span.start as usize);
+        out.push_str(&self.trailing_text(start + 1, first));
+        out.push('\n');
+        for item in items {
+            out.push_str(&self.own_line_text(item.span.start as usize, &pad));
+            let text = self.value(item, indent + 2);
+            out.push_str(&format!("{pad}{text},"));
+            let item_end = item.span.end as usize;
+            out.push_str(&self.trailing_text(item_end, end));
+            out.push('\n');
+        }
+        out.push_str(&self.own_line_text(end, &pad));
+        out.push_str(&format!("{}]", " ".repeat(indent)));
+        out
+    }
+
+    /// Comments not yet written that start before `pos`, each on its own line.
+    fn own_line_text(&mut self, pos: usize, pad: &str) -> String {
+        let mut out = String::new();
+        while let Some(c) = self.comments.get(self.next).filter(|c| c.start < pos) {
+            out.push_str(&format!("{pad}{}\n", self.src[c.start..c.end].trim_end()));
+            self.next += 1;
+        }
+        out
+    }
+
+    /// Comments after `from` (before `before`) on the same line as `from`,
+    /// as ` /* … */ // …`.
+    fn trailing_text(&mut self, from: usize, before: usize) -> String {
+        let mut out = String::new();
+        let mut line_end = from;
+        while let Some(c) = self.comments.get(self.next).filter(|c| {
+            c.start >= from && c.start < before && !self.src[line_end..c.start].contains('\n')
+        }) {
+            let c = c.clone();
+            out.push(' ');
+            out.push_str(self.src[c.start..c.end].trim_end());
+            line_end = c.end;
+            self.next += 1;
+            if self.src[c.start..c.end].starts_with("//") {
+                break;
+            }
+        }
+        out
     }
 }
 
@@ -402,6 +470,24 @@ mod tests {
         let expected = "// header\nplugin \"p\" {\n  version     = \"1.0.0\" // trailing\n  description = \"d\\u{e9}\"\n\n  /* block */\n  server \"s\" {\n    command = \"x\"\n    args    = [\"a\", \"b\"]\n    tools { deny = [\"rm\"] }\n  }\n}\n\nworkspace \"w\" { runtime = codex plugins = [\"p\"] }\n";
         assert_eq!(fmt(messy), expected);
         assert_eq!(fmt(expected), expected, "not idempotent");
+    }
+
+    #[test]
+    fn fmt_is_idempotent_with_comments_in_attributes_and_lists() {
+        for (text, expected) in [
+            (
+                "plugin \"p\" {\n  version /* c */ = \"1.0.0\"\n}\n",
+                "plugin \"p\" {\n  version = \"1.0.0\" /* c */\n}\n",
+            ),
+            (
+                "plugin \"p\" {\n  targets = [ // why\n    \"codex\",\n    // gone for now: \"hermes\",\n    \"gemini\" /* g */ ,\n  ]\n}\n",
+                "plugin \"p\" {\n  targets = [ // why\n    \"codex\",\n    // gone for now: \"hermes\",\n    \"gemini\", /* g */\n  ]\n}\n",
+            ),
+        ] {
+            let once = fmt(text);
+            assert_eq!(once, expected);
+            assert_eq!(fmt(&once), once, "not idempotent");
+        }
     }
 
     #[test]

@@ -99,8 +99,10 @@ fn find_password(value: &Str) -> Option<(String, std::ops::Range<usize>)> {
     let mut offset = 0;
     while let Some(at) = text[offset..].find("://").map(|i| i + offset) {
         let scheme_start = text[..at]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let scheme = &text[scheme_start..at];
         let start = at + 3;
         let after = &text[start..];
