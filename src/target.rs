@@ -28,6 +28,7 @@ pub enum Target {
     Kiro,
     Antigravity,
     Crush,
+    Goose,
 }
 
 impl Target {
@@ -50,6 +51,7 @@ impl Target {
         Target::Kiro,
         Target::Antigravity,
         Target::Crush,
+        Target::Goose,
     ];
 
     pub fn name(self) -> &'static str {
@@ -72,6 +74,7 @@ impl Target {
             Target::Kiro => "kiro",
             Target::Antigravity => "antigravity",
             Target::Crush => "crush",
+            Target::Goose => "goose",
         }
     }
 

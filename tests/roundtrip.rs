@@ -176,6 +176,8 @@ fn generated_declarations_read_back_as_declared() {
                 "zed" => refs || deny,
                 "antigravity" => refs || deny || disabled,
                 "claude-desktop" => remote || refs || deny || disabled,
+                // Goose has an allow-list only (`available_tools`).
+                "goose" => deny,
                 _ => false,
             }
         };

@@ -254,6 +254,10 @@ impl Backend for Codex {
         Target::Codex
     }
 
+    fn env_reference(&self) -> String {
+        "names only: `env_vars`, `bearer_token_env_var`, `env_http_headers`".to_owned()
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             proven: "0.169.0",

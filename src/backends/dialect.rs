@@ -969,6 +969,24 @@ impl<R: JsonRuntime> Backend for R {
         rows
     }
 
+    fn env_reference(&self) -> String {
+        let v = &self.dialect().vars;
+        if v.expanded == Fields::NONE {
+            return "none (references refused)".to_owned();
+        }
+        let mut text = format!("`{}`", v.spelling.write("X"));
+        if v.bare_dollar {
+            text.push_str(" or `$X`");
+        }
+        if v.expanded != Fields::ALL {
+            text.push_str(&format!(
+                " in {} only",
+                super::lowering::expanded_list(v.expanded)
+            ));
+        }
+        text
+    }
+
     fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile> {
         let d = self.dialect();
         let servers: Vec<&Server> = plugins

@@ -12,6 +12,7 @@ mod copilot;
 pub mod dialect;
 mod droid;
 mod gemini;
+mod goose;
 mod hermes;
 mod lowering;
 mod opencode;
@@ -112,6 +113,19 @@ pub trait Backend {
             .iter()
             .map(|(f, l)| ((*f).to_owned(), (*l).to_owned()))
             .collect()
+    }
+
+    /// How a variable is written in this runtime's file, for the table of
+    /// targets in README.md: by default the lowering of the first
+    /// `env.…` row of `mcpc targets`.
+    fn env_reference(&self) -> String {
+        self.capability_rows()
+            .into_iter()
+            .find(|(feature, _)| feature.starts_with("env."))
+            .map_or_else(
+                || "none".to_owned(),
+                |(_, l)| if l.contains('`') { l } else { format!("`{l}`") },
+            )
     }
 
     /// The runtime's project config for these plugins' servers.
@@ -232,6 +246,10 @@ pub struct UserFile {
     pub in_home: &'static str,
     pub macos: Option<Place>,
     pub windows: Option<Place>,
+    /// A variable that, set to an absolute path, places the file at
+    /// `$var/path` on every OS before anything else (Goose's
+    /// `GOOSE_PATH_ROOT`).
+    pub root: Option<(&'static str, &'static str)>,
     /// The app reads this file in user scope only: `apply` without
     /// `--user` refuses it.
     pub user_only: bool,
@@ -288,15 +306,24 @@ impl UserFile {
             in_home,
             macos: None,
             windows: None,
+            root: None,
             user_only: false,
         }
     }
 
     /// `~/.codex/config.toml` (`$CODEX_HOME/config.toml`), for docs.
     pub fn describe(&self) -> String {
-        match self.var {
-            Some(var) => format!("`~/{}` (`${var}/{}`)", self.in_home, self.in_var),
-            None => format!("`~/{}`", self.in_home),
+        let mut moved: Vec<String> = Vec::new();
+        if let Some(var) = self.var {
+            moved.push(format!("`${var}/{}`", self.in_var));
+        }
+        if let Some((var, path)) = self.root {
+            moved.push(format!("`${var}/{path}`"));
+        }
+        if moved.is_empty() {
+            format!("`~/{}`", self.in_home)
+        } else {
+            format!("`~/{}` ({})", self.in_home, moved.join("; "))
         }
     }
 
@@ -335,6 +362,15 @@ impl UserFile {
         }
     }
 
+    /// The same file, at `$var/path` on every OS while `var` holds an
+    /// absolute path.
+    pub const fn rooted_by(self, var: &'static str, path: &'static str) -> UserFile {
+        UserFile {
+            root: Some((var, path)),
+            ..self
+        }
+    }
+
     /// The same file, read in user scope only.
     pub const fn only_user(self) -> UserFile {
         UserFile {
@@ -360,7 +396,32 @@ impl UserFile {
             Os::Macos => (self.macos.unwrap_or(linux), '/'),
             Os::Windows => (self.windows.unwrap_or(linux), '\\'),
         };
+        if let Some((var, path)) = self.root
+            && let Some(dir) = env(var).filter(|d| is_absolute_on(os, d))
+        {
+            let rooted = Place {
+                var: Some(var),
+                in_var: path,
+                in_home: path,
+            };
+            return rooted.resolve(&|_| Some(dir.clone()), home, sep);
+        }
         place.resolve(env, home, sep)
+    }
+}
+/// `/x` on Linux and macOS; `C:\x`, `C:/x` or `\\server\x` on Windows.
+/// `/x` on Linux and macOS; `C:\\x`, `C:/x` or `\\\\server\\x` on Windows.
+fn is_absolute_on(os: Os, path: &str) -> bool {
+    match os {
+        Os::Windows => {
+            let b = path.as_bytes();
+            path.starts_with("\\\\")
+                || (b.len() > 2
+                    && b[0].is_ascii_alphabetic()
+                    && b[1] == b':'
+                    && matches!(b[2], b'\\' | b'/'))
+        }
+        Os::Linux | Os::Macos => path.starts_with('/'),
     }
 }
 
@@ -385,6 +446,7 @@ impl Target {
             Target::Kiro => &apps::Kiro,
             Target::Antigravity => &apps::Antigravity,
             Target::Crush => &apps::Crush,
+            Target::Goose => &goose::Goose,
         }
     }
 }

@@ -273,7 +273,7 @@ fn explain(code: Option<&str>) -> Result<u8, UsageError> {
 /// docs/language.md (a test keeps both in step with the backends).
 pub fn files_table() -> String {
     let mut out = String::from(
-        "| target | project scope | user scope | package | proven against its real CLI |\n|---|---|---|---|---|\n",
+        "| target | project scope | user scope | env reference | package | proven against its real CLI |\n|---|---|---|---|---|---|\n",
     );
     for &target in Target::ALL {
         let backend = target.backend();
@@ -282,10 +282,15 @@ pub fn files_table() -> String {
             files.iter().map(f).collect::<Vec<_>>().join(" + ")
         };
         let caps = backend.capabilities();
+        let project = if files.iter().all(|f| f.user.user_only) {
+            "none (user scope only)".to_owned()
+        } else {
+            list(&|f| format!("`{}`", f.project_path))
+        };
         out.push_str(&format!(
-            "| `{target}` | {} | {} | {} | {} |\n",
-            list(&|f| format!("`{}`", f.project_path)),
+            "| `{target}` | {project} | {} | {} | {} | {} |\n",
             list(&|f| f.user.describe()),
+            backend.env_reference(),
             caps.package,
             caps.proven
         ));

@@ -207,3 +207,49 @@ fn malformed_files_are_reported_with_their_line() {
     .unwrap_err();
     assert!(err.message.contains("line 1"), "{}", err.message);
 }
+
+#[test]
+fn goose_keeps_the_users_config_and_survives_goose_rewriting_it() {
+    const GOOSE: &str = r#"plugin "p" {
+  version = "1.0.0"
+  server "docs" {
+    url = "https://docs.acme.dev/mcp"
+    headers { Authorization = "Bearer ${secret.DOCS_TOKEN}" }
+  }
+  server "local" {
+    command = "local-mcp"
+    env { LOCAL_KEY = secret.LOCAL_KEY }
+    tool_timeout = 30s
+  }
+}
+"#;
+    let user = "# goose settings\nGOOSE_PROVIDER: openai   # mine\nextensions:\n  developer:\n    bundled: true\n    display_name: Developer\n    enabled: true\n    name: developer\n    timeout: 300\n    type: builtin\nGOOSE_MODEL: gpt-4.1\n";
+    let want = desired_for(Target::Goose, GOOSE);
+    let first = apply_once(Target::Goose, Some(user), &want, &Ledger::default(), false).unwrap();
+    let text = new_text(&first, "config.yaml");
+    assert!(text.starts_with("# goose settings\nGOOSE_PROVIDER: openai   # mine\n"));
+    let read = Target::Goose
+        .backend()
+        .read(&|_| Some(text.clone()))
+        .unwrap();
+    let names: Vec<&str> = read.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["docs", "local"], "{text}");
+    let v: Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(v["extensions"]["developer"]["type"], "builtin");
+    assert_eq!(v["GOOSE_MODEL"], "gpt-4.1");
+
+    // Goose saves its config by serializing the whole file again: the
+    // entries mcpc wrote are still its own afterwards.
+    let rewritten = serde_yaml::to_string(&v).unwrap();
+    let again = apply_once(Target::Goose, Some(&rewritten), &want, &first.ledger, false).unwrap();
+    assert!(again.conflicts.is_empty(), "{:?}", again.conflicts);
+    assert!(again.edits.is_empty());
+
+    // Nothing declared any more: mcpc takes out exactly what it added.
+    let none = BTreeMap::from([(
+        ".config/goose/config.yaml".to_owned(),
+        Value::Object(Default::default()),
+    )]);
+    let removed = apply_once(Target::Goose, Some(&text), &none, &first.ledger, false).unwrap();
+    assert_eq!(new_text(&removed, "config.yaml"), user);
+}
