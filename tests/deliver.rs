@@ -568,9 +568,9 @@ fn every_target_applied_into_one_project() {
     let p = Project::new("all-targets");
     // Zed, Claude Desktop and Antigravity reference no environment, so the
     // secret-reading servers leave them out and `plain` is theirs too;
-    // Windsurf, Claude Desktop and Antigravity have a user file only.
+    // Windsurf, Claude Desktop, Antigravity and Goose have a user file only.
     let no_env = ["zed", "claude-desktop", "antigravity"];
-    let user_only = ["windsurf", "claude-desktop", "antigravity"];
+    let user_only = ["windsurf", "claude-desktop", "antigravity", "goose"];
     let with_env: Vec<String> = mcpc::Target::ALL
         .iter()
         .map(|t| t.name())
@@ -584,7 +584,7 @@ fn every_target_applied_into_one_project() {
         )
     };
     p.write("src/acme.mcpc", &all(""));
-    assert_eq!(mcpc::Target::ALL.len(), 18);
+    assert_eq!(mcpc::Target::ALL.len(), 19);
     let targets: Vec<&str> = mcpc::Target::ALL
         .iter()
         .map(|t| t.name())

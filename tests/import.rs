@@ -246,8 +246,14 @@ fn every_field_of_every_format_is_carried_or_named() {
 
 /// Fields a writer emits for the runtime's sake that mcpc's model does not
 /// hold (and so the import names): a server's description.
-fn mcpc_writes_without_reading(_target: Target, field: &str) -> bool {
-    field == "description"
+fn mcpc_writes_without_reading(target: Target, field: &str) -> bool {
+    // Goose serializes every field of an entry when it saves its config;
+    // mcpc writes the same complete entry (docs/targets.md), so a remote's
+    // empty `envs`, a `timeout: null` or `bundled` (a flag of Goose's UI)
+    // are written without meaning anything to read.
+    let goose_defaults =
+        target == Target::Goose && matches!(field, "bundled" | "envs" | "env_keys" | "timeout");
+    field == "description" || goose_defaults
 }
 
 /// The text with each run of spaces as one (the formatter aligns `=`).

@@ -376,7 +376,10 @@ fn read_entry(key: &str, entry: &Value) -> Result<Option<ServerSpec>, String> {
     };
     let envs = map("envs")?;
     let env_keys = strings("env_keys")?.unwrap_or_default();
-    let mut spec = ServerSpec::new(key, transport);
+    // Goose names a running extension by its `name` (`config.key()`), the
+    // map key only stores it.
+    let name = string("name")?.map_or_else(|| key.to_owned(), |n| key_of(&n));
+    let mut spec = ServerSpec::new(name, transport);
     spec.enabled = enabled;
     match transport {
         Transport::Stdio => {
