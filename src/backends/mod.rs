@@ -491,6 +491,21 @@ pub(crate) fn build_target(
     plan: &Plan,
     target: Target,
     explicit: bool,
+    outer: &mut Sink,
+) -> Vec<OutFile> {
+    // What this target reports can be fixed by leaving it out.
+    let mut local = Sink::new();
+    let out = build_target_into(unit, plan, target, explicit, &mut local);
+    local.offer_leave_out(target);
+    outer.append(local);
+    out
+}
+
+fn build_target_into(
+    unit: &Unit,
+    plan: &Plan,
+    target: Target,
+    explicit: bool,
     sink: &mut Sink,
 ) -> Vec<OutFile> {
     let chosen = selected_plugins(unit, plan);

@@ -49,12 +49,27 @@ pub struct Diagnostic {
     pub fixes: Vec<Fix>,
 }
 
-/// A machine-applicable change that resolves a diagnostic.
+/// A machine-applicable change that resolves a diagnostic. Some say what
+/// to do and leave the text to `ide::actions`, which reads the source (a
+/// stage that reports does not have it); the CLI and the language server
+/// both turn them into edits there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fix {
     /// Put `name` in place of the name written at `span` (its quotes, if
     /// any, stay).
     Name { span: Span, name: String },
+    /// Build the server (or, outside one, the plugin) at the diagnostic's
+    /// span without `target`: a `targets` list that leaves it out.
+    LeaveOut { target: crate::Target },
+    /// Replace each span with its text (an empty span inserts).
+    Edit { title: String, edits: Vec<Edit> },
+}
+
+/// One replacement of a [`Fix::Edit`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub text: String,
 }
 
 impl Diagnostic {
@@ -183,6 +198,16 @@ impl Sink {
         self.diagnostics
             .iter()
             .any(|d| matches!(levels.level(d.code), None | Some(Level::Deny)))
+    }
+
+    /// Offers [`Fix::LeaveOut`] on each `unsupported-feature` and
+    /// `lossy-lowering` so far: what one target's backend reported.
+    pub fn offer_leave_out(&mut self, target: crate::Target) {
+        for d in &mut self.diagnostics {
+            if matches!(d.code, Code::UnsupportedFeature | Code::LossyLowering) {
+                d.fixes.push(Fix::LeaveOut { target });
+            }
+        }
     }
 
     /// Moves every diagnostic of `other` into this sink.

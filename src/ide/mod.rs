@@ -5,9 +5,11 @@
 
 mod complete;
 mod docs;
+mod fixes;
 
 pub use complete::{Completion, CompletionKind, complete, hover, word_start};
 pub use docs::{attribute_doc, block_doc};
+pub use fixes::{Action, actions};
 
 use crate::diag::Sink;
 use crate::parse::ast::{Block, Entry, StrPart, Value, ValueKind};

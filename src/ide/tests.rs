@@ -104,3 +104,210 @@ fn hover_names_the_reference() {
     assert!(doc.contains("KEY = string or reference"), "{doc}");
     assert!(hover(PLUGIN, at(PLUGIN, "1.0.0")).is_none());
 }
+
+/// Compiles `text` as one file for every target; the diagnostics with
+/// `code` and the unit's sources, unmasked.
+fn diagnosed(text: &str, code: &str) -> (SourceMap, Vec<crate::diag::Diagnostic>) {
+    let mut sources = SourceMap::new();
+    sources.add(SourceFile::new("a.mcpc", text));
+    let unmasked = sources.clone_files();
+    let (_, diagnostics, _) = crate::compile(
+        sources,
+        crate::diag::LintLevels::default(),
+        &crate::backends::Plan::default(),
+    );
+    let found = diagnostics
+        .into_iter()
+        .filter(|d| d.code.name() == code)
+        .collect();
+    (unmasked, found)
+}
+
+/// The text after applying `action` (edits of one file, any order).
+fn applied(text: &str, action: &Action) -> String {
+    let mut edits = action.edits.clone();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+    let mut out = text.to_owned();
+    for e in edits {
+        out.replace_range(e.span.start as usize..e.span.end as usize, &e.text);
+    }
+    out
+}
+
+/// Applies the first action of the first diagnostic with `code`; the new
+/// text must format, and check without that diagnostic at that place.
+fn fix(text: &str, code: &str) -> (String, String) {
+    let (sources, found) = diagnosed(text, code);
+    let d = found
+        .first()
+        .unwrap_or_else(|| panic!("no {code} in {text}"));
+    let actions = actions(&sources, d);
+    let action = actions
+        .first()
+        .unwrap_or_else(|| panic!("no fix for {d:?}"));
+    let out = applied(text, action);
+    crate::format::format(FileId(0), &out).unwrap_or_else(|_| panic!("unparsable: {out}"));
+    assert!(
+        diagnosed(&out, code).1.len() < found.len(),
+        "{code} still there:\n{out}"
+    );
+    (action.title.clone(), out)
+}
+
+const TOKEN: &str = "ghp_0123456789abcdefghijABCD";
+
+#[test]
+fn a_literal_secret_becomes_a_reference() {
+    let server = |body: &str| {
+        format!("plugin \"p\" {{\n  version = \"1.0.0\"\n  server \"s\" {{\n{body}\n  }}\n}}\n")
+    };
+    let (title, out) = fix(
+        &server(&format!(
+            "    command = \"gh-mcp\"\n    env {{ GITHUB_TOKEN = \"{TOKEN}\" }}"
+        )),
+        "plaintext-secret",
+    );
+    assert_eq!(
+        title,
+        "Reference `secret.GITHUB_TOKEN` instead of the literal"
+    );
+    assert!(
+        out.contains("GITHUB_TOKEN = secret.GITHUB_TOKEN }"),
+        "{out}"
+    );
+    assert!(!out.contains(TOKEN));
+    let (_, out) = fix(
+        &server(
+            "    url = \"https://x.acme.dev/mcp\"\n    headers { Authorization = \"Bearer abc123def\" }",
+        ),
+        "plaintext-secret",
+    );
+    assert!(
+        out.contains("Authorization = \"Bearer ${secret.AUTHORIZATION}\""),
+        "{out}"
+    );
+    // A token inside a longer string: only the token goes.
+    let (_, out) = fix(
+        &server(&format!(
+            "    command = \"gh-mcp\"\n    args = [\"--token={TOKEN}\"]"
+        )),
+        "plaintext-secret",
+    );
+    assert!(
+        out.contains("args = [\"--token=${secret.GITHUB_TOKEN}\"]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_secret_span_inside_a_string_is_replaced_whatever_reported_it() {
+    // A check that reports a narrower span gets the same action.
+    let text = "plugin \"p\" {\n  version = \"1.0.0\"\n  server \"s\" { url = \"https://u:hunter2@x.dev/mcp\" }\n}\n";
+    let mut sources = SourceMap::new();
+    sources.add(SourceFile::new("a.mcpc", text));
+    let at = text.find("hunter2").unwrap();
+    let d = crate::diag::Diagnostic::new(
+        crate::diag::Code::PlaintextSecret,
+        Span::new(FileId(0), at, at + 7),
+        "a password in a URL",
+    );
+    let actions = actions(&sources, &d);
+    assert_eq!(actions.len(), 1);
+    assert!(applied(text, &actions[0]).contains("https://u:${secret.SECRET}@x.dev/mcp"));
+}
+
+#[test]
+fn an_unpinned_package_is_pinned_to_a_version_it_already_names() {
+    let plugin = |a: &str, b: &str| {
+        format!(
+            "plugin \"p\" {{\n  version = \"1.0.0\"\n  server \"a\" {{\n    command = \"npx\"\n    args = [\"-y\", \"{a}\"]\n  }}\n  server \"b\" {{\n    command = \"npx\"\n    args = [\"-y\", \"{b}\", \"--other\"]\n  }}\n}}\n"
+        )
+    };
+    // A range: its lower bound.
+    let (title, out) = fix(
+        &plugin("@acme/docs@^1.4.0", "@acme/x@2.0.0"),
+        "unpinned-package",
+    );
+    assert_eq!(title, "Pin `@acme/docs` to `1.4.0`");
+    assert!(out.contains("\"@acme/docs@1.4.0\""), "{out}");
+    // None: the version another server of the unit runs.
+    let (_, out) = fix(
+        &plugin("@acme/docs@1.2.3", "@acme/docs"),
+        "unpinned-package",
+    );
+    assert_eq!(out.matches("@acme/docs@1.2.3").count(), 2, "{out}");
+    // Nothing to go by: no action, not a made-up version.
+    let text = plugin("@acme/docs", "@acme/x@2.0.0");
+    let (sources, found) = diagnosed(&text, "unpinned-package");
+    assert_eq!(found.len(), 1);
+    assert!(actions(&sources, &found[0]).is_empty());
+    // uvx and docker spell versions their own way.
+    let uvx = "plugin \"p\" {\n  version = \"1.0.0\"\n  server \"a\" {\n    command = \"uvx\"\n    args = [\"seo-mcp>=0.3.1\"]\n  }\n}\n";
+    assert!(
+        fix(uvx, "unpinned-package")
+            .1
+            .contains("\"seo-mcp==0.3.1\"")
+    );
+    let docker = "plugin \"p\" {\n  version = \"1.0.0\"\n  server \"a\" {\n    command = \"docker\"\n    args = [\"run\", \"-i\", \"ghcr.io/acme/mcp\"]\n  }\n  server \"b\" {\n    command = \"docker\"\n    args = [\"run\", \"ghcr.io/acme/mcp:1.0.0\"]\n  }\n}\n";
+    assert!(
+        fix(docker, "unpinned-package")
+            .1
+            .contains("\"run\", \"-i\", \"ghcr.io/acme/mcp:1.0.0\"")
+    );
+}
+
+#[test]
+fn a_runtime_that_cannot_express_a_server_is_left_out() {
+    let text = "plugin \"acme\" {\n  version = \"1.0.0\"\n  server \"events\" {\n    url       = \"https://events.acme.dev/sse\"\n    transport = sse\n  }\n}\n";
+    let (sources, found) = diagnosed(text, "unsupported-feature");
+    let codex = found
+        .iter()
+        .find(|d| d.message.starts_with("codex "))
+        .expect("codex cannot express sse");
+    let offered = actions(&sources, codex);
+    assert_eq!(offered.len(), 1);
+    assert_eq!(
+        offered[0].title,
+        "Build server `events` without codex (`targets`)"
+    );
+    let out = applied(text, &offered[0]);
+    assert!(
+        out.contains("  server \"events\" {\n    targets = [\"claude-code\", \"hermes\""),
+        "{out}"
+    );
+    let (_, after) = diagnosed(&out, "unsupported-feature");
+    assert!(
+        !after.iter().any(|d| d.message.starts_with("codex ")),
+        "{after:?}"
+    );
+    // An existing list loses the target; a plugin's list is the default.
+    let listed = "plugin \"acme\" {\n  version = \"1.0.0\"\n  targets = [\"codex\", \"gemini\", \"claude-code\"]\n  server \"events\" { url = \"https://events.acme.dev/sse\" transport = sse }\n}\n";
+    let (sources, found) = diagnosed(listed, "unsupported-feature");
+    let d = found
+        .iter()
+        .find(|d| d.message.starts_with("codex "))
+        .unwrap();
+    let out = applied(listed, &actions(&sources, d)[0]);
+    assert!(
+        out.contains("server \"events\" { targets = [\"gemini\", \"claude-code\"] url"),
+        "{out}"
+    );
+    let with = out.replace(
+        "server \"events\" { targets = [\"gemini\", \"claude-code\"]",
+        "server \"events\" { targets = [\"codex\", \"gemini\"]",
+    );
+    let (sources, found) = diagnosed(&with, "unsupported-feature");
+    let d = found
+        .iter()
+        .find(|d| d.message.starts_with("codex "))
+        .unwrap();
+    assert!(applied(&with, &actions(&sources, d)[0]).contains("targets = [\"gemini\"] url"));
+}
+
+#[test]
+fn did_you_mean_is_an_action() {
+    let text = "plugin \"acme-tools\" {\n  version = \"1.0.0\"\n  server \"s\" { url = \"https://x.dev/mcp\" }\n}\nworkspace \"dev\" {\n  runtime = codex\n  plugins = [\"acme-tols\"]\n}\n";
+    let (title, out) = fix(text, "unknown-plugin");
+    assert_eq!(title, "Change to `acme-tools`");
+    assert!(out.contains("plugins = [\"acme-tools\"]"));
+}

@@ -8,7 +8,7 @@ mod non_portable_name;
 pub(crate) mod plaintext_secret;
 mod secret_in_args;
 mod tool_name_too_long;
-mod unpinned_package;
+pub(crate) mod unpinned_package;
 
 use crate::diag::Sink;
 use crate::ir::{Plugin, Server};

@@ -153,7 +153,7 @@ fn unpinned(ecosystem: Ecosystem, spec: &str) -> Option<&'static str> {
 }
 
 /// `1.2.3`, `1.2.3-rc.1`, `0.3.1`: digits and dots with no range operator.
-fn is_exact(version: &str) -> bool {
+pub(crate) fn is_exact(version: &str) -> bool {
     let core = version.split(['-', '+']).next().unwrap_or_default();
     core.split('.').count() >= 2
         && core

@@ -24,12 +24,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use workspace::Disk;
 
-/// A published diagnostic: where, its code, and its fixes as edits.
+/// A published diagnostic: where, its code, and the compiler's diagnostic
+/// (its fixes become code actions when asked for).
 struct Published {
     range: lsp::Range,
     code: &'static str,
     diagnostic: lsp::Diagnostic,
-    fixes: Vec<(String, lsp::Location, String)>,
+    source: crate::diag::Diagnostic,
 }
 
 #[derive(Default)]
@@ -343,6 +344,9 @@ impl Server {
     fn publish(&mut self) {
         let (sources, uris) = self.unit();
         let index = Index::new(&sources);
+        // The compiler masks literal secrets in the sources it gives back;
+        // fixes are computed on the text as written (and never show it).
+        let unmasked = sources.clone_files();
         let (sources, diagnostics, _) = crate::compile(
             sources,
             LintLevels::default(),
@@ -386,23 +390,6 @@ impl Server {
                 related_information: Some(related),
                 ..Default::default()
             };
-            let fixes = d
-                .fixes
-                .iter()
-                .map(|fix| match fix {
-                    crate::diag::Fix::Name { span, name } => {
-                        let inner = ide::unquoted(&sources.get(span.file).text, *span);
-                        (
-                            format!("Change to `{name}`"),
-                            lsp::Location::new(
-                                uris[span.file.0 as usize].clone(),
-                                span_range(&sources, inner),
-                            ),
-                            name.clone(),
-                        )
-                    }
-                })
-                .collect();
             by_uri
                 .entry(uri.clone())
                 .or_default()
@@ -411,7 +398,7 @@ impl Server {
                 range,
                 code: d.code.name(),
                 diagnostic,
-                fixes,
+                source: d.clone(),
             });
         }
         for (uri, diagnostics) in by_uri {
@@ -428,7 +415,7 @@ impl Server {
             )));
         }
         self.cache = Some(Lookup {
-            sources,
+            sources: unmasked,
             uris,
             index,
         });
@@ -699,6 +686,9 @@ impl Server {
 
     /// Each diagnostic's fixes in the range asked about, as quick fixes.
     fn code_actions(&self, p: lsp::CodeActionParams) -> Value {
+        let Some(l) = self.lookup() else {
+            return json!([]);
+        };
         let mut actions = Vec::new();
         for published in self.last.get(&p.text_document.uri).into_iter().flatten() {
             let overlaps =
@@ -706,21 +696,25 @@ impl Server {
             if !overlaps {
                 continue;
             }
-            for (title, location, text) in &published.fixes {
-                let mut changes = std::collections::HashMap::new();
-                changes.insert(
-                    location.uri.clone(),
-                    vec![lsp::TextEdit::new(location.range, text.clone())],
-                );
+            for action in ide::actions(&l.sources, &published.source) {
+                let mut changes: std::collections::HashMap<Url, Vec<lsp::TextEdit>> =
+                    std::collections::HashMap::new();
+                for edit in &action.edits {
+                    let location = l.location(edit.span);
+                    changes
+                        .entry(location.uri)
+                        .or_default()
+                        .push(lsp::TextEdit::new(location.range, edit.text.clone()));
+                }
                 actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-                    title: title.clone(),
+                    title: action.title,
                     kind: Some(lsp::CodeActionKind::QUICKFIX),
                     diagnostics: Some(vec![published.diagnostic.clone()]),
                     edit: Some(lsp::WorkspaceEdit {
                         changes: Some(changes),
                         ..Default::default()
                     }),
-                    is_preferred: Some(true),
+                    is_preferred: Some(actions.is_empty()),
                     ..Default::default()
                 }));
             }
