@@ -1,15 +1,18 @@
 //! What an editor asks of a unit, without IO: the names it defines and uses
 //! (for go to definition, references, rename and the outline), completion at
 //! a cursor, the language reference's line for a block or attribute, and
-//! folding ranges. `cli::lsp` turns these into the protocol.
+//! folding ranges, semantic tokens, and each diagnostic's fixes as edits.
+//! `cli::lsp` turns these into the protocol.
 
 mod complete;
 mod docs;
 mod fixes;
+mod tokens;
 
 pub use complete::{Completion, CompletionKind, complete, hover, word_start};
 pub use docs::{attribute_doc, block_doc};
 pub use fixes::{Action, actions};
+pub use tokens::{TOKEN_MODIFIERS, TOKEN_TYPES, Token, TokenType, semantic_tokens};
 
 use crate::diag::Sink;
 use crate::parse::ast::{Block, Entry, StrPart, Value, ValueKind};

@@ -311,3 +311,138 @@ fn did_you_mean_is_an_action() {
     assert_eq!(title, "Change to `acme-tools`");
     assert!(out.contains("plugins = [\"acme-tools\"]"));
 }
+
+/// The TextMate test files' scope assertions (`// ^^^ scope` under a
+/// line): (line text, column, scopes) for each asserted character.
+fn tm_assertions(sample: &str) -> Vec<(usize, usize, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut source_line = None;
+    let mut offset = 0;
+    let mut line_start = 0;
+    for line in sample.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let assertion = body.starts_with("//")
+            && (body[2..].trim_start().starts_with('^')
+                || body[2..].trim_start().starts_with("<-"));
+        if assertion && let Some(start) = source_line {
+            let rest = &body[2..];
+            let marks = rest.trim_start();
+            let first = 2 + rest.len() - marks.len();
+            let (columns, scopes): (Vec<usize>, &str) =
+                if let Some(dashes) = marks.strip_prefix('<') {
+                    let n = dashes.chars().take_while(|c| *c == '-').count();
+                    ((0..n).collect(), &dashes[n..])
+                } else {
+                    let n = marks.chars().take_while(|c| *c == '^').count();
+                    ((first..first + n).collect(), &marks[n..])
+                };
+            let scopes: Vec<String> = scopes.split_whitespace().map(str::to_owned).collect();
+            for c in columns {
+                out.push((start, c, scopes.clone()));
+            }
+        } else if !assertion {
+            source_line = Some(offset);
+            line_start = offset;
+        }
+        offset += line.len();
+    }
+    let _ = line_start;
+    out
+}
+
+#[test]
+fn semantic_tokens_give_the_textmate_grammars_scopes() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let package: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/editors/vscode/package.json")).unwrap(),
+    )
+    .unwrap();
+    let grammar = std::fs::read_to_string(format!(
+        "{root}/editors/vscode/syntaxes/mcpc.tmLanguage.json"
+    ))
+    .unwrap();
+    let map = &package["contributes"]["semanticTokenScopes"][0]["scopes"];
+    let scope = |t: &Token| {
+        let name = TOKEN_TYPES[t.kind as usize];
+        let key = if t.builtin {
+            format!("{name}.defaultLibrary")
+        } else {
+            name.to_owned()
+        };
+        map[&key][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("no scope for {key}"))
+            .to_owned()
+    };
+    // Every legend entry has a scope the grammar gives.
+    let keys = map.as_object().unwrap();
+    for t in TOKEN_TYPES {
+        assert!(keys.contains_key(*t), "{t} has no scope");
+    }
+    for scopes in keys.values() {
+        let s = scopes[0].as_str().unwrap();
+        assert!(
+            grammar.contains(&format!("\"{s}\"")),
+            "{s} is not a scope of the grammar"
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut checked = 0;
+    let dir = format!("{root}/editors/vscode/tests");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let sample = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let tokens = semantic_tokens(&sample);
+        for (line, column, scopes) in tm_assertions(&sample) {
+            let at = line + column;
+            match tokens
+                .iter()
+                .find(|t| t.start <= at && at < t.start + t.len)
+            {
+                Some(t) => {
+                    let s = scope(t);
+                    assert!(
+                        scopes.contains(&s),
+                        "at {:?}: the token says {s}, the grammar {scopes:?}",
+                        &sample[line..at + 1]
+                    );
+                    seen.insert(s);
+                    checked += 1;
+                }
+                // Left to the grammar: comments, punctuation, escapes.
+                None => assert!(
+                    scopes.iter().any(|s| s.starts_with("comment.")
+                        || s.starts_with("punctuation.")
+                        || s.starts_with("constant.character.escape")),
+                    "no token at {:?}, the grammar says {scopes:?}",
+                    &sample[line..at + 1]
+                ),
+            }
+        }
+    }
+    assert!(checked > 50, "{checked}");
+    let all: std::collections::BTreeSet<String> = keys
+        .values()
+        .map(|v| v[0].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(seen, all, "every scope of the legend is exercised");
+}
+
+#[test]
+fn semantic_tokens_survive_incomplete_text() {
+    for text in [
+        "plugin \"p",
+        "plugin \"p\" { url = \"${secret.",
+        "/* open",
+        "a = \"\\",
+        "x.",
+        "\"é\\u{1F600}\" = 1",
+    ] {
+        for t in semantic_tokens(text) {
+            assert!(
+                t.len > 0 && t.start + t.len <= text.len(),
+                "{text:?}: {t:?}"
+            );
+            assert!(!text[t.start..t.start + t.len].contains('\n'));
+        }
+    }
+}

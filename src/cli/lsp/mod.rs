@@ -144,6 +144,9 @@ impl Server {
             "workspace/symbol" => params(request.params).map(|p| self.workspace_symbols(p)),
             "textDocument/foldingRange" => params(request.params).map(|p| self.folding(p)),
             "textDocument/codeAction" => params(request.params).map(|p| self.code_actions(p)),
+            "textDocument/semanticTokens/full" => {
+                params(request.params).map(|p| self.semantic_tokens(p))
+            }
             method => Err((
                 lsp_server::ErrorCode::MethodNotFound as i32,
                 format!("`{method}` is not supported"),
@@ -251,6 +254,24 @@ impl Server {
             workspace_symbol_provider: Some(lsp::OneOf::Left(true)),
             folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
             code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
+            semantic_tokens_provider: Some(
+                lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                    lsp::SemanticTokensOptions {
+                        legend: lsp::SemanticTokensLegend {
+                            token_types: ide::TOKEN_TYPES
+                                .iter()
+                                .map(|t| lsp::SemanticTokenType::new(t))
+                                .collect(),
+                            token_modifiers: ide::TOKEN_MODIFIERS
+                                .iter()
+                                .map(|m| lsp::SemanticTokenModifier::new(m))
+                                .collect(),
+                        },
+                        full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                        ..Default::default()
+                    },
+                ),
+            ),
             ..Default::default()
         };
         json!(lsp::InitializeResult {
@@ -682,6 +703,45 @@ impl Server {
             })
             .collect();
         json!(ranges)
+    }
+
+    /// The document's semantic tokens, as the protocol's relative
+    /// positions in UTF-16 units (one pass over the text).
+    fn semantic_tokens(&self, p: lsp::SemanticTokensParams) -> Value {
+        let text = self.text(&p.text_document.uri);
+        let mut data = Vec::new();
+        let (mut line, mut col, mut at) = (0u32, 0u32, 0usize);
+        let (mut last_line, mut last_col) = (0u32, 0u32);
+        for token in ide::semantic_tokens(&text) {
+            for c in text[at..token.start].chars() {
+                if c == '\n' {
+                    line += 1;
+                    col = 0;
+                } else {
+                    col += c.len_utf16() as u32;
+                }
+            }
+            at = token.start;
+            let length = text[token.start..token.start + token.len]
+                .encode_utf16()
+                .count() as u32;
+            data.push(lsp::SemanticToken {
+                delta_line: line - last_line,
+                delta_start: if line == last_line {
+                    col - last_col
+                } else {
+                    col
+                },
+                length,
+                token_type: token.kind as u32,
+                token_modifiers_bitset: u32::from(token.builtin),
+            });
+            (last_line, last_col) = (line, col);
+        }
+        json!(lsp::SemanticTokens {
+            result_id: None,
+            data,
+        })
     }
 
     /// Each diagnostic's fixes in the range asked about, as quick fixes.
