@@ -48,6 +48,12 @@ pub struct Index {
     pub symbols: Vec<Symbol>,
     /// Blocks and lists that span lines, for folding.
     pub folds: Vec<Span>,
+    /// Files that did not parse (a keystroke in the middle of a word).
+    pub unparsed: Vec<FileId>,
+    /// The names such a file defined when it last parsed: still offered by
+    /// [`Index::names`] (completion), never navigated to (their spans are
+    /// stale).
+    pub kept: Vec<Symbol>,
 }
 
 impl Index {
@@ -60,8 +66,25 @@ impl Index {
             for block in crate::parse::parse_file(id, &file.text, &mut sink) {
                 index.block(&file.text, &block, None);
             }
+            if sink.has_hard_errors() {
+                index.unparsed.push(id);
+            }
         }
         index
+    }
+
+    /// Keeps the names `previous` had for its file `was`, now `file` of
+    /// this index, when `file` did not parse.
+    pub fn keep_names(&mut self, file: FileId, previous: &Index, was: FileId) {
+        if !self.unparsed.contains(&file) {
+            return;
+        }
+        let old = previous.symbols.iter().chain(&previous.kept);
+        for s in old.filter(|s| s.span.file == was) {
+            let mut s = s.clone();
+            s.span.file = file;
+            self.kept.push(s);
+        }
     }
 
     /// The name under `offset` of `file`.
@@ -95,7 +118,7 @@ impl Index {
     /// The names defined in the unit of `kind`, without repeats.
     pub fn names(&self, kind: SymbolKind, container: Option<&str>) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
-        for s in &self.symbols {
+        for s in self.symbols.iter().chain(&self.kept) {
             let defined = s.block.is_some() || kind == SymbolKind::Secret;
             if s.kind == kind
                 && defined

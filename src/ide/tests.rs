@@ -446,3 +446,26 @@ fn semantic_tokens_survive_incomplete_text() {
         }
     }
 }
+
+#[test]
+fn a_file_mid_keystroke_keeps_its_names_for_completion() {
+    let (_, before) = unit();
+    let mut sources = SourceMap::new();
+    let broken = PLUGIN.replace("  target codex", "  env { X = secret.\n  target codex");
+    sources.add(SourceFile::new("a.mcpc", broken.as_str()));
+    sources.add(SourceFile::new("b.mcpc", WORKSPACE));
+    let mut index = Index::new(&sources);
+    assert_eq!(index.unparsed, [FileId(0)]);
+    assert!(index.names(SymbolKind::Secret, None).is_empty());
+    index.keep_names(FileId(0), &before, FileId(0));
+    // Offered, but not a place to jump to.
+    assert_eq!(index.names(SymbolKind::Secret, None), ["DOCS_TOKEN"]);
+    assert_eq!(index.names(SymbolKind::Plugin, None), ["acme-tools"]);
+    assert!(index.at(FileId(0), at(PLUGIN, "DOCS_TOKEN")).is_none());
+    let items = complete(&broken, broken.find("secret.\n").unwrap() + 7, &index);
+    assert_eq!(items[0].label, "secret.DOCS_TOKEN");
+    // A second broken keystroke keeps them still.
+    let mut again = Index::new(&sources);
+    again.keep_names(FileId(0), &index, FileId(0));
+    assert_eq!(again.names(SymbolKind::Secret, None), ["DOCS_TOKEN"]);
+}

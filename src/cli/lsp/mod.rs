@@ -364,7 +364,17 @@ impl Server {
     /// every file with diagnostics, and those that had some last time.
     fn publish(&mut self) {
         let (sources, uris) = self.unit();
-        let index = Index::new(&sources);
+        let mut index = Index::new(&sources);
+        // A file mid-keystroke does not parse: completion still offers the
+        // names it defined when it last did.
+        if let Some(previous) = &self.cache {
+            for &file in &index.unparsed.clone() {
+                let uri = &uris[file.0 as usize];
+                if let Some(was) = previous.uris.iter().position(|u| u == uri) {
+                    index.keep_names(file, &previous.index, FileId(was as u32));
+                }
+            }
+        }
         // The compiler masks literal secrets in the sources it gives back;
         // fixes are computed on the text as written (and never show it).
         let unmasked = sources.clone_files();
