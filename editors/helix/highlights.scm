@@ -6,7 +6,10 @@
 
 (attribute key: (_) @variable.other.member)
 
-(string) @string
+; One capture per node (see the tree-sitter queries): labels and keys are
+; not @string.
+(attribute value: (string) @string)
+(list (string) @string)
 (escape_sequence) @constant.character.escape
 (interpolation) @special
 

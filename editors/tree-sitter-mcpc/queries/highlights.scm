@@ -6,7 +6,11 @@
 
 (attribute key: (_) @property)
 
-(string) @string
+; Each node gets one capture, so that Neovim (the last pattern wins) and
+; tree-sitter-highlight (the first wins) agree: labels and keys are not
+; @string.
+(attribute value: (string) @string)
+(list (string) @string)
 (escape_sequence) @string.escape
 (interpolation) @embedded
 
