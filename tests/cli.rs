@@ -448,3 +448,28 @@ fn an_unknown_target_gets_a_did_you_mean() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+/// Issue #15, item 5: 100,000 nested lists or blocks are one
+/// `nesting-too-deep` error (exit 1) for `check`, `fmt` and `build`, never a
+/// stack overflow; `fmt` leaves the file as it was and `build` writes nothing.
+#[test]
+fn deep_nesting_is_an_error_not_an_abort() {
+    let t = Tmp::new("deep");
+    let lists = format!("plugin \"p\" {{ x = {} }}\n", "[".repeat(100_000));
+    let blocks = "a {".repeat(100_000);
+    for text in [lists, blocks] {
+        t.write("deep.mcpc", &text);
+        for args in [
+            &["check", "deep.mcpc"][..],
+            &["fmt", "deep.mcpc"],
+            &["build", "deep.mcpc", "--target", "all", "--out", "out"],
+        ] {
+            let out = t.mcpc(args);
+            let stderr = crate::text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(stderr.contains("nesting-too-deep"), "{args:?}: {stderr}");
+            assert_eq!(fs::read_to_string(t.0.join("deep.mcpc")).unwrap(), text);
+            assert!(!t.0.join("out").exists(), "build wrote files");
+        }
+    }
+}

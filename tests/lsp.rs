@@ -342,3 +342,35 @@ fn navigation_symbols_folding_and_fixes() {
     s.shutdown();
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Issue #15, item 5: a document nested 100,000 deep (lists, then blocks)
+/// gets a `nesting-too-deep` diagnostic; formatting and hover on it answer,
+/// and the server goes on.
+#[test]
+fn deep_nesting_is_a_diagnostic_not_a_crash() {
+    let dir = scratch("deep");
+    let root = format!("file://{}", dir.display());
+    let uri = format!("{root}/deep.mcpc");
+    let mut s = Server::start();
+    s.initialize(&root);
+    let lists = format!("plugin \"p\" {{ x = {} }}", "[".repeat(100_000));
+    let blocks = "a {".repeat(100_000);
+    for (version, text) in [(1, lists), (2, blocks)] {
+        if version == 1 {
+            s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "mcpc", "version": 1, "text": text}}}));
+        } else {
+            s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}}));
+        }
+        let diags = s.diagnostics_for(&uri);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0]["code"], "nesting-too-deep");
+        let id = 10 + version;
+        s.send(json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/formatting", "params": {"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}}));
+        let answer = s.answer(json!(id));
+        assert!(answer.get("result").is_some() || answer.get("error").is_some(), "{answer}");
+        s.send(json!({"jsonrpc": "2.0", "id": id + 100, "method": "textDocument/hover", "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 400}}}));
+        s.answer(json!(id + 100));
+    }
+    s.shutdown();
+    let _ = fs::remove_dir_all(&dir);
+}

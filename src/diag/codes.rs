@@ -73,6 +73,7 @@ macro_rules! codes {
 
 codes! {
     SyntaxError = "syntax-error", Error;
+    NestingTooDeep = "nesting-too-deep", Error;
     UnknownBlock = "unknown-block", Error;
     UnknownAttribute = "unknown-attribute", Error;
     DuplicateAttribute = "duplicate-attribute", Error;

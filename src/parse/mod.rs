@@ -2,6 +2,7 @@
 //! it (ARCHITECTURE.md, invariant 1).
 
 pub mod ast;
+pub mod depth;
 mod syntax_error;
 
 use crate::diag::{Code, Diagnostic, Sink};
@@ -15,8 +16,13 @@ use pest::iterators::Pair;
 struct Grammar;
 
 /// Parses one file. A syntax error is reported (one per file) and gives no
-/// blocks; bad escapes are reported and parsing carries on.
+/// blocks; bad escapes are reported and parsing carries on. A file nested
+/// deeper than [`depth::MAX_DEPTH`] is reported and not parsed.
 pub fn parse_file(file: FileId, text: &str, sink: &mut Sink) -> Vec<Block> {
+    if let Some(too_deep) = depth::check(file, text) {
+        sink.push(too_deep);
+        return Vec::new();
+    }
     match Grammar::parse(Rule::file, text) {
         Ok(mut pairs) => {
             let file_pair = pairs.next().expect("the file rule always produces a pair");
