@@ -367,7 +367,10 @@ fn deep_nesting_is_a_diagnostic_not_a_crash() {
         let id = 10 + version;
         s.send(json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/formatting", "params": {"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}}));
         let answer = s.answer(json!(id));
-        assert!(answer.get("result").is_some() || answer.get("error").is_some(), "{answer}");
+        assert!(
+            answer.get("result").is_some() || answer.get("error").is_some(),
+            "{answer}"
+        );
         s.send(json!({"jsonrpc": "2.0", "id": id + 100, "method": "textDocument/hover", "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 400}}}));
         s.answer(json!(id + 100));
     }
