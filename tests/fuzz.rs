@@ -1,14 +1,20 @@
-//! No input makes mcpc panic. Seeds are every golden and example source;
-//! each is mutated many times (deleted ranges, inserted tokens, duplicated
-//! slices, random text) by a fixed-seed generator, compiled for every target
-//! in both emit modes, and every diagnostic is rendered in all three
-//! formats. Spans must lie inside their file, on character boundaries.
+//! The fuzz targets of `fuzz/` under stable `cargo test`, so that they run
+//! everywhere, nightly or not: each target's body (`fuzz/bodies.rs`, shared
+//! with `cargo fuzz`) gets its seeds (the goldens and examples), every input
+//! in `fuzz/regressions/<target>/` (crashes found by fuzzing, kept), and
+//! inputs mutated from the seeds by a fixed-seed generator. See
+//! `docs/fuzzing.md`.
+//!
+//! `MCPC_FUZZ_CASES=N` sets the number of mutated inputs per target (by
+//! default 200 to 4,000, by the cost of the target).
+//! `MCPC_FUZZ_SEED_DIR=DIR` also writes each target's seeds to `DIR/<target>/`:
+//! the starting corpus of `cargo fuzz run`.
 
-use mcpc::backends::{Emit, Plan};
-use mcpc::diag::{LintLevels, MessageFormat, Renderer};
-use mcpc::source::{SourceFile, SourceMap};
+#[path = "../fuzz/bodies.rs"]
+mod bodies;
+
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 struct Rng(u64);
 
@@ -24,6 +30,8 @@ impl Rng {
     }
 }
 
+/// Tokens the mutator inserts: mcpc's own, then JSON, TOML, YAML and LSP
+/// framing pieces for the other targets.
 const TOKENS: &[&str] = &[
     "{",
     "}",
@@ -63,25 +71,27 @@ const TOKENS: &[&str] = &[
     "mcp_servers = [\"a\"]",
     "workspace \"w\" { runtime = codex plugins = [\"p\"] }",
     "policy \"o\" { lints { x = deny } }",
+    ":",
+    "null",
+    "\"mcpServers\": {",
+    "\"docs\": {\"command\": \"x\"}",
+    "\\u0000",
+    "\\ud800",
+    "#",
+    "[mcp_servers.docs]",
+    "'''",
+    "- ",
+    "  ",
+    "mcp_servers:\n  ",
+    "&a ",
+    "*a",
+    "!!str ",
+    "\u{85}",
+    "\r\n",
+    "Content-Length: ",
+    "\r\n\r\n",
+    "18446744073709551615",
 ];
-
-fn seeds() -> Vec<String> {
-    let mut out = Vec::new();
-    fn walk(dir: &Path, out: &mut Vec<String>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "mcpc") {
-                out.push(fs::read_to_string(path).unwrap());
-            }
-        }
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    walk(&root.join("tests/golden"), &mut out);
-    walk(&root.join("examples"), &mut out);
-    out
-}
 
 fn char_boundary(text: &str, mut i: usize) -> usize {
     i = i.min(text.len());
@@ -118,62 +128,172 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
     s
 }
 
-fn compile_everything(text: &str) {
-    for emit in [Emit::Config, Emit::Package] {
-        let mut sources = SourceMap::new();
-        sources.add(SourceFile::new("fuzz.mcpc", text));
-        let plan = Plan {
-            emit,
-            ..Plan::default()
-        };
-        let (sources, diagnostics, _) = mcpc::compile(sources, LintLevels::default(), &plan);
-        for d in &diagnostics {
-            for label in std::iter::once(&d.primary).chain(&d.labels) {
-                let file = sources.get(label.span.file);
-                let (s, e) = (label.span.start as usize, label.span.end as usize);
-                assert!(
-                    s <= e && e <= file.text.len(),
-                    "span {s}..{e} outside the file: {d:?}\n{text}"
-                );
-                assert!(
-                    file.text.is_char_boundary(s) && file.text.is_char_boundary(e),
-                    "span not on a char boundary: {d:?}"
-                );
-            }
-            for format in [
-                MessageFormat::Human,
-                MessageFormat::Short,
-                MessageFormat::Json,
-            ] {
-                let rendered = Renderer {
-                    sources: &sources,
-                    format,
-                    color: false,
-                }
-                .render(d);
-                assert!(
-                    rendered.contains(d.code.name()),
-                    "rendering lost the code: {rendered}"
-                );
-            }
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn files_below(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            files_below(&path, keep, out);
+        } else if keep(&path) {
+            out.push(path);
         }
     }
 }
 
-#[test]
-fn mutated_sources_never_panic() {
-    let seeds = seeds();
-    assert!(seeds.len() > 20);
-    let mut rng = Rng(0x5eed_1234_abcd_ef01);
-    for round in 0..2500 {
-        let seed = &seeds[round % seeds.len()];
-        let text = mutate(&mut rng, seed);
-        compile_everything(&text);
+fn read_all(paths: Vec<PathBuf>) -> Vec<String> {
+    paths
+        .into_iter()
+        .filter_map(|p| fs::read_to_string(p).ok())
+        .collect()
+}
+
+fn sources() -> Vec<String> {
+    let mut paths = Vec::new();
+    let mcpc = |p: &Path| p.extension().is_some_and(|e| e == "mcpc");
+    files_below(&root().join("tests/golden"), &mcpc, &mut paths);
+    files_below(&root().join("examples"), &mcpc, &mut paths);
+    read_all(paths)
+}
+
+/// Runtime files: what the goldens build, and what the import goldens read.
+fn runtime_files() -> Vec<String> {
+    let mut paths = Vec::new();
+    let native = |p: &Path| {
+        p.extension()
+            .is_some_and(|e| ["json", "toml", "yaml", "yml"].contains(&e.to_str().unwrap()))
+            && !p.ends_with("mcpc-delivery.json")
+    };
+    files_below(&root().join("tests/golden/ok"), &native, &mut paths);
+    files_below(&root().join("tests/golden/import"), &native, &mut paths);
+    read_all(paths)
+}
+
+fn frame(body: &serde_json::Value) -> String {
+    let body = body.to_string();
+    format!("Content-Length: {}\r\n\r\n{body}", body.len())
+}
+
+/// A session per source: open it, then ask for what an editor asks.
+fn lsp_sessions() -> Vec<String> {
+    use serde_json::json;
+    let uri = "file:///fuzz/a.mcpc";
+    sources()
+        .into_iter()
+        .map(|text| {
+            let mut s = frame(&json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "mcpc", "version": 1, "text": text}}}));
+            for (id, method) in [
+                "textDocument/formatting",
+                "textDocument/hover",
+                "textDocument/completion",
+                "textDocument/definition",
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                s += &frame(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 5}, "options": {"tabSize": 2, "insertSpaces": true}}}));
+            }
+            s += &frame(&json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 3}}, "text": "}"}]}}));
+            s
+        })
+        .collect()
+}
+
+fn seeds(target: &str) -> Vec<String> {
+    match target {
+        "parse" | "pipeline" | "fmt" => sources(),
+        "apply" | "import" => runtime_files(),
+        "lsp" => lsp_sessions(),
+        other => panic!("no seeds for target `{other}`"),
     }
 }
 
+fn regressions(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut paths = Vec::new();
+    files_below(
+        &root().join("fuzz/regressions").join(target),
+        &|_| true,
+        &mut paths,
+    );
+    paths
+        .into_iter()
+        .map(|p| {
+            let bytes = fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// Mutants per target: `MCPC_FUZZ_CASES`, or a default that keeps this file
+/// to about a minute of a debug build.
+fn cases(target: &str) -> usize {
+    if let Some(n) = std::env::var("MCPC_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    match target {
+        "parse" | "fmt" => 4000,
+        "pipeline" => 1000,
+        "lsp" => 300,
+        _ => 200,
+    }
+}
+
+/// Runs one target on its seeds, regressions and mutants; returns how many
+/// inputs it ran.
+fn run(target: &str) -> usize {
+    let body = bodies::TARGETS
+        .iter()
+        .find(|(name, _)| *name == target)
+        .unwrap()
+        .1;
+    let seeds = seeds(target);
+    assert!(seeds.len() > 20, "{target}: only {} seeds", seeds.len());
+    if let Some(dir) = std::env::var_os("MCPC_FUZZ_SEED_DIR") {
+        let dir = Path::new(&dir).join(target);
+        fs::create_dir_all(&dir).unwrap();
+        for (i, s) in seeds.iter().enumerate() {
+            fs::write(dir.join(format!("seed-{i:04}")), s).unwrap();
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut ran = 0;
+    for s in &seeds {
+        body(s.as_bytes());
+        ran += 1;
+    }
+    for (path, bytes) in regressions(target) {
+        let run = std::panic::catch_unwind(|| body(&bytes));
+        assert!(run.is_ok(), "{target}: regression {} fails", path.display());
+        ran += 1;
+    }
+    let mut rng = Rng(0x5eed_1234_abcd_ef01 ^ target.len() as u64);
+    for round in 0..cases(target) {
+        let input = mutate(&mut rng, &seeds[round % seeds.len()]);
+        body(input.as_bytes());
+        ran += 1;
+    }
+    eprintln!("fuzz {target}: {ran} inputs in {:.1?}", started.elapsed());
+    ran
+}
+
 #[test]
-fn random_text_never_panics() {
+fn parse() {
+    run("parse");
+}
+
+#[test]
+fn pipeline() {
+    run("pipeline");
+    // Text made of tokens alone, with no seed's structure.
     let mut rng = Rng(0xdead_beef_cafe_f00d);
     for _ in 0..500 {
         let text: String = (0..rng.below(200))
@@ -182,36 +302,49 @@ fn random_text_never_panics() {
                     + if rng.below(2) == 0 { " " } else { "" }
             })
             .collect();
-        compile_everything(&text);
+        bodies::pipeline(text.as_bytes());
     }
 }
 
-/// `fmt` on every seed and on mutants that still parse: it never refuses a
-/// parseable file (its own check of tree and comments holds), and
-/// formatting twice changes nothing.
 #[test]
-fn fmt_keeps_meaning_and_is_idempotent() {
-    use mcpc::source::FileId;
-    let mut rng = Rng(0x0f0f_1234_5678_9abc);
-    let seeds = seeds();
-    let mut formatted = 0;
-    for round in 0..8000 {
-        let seed = &seeds[round % seeds.len()];
-        let text = if round < seeds.len() {
-            seed.clone()
-        } else {
-            mutate(&mut rng, seed)
-        };
-        let mut sink = mcpc::diag::Sink::new();
-        mcpc::parse::parse_file(FileId(0), &text, &mut sink);
-        if !sink.finish(&Default::default()).is_empty() {
-            continue; // not parseable: fmt reports the syntax error instead
-        }
-        let once = mcpc::format::format(FileId(0), &text)
-            .unwrap_or_else(|e| panic!("fmt refused a parseable file: {e:?}\n{text}"));
-        let twice = mcpc::format::format(FileId(0), &once).unwrap();
-        assert_eq!(twice, once, "fmt is not idempotent on:\n{text}");
-        formatted += 1;
+fn fmt() {
+    run("fmt");
+}
+
+#[test]
+fn apply() {
+    run("apply");
+}
+
+#[test]
+fn import() {
+    run("import");
+}
+
+#[test]
+fn lsp() {
+    run("lsp");
+}
+
+/// Every target of `fuzz/bodies.rs` runs here and has a `cargo fuzz`
+/// binary; every regression directory belongs to a target.
+#[test]
+fn every_target_runs_here_and_under_cargo_fuzz() {
+    let names: Vec<&str> = bodies::TARGETS.iter().map(|(n, _)| *n).collect();
+    let here = include_str!("fuzz.rs");
+    let manifest = fs::read_to_string(root().join("fuzz/Cargo.toml")).unwrap();
+    for name in &names {
+        assert!(here.contains(&format!("fn {name}() {{\n    run(\"{name}\")")));
+        assert!(manifest.contains(&format!("name = \"{name}\"")), "{name}");
+        assert!(root().join(format!("fuzz/fuzz_targets/{name}.rs")).exists());
     }
-    assert!(formatted > 800, "only {formatted} parseable inputs");
+    if let Ok(dirs) = fs::read_dir(root().join("fuzz/regressions")) {
+        for d in dirs {
+            let name = d.unwrap().file_name().into_string().unwrap();
+            assert!(
+                names.contains(&name.as_str()),
+                "regressions for no target: {name}"
+            );
+        }
+    }
 }

@@ -12,12 +12,12 @@ use std::io::{self, BufRead};
 
 /// The largest frame accepted. Editors send whole documents in `didOpen`;
 /// 64 MiB is far above any `.mcpc` file.
-pub(crate) const MAX_FRAME: u64 = 64 << 20;
+pub const MAX_FRAME: u64 = 64 << 20;
 /// The longest header line kept; longer lines are garbage.
 const MAX_HEADER_LINE: usize = 1024;
 const LENGTH: &[u8] = b"content-length:";
 
-pub(crate) enum Frame {
+pub enum Frame {
     Message(lsp_server::Message),
     /// A frame that is not a message: answer with `code` and go on. `id` is
     /// the request's, when one could be read.
@@ -32,21 +32,21 @@ pub(crate) enum Frame {
 pub(crate) const PARSE_ERROR: i32 = -32700;
 pub(crate) const INVALID_REQUEST: i32 = -32600;
 
-pub(crate) struct Reader<R> {
+pub struct Reader<R> {
     inner: R,
     /// Bytes read but given back, read again before `inner`.
     back: VecDeque<u8>,
 }
 
 impl<R: BufRead> Reader<R> {
-    pub(crate) fn new(inner: R) -> Reader<R> {
+    pub fn new(inner: R) -> Reader<R> {
         Reader {
             inner,
             back: VecDeque::new(),
         }
     }
 
-    pub(crate) fn read(&mut self) -> io::Result<Frame> {
+    pub fn read(&mut self) -> io::Result<Frame> {
         let mut length: Option<u64> = None;
         let mut headers = false;
         loop {

@@ -8,7 +8,8 @@
 //! incrementally. It also formats documents (`mcpc fmt`) and shows
 //! `mcpc explain` on hover over a diagnostic. It never writes a file.
 
-mod frame;
+#[doc(hidden)]
+pub mod frame; // public for the fuzz targets (fuzz/bodies.rs)
 mod workspace;
 
 use crate::diag::{LintLevels, Severity};
