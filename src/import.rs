@@ -377,7 +377,7 @@ pub struct Dropped {
 /// The file as a generic tree, in the syntax of `format`.
 fn document(format: Format, text: &str) -> Option<Value> {
     match format {
-        Format::Json => crate::emit::json_with_comments(text).ok(),
+        Format::Json | Format::Jsonc => crate::emit::json_with_comments(text).ok(),
         Format::Toml => toml::from_str(text).ok(),
         Format::Yaml => serde_yaml::from_str(text).ok(),
     }
@@ -385,7 +385,7 @@ fn document(format: Format, text: &str) -> Option<Value> {
 
 fn render(format: Format, doc: &Value) -> Option<String> {
     match format {
-        Format::Json => serde_json::to_string(doc).ok(),
+        Format::Json | Format::Jsonc => serde_json::to_string(doc).ok(),
         Format::Toml => toml::to_string(doc).ok(),
         Format::Yaml => serde_yaml::to_string(doc).ok(),
     }
@@ -682,7 +682,9 @@ pub fn detect(file_name: &str, text: &str) -> Detected {
 /// accepted, as JSONC readers do).
 pub fn prepare(target: Target, text: &str) -> String {
     match servers_file(target) {
-        Some((f, _)) if f.format == Format::Json => without_trailing_commas(text),
+        Some((f, _)) if matches!(f.format, Format::Json | Format::Jsonc) => {
+            without_trailing_commas(text)
+        }
         _ => text.to_owned(),
     }
 }

@@ -168,7 +168,9 @@ fn with_foreign_fields(target: Target, native: &str) -> String {
         })
         .unwrap();
     let mut doc: serde_json::Value = match file.format {
-        mcpc::backends::Format::Json => serde_json::from_str(native).unwrap(),
+        mcpc::backends::Format::Json | mcpc::backends::Format::Jsonc => {
+            serde_json::from_str(native).unwrap()
+        }
         mcpc::backends::Format::Toml => toml::from_str(native).unwrap(),
         mcpc::backends::Format::Yaml => serde_yaml::from_str(native).unwrap(),
     };
@@ -183,7 +185,9 @@ fn with_foreign_fields(target: Target, native: &str) -> String {
         entry.insert("mcpc_foreign_note".into(), serde_json::json!("kept?"));
     }
     match file.format {
-        mcpc::backends::Format::Json => serde_json::to_string_pretty(&doc).unwrap(),
+        mcpc::backends::Format::Json | mcpc::backends::Format::Jsonc => {
+            serde_json::to_string_pretty(&doc).unwrap()
+        }
         mcpc::backends::Format::Toml => toml::to_string(&doc).unwrap(),
         mcpc::backends::Format::Yaml => serde_yaml::to_string(&doc).unwrap(),
     }

@@ -4,13 +4,13 @@
 //! `disabled` are ignored. Workspace servers wait for `amp mcp approve`,
 //! bound to a hash of the entry. E2E.md "Amp".
 
-use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, Tags, documented, json_file};
+use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, Tags, documented, jsonc_file};
 use super::{Owned, Target, UserFile};
 
 pub(super) struct Amp;
 
 static DIALECT: Dialect = Dialect {
-    files: &[json_file(
+    files: &[jsonc_file(
         ".amp/settings.json",
         &[Owned::Servers(&["amp.mcpServers"])],
         UserFile::home(".config/amp/settings.json"),

@@ -116,7 +116,7 @@ static CURSOR: Dialect = Dialect {
         "Cursor",
         &[ManagedFile {
             project_path: ".cursor/mcp.json",
-            format: Format::Json,
+            format: Format::Jsonc,
             owned: MCP_SERVERS,
             user: UserFile::home(".cursor/mcp.json"),
         }],
@@ -151,7 +151,7 @@ static VSCODE: Dialect = Dialect {
         "VS Code",
         &[ManagedFile {
             project_path: ".vscode/mcp.json",
-            format: Format::Json,
+            format: Format::Jsonc,
             owned: &[Owned::Servers(&["servers"])],
             user: UserFile::app_data(
                 "Code/User/mcp.json",
@@ -335,7 +335,7 @@ static ZED: Dialect = Dialect {
         "Zed",
         &[ManagedFile {
             project_path: ".zed/settings.json",
-            format: Format::Json,
+            format: Format::Jsonc,
             owned: &[Owned::Servers(&["context_servers"])],
             user: UserFile::moved_by(
                 "XDG_CONFIG_HOME",

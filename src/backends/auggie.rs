@@ -3,7 +3,7 @@
 //! arguments containing whitespace are split; one invalid entry loses
 //! every server, mostly silently. E2E.md "Auggie".
 
-use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, MCP_SERVERS, documented, json_file};
+use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, MCP_SERVERS, documented, jsonc_file};
 use super::lowering::{Fields, Vars};
 use super::{Cx, Target, UserFile};
 use crate::ir::Server;
@@ -11,7 +11,7 @@ use crate::ir::Server;
 pub(super) struct Auggie;
 
 static DIALECT: Dialect = Dialect {
-    files: &[json_file(
+    files: &[jsonc_file(
         ".augment/settings.json",
         MCP_SERVERS,
         UserFile::home(".augment/settings.json"),

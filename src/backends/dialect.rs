@@ -690,6 +690,18 @@ pub const fn json_file(
     }
 }
 
+/// A JSONC file (comments and trailing commas accepted by its runtime).
+pub const fn jsonc_file(
+    project_path: &'static str,
+    owned: &'static [Owned],
+    user: UserFile,
+) -> ManagedFile {
+    ManagedFile {
+        format: Format::Jsonc,
+        ..json_file(project_path, owned, user)
+    }
+}
+
 /// `documented`: not yet proven against the runtime's real CLI.
 pub const fn documented(config_file: &'static str, package: &'static str) -> Capabilities {
     Capabilities {

@@ -190,7 +190,12 @@ pub trait Backend {
 /// The syntax of a runtime's file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Strict JSON (comments accepted, as every JSON runtime here reads
+    /// them; a trailing comma refused).
     Json,
+    /// JSON with comments and trailing commas, as the runtime's reader
+    /// accepts them (VS Code's `jsonc`, Zed's lenient settings reader).
+    Jsonc,
     Toml,
     Yaml,
 }

@@ -86,8 +86,19 @@ pub fn desired(target: Target, files: &[OutFile]) -> Result<BTreeMap<String, Val
 
 pub fn parse(format: Format, text: &str, path: &str) -> Result<Value, DeliverError> {
     let result = match format {
-        Format::Json if text.trim().is_empty() => Ok(Value::Object(Default::default())),
-        Format::Json => crate::emit::json_with_comments(text),
+        Format::Json | Format::Jsonc if text.trim().is_empty() => {
+            Ok(Value::Object(Default::default()))
+        }
+        Format::Json => match json_doc::parse_strict(text) {
+            Err(e) if json_doc::parse(text).is_ok() => {
+                let line = text[..e.offset.min(text.len())].matches('\n').count() + 1;
+                Err(format!(
+                    "line {line}: a trailing comma, which this runtime does not accept in its file; remove it and apply again"
+                ))
+            }
+            _ => crate::emit::json_with_comments(text),
+        },
+        Format::Jsonc => crate::emit::json_with_comments(text),
         Format::Toml => toml_doc::to_value(text),
         Format::Yaml => yaml_doc::to_value(text),
     };
@@ -374,7 +385,7 @@ fn items(
             plan.actions
                 .push(format!("remove `{item}` from `{key}` in {}", cur.path));
         }
-        if cur.file.format == Format::Json {
+        if matches!(cur.file.format, Format::Json | Format::Jsonc) {
             // Item by item, so the user's own items keep their bytes.
             for item in removed {
                 *text = json_doc::remove_item(text, path, item).map_err(|e| e.message)?;
@@ -401,7 +412,7 @@ fn items(
 
 fn edit_set(format: Format, text: &str, path: &[&str], value: &Value) -> Result<String, String> {
     match format {
-        Format::Json => {
+        Format::Json | Format::Jsonc => {
             let base = if text.trim().is_empty() { "{}\n" } else { text };
             json_doc::set(base, path, value).map_err(|e| e.message)
         }
@@ -418,7 +429,7 @@ fn edit_set(format: Format, text: &str, path: &[&str], value: &Value) -> Result<
 
 fn edit_remove(format: Format, text: &str, path: &[&str]) -> Result<String, String> {
     match format {
-        Format::Json => json_doc::remove(text, path).map_err(|e| e.message),
+        Format::Json | Format::Jsonc => json_doc::remove(text, path).map_err(|e| e.message),
         Format::Toml => {
             let (name, parent) = path.split_last().ok_or("empty path")?;
             toml_doc::remove(text, parent, name)

@@ -253,3 +253,119 @@ fn goose_keeps_the_users_config_and_survives_goose_rewriting_it() {
     let removed = apply_once(Target::Goose, Some(&text), &none, &first.ledger, false).unwrap();
     assert_eq!(new_text(&removed, "config.yaml"), user);
 }
+
+/// A Zed settings file as people write it: comments, other settings,
+/// trailing commas (Zed reads its settings leniently).
+const ZED_SETTINGS: &str = r#"// Zed settings
+//
+// For information on how to configure Zed, see the Zed documentation.
+{
+  "theme": {
+    "mode": "system",
+    "light": "One Light",
+    "dark": "One Dark", // my favourite
+  },
+  /* fonts */
+  "buffer_font_size": 15,
+  "context_servers": {
+    "mine": {
+      "command": "my-mcp",
+      "args": ["--verbose",],
+    },
+  },
+  "languages": { "Rust": { "tab_size": 4, }, },
+}
+"#;
+
+#[test]
+fn zed_settings_keep_comments_trailing_commas_and_other_keys() {
+    const ZED: &str = r#"plugin "p" {
+  version = "1.0.0"
+  server "local" { command = "local-mcp" args = ["--x"] }
+}
+"#;
+    let want = desired_for(Target::Zed, ZED);
+    let first = apply_once(
+        Target::Zed,
+        Some(ZED_SETTINGS),
+        &want,
+        &Ledger::default(),
+        false,
+    )
+    .unwrap();
+    let text = new_text(&first, "settings.json");
+    // Only the new entry was spliced in, before the user's trailing comma.
+    let added = text.replace(
+        ",\n    \"local\": {\n      \"command\": \"local-mcp\",\n      \"args\": [\n        \"--x\"\n      ]\n    }",
+        "",
+    );
+    assert_eq!(added, ZED_SETTINGS, "{text}");
+    let read = Target::Zed.backend().read(&|_| Some(text.clone())).unwrap();
+    let names: Vec<&str> = read.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["mine", "local"]);
+    // Declared again: nothing to do. Declared no more: the bytes come back.
+    let again = apply_once(Target::Zed, Some(&text), &want, &first.ledger, false).unwrap();
+    assert!(again.edits.is_empty() && again.conflicts.is_empty());
+    let none = BTreeMap::from([(
+        ".zed/settings.json".to_owned(),
+        Value::Object(Default::default()),
+    )]);
+    let removed = apply_once(Target::Zed, Some(&text), &none, &first.ledger, false).unwrap();
+    assert_eq!(new_text(&removed, "settings.json"), ZED_SETTINGS);
+}
+
+#[test]
+fn jsonc_apps_take_trailing_commas_and_strict_runtimes_refuse_them_with_the_line() {
+    let file = |key: &str| {
+        format!(
+            "{{\n  // mine\n  \"{key}\": {{\n    \"mine\": {{ \"command\": \"x\", }},\n  }},\n}}\n"
+        )
+    };
+    let user = file("mcpServers");
+    for target in [Target::Cursor, Target::Amp, Target::Auggie] {
+        let Some(Owned::Servers([key])) = target.backend().managed_files()[0].owned.first() else {
+            panic!("{target}: one top-level servers key");
+        };
+        let user = file(key);
+        let user = user.as_str();
+        let want = desired_for(target, SOURCE_STDIO);
+        let plan = apply_once(target, Some(user), &want, &Ledger::default(), false)
+            .unwrap_or_else(|e| panic!("{target}: {}", e.message));
+        let text = plan.edits[0].new.clone();
+        assert!(text.contains("// mine") && text.contains("\"mine\": { \"command\": \"x\", }"));
+        let read = target.backend().read(&|_| Some(text.clone())).unwrap();
+        assert_eq!(read.len(), 2, "{target}: {text}");
+    }
+    let vscode =
+        "{\n  \"servers\": {\n    \"mine\": { \"command\": \"x\" },\n  },\n  \"inputs\": [],\n}\n";
+    let want = desired_for(Target::Vscode, SOURCE_STDIO);
+    let plan = apply_once(
+        Target::Vscode,
+        Some(vscode),
+        &want,
+        &Ledger::default(),
+        false,
+    )
+    .unwrap();
+    assert!(plan.edits[0].new.contains("\"inputs\": [],\n}"));
+    // Claude Code reads `.mcp.json` as strict JSON: refused, with the line.
+    let err = apply_once(
+        Target::ClaudeCode,
+        Some(&user),
+        &desired_for(Target::ClaudeCode, SOURCE_STDIO),
+        &Ledger::default(),
+        false,
+    )
+    .unwrap_err();
+    assert!(
+        err.message.starts_with("line 4: a trailing comma"),
+        "{}",
+        err.message
+    );
+}
+
+const SOURCE_STDIO: &str = r#"plugin "p" {
+  version = "1.0.0"
+  server "local" { command = "local-mcp" }
+}
+"#;

@@ -1,7 +1,10 @@
 //! Editing JSON in place. A small parser records the byte span of every
 //! value and member, so an edit splices only the bytes mcpc owns: the rest
 //! of the file — order, spacing, even `//` and `/* */` comments (which some
-//! runtimes accept) — stays byte for byte.
+//! runtimes accept) — stays byte for byte. Trailing commas (JSONC, which
+//! VS Code, Cursor, Zed, Amp and Auggie accept) are parsed and kept: a
+//! member added after the last one goes before the user's trailing comma.
+//! [`parse_strict`] refuses them, for files whose runtime reads strict JSON.
 
 use serde_json::Value;
 
@@ -34,9 +37,19 @@ pub(crate) struct ParseError {
 }
 
 pub(crate) fn parse(text: &str) -> Result<Node, ParseError> {
+    parse_with(text, true)
+}
+
+/// [`parse`], with a trailing comma an error.
+pub(crate) fn parse_strict(text: &str) -> Result<Node, ParseError> {
+    parse_with(text, false)
+}
+
+fn parse_with(text: &str, trailing_commas: bool) -> Result<Node, ParseError> {
     let mut p = Parser {
         b: text.as_bytes(),
         i: 0,
+        trailing_commas,
     };
     p.ws()?;
     let node = p.value()?;
@@ -50,6 +63,8 @@ pub(crate) fn parse(text: &str) -> Result<Node, ParseError> {
 struct Parser<'a> {
     b: &'a [u8],
     i: usize,
+    /// `[1,]` and `{"a": 1,}` are accepted.
+    trailing_commas: bool,
 }
 
 impl Parser<'_> {
@@ -156,6 +171,10 @@ impl Parser<'_> {
         }
         loop {
             self.ws()?;
+            if self.trailing_commas && !members.is_empty() && self.b.get(self.i) == Some(&b'}') {
+                self.i += 1;
+                return Ok(Kind::Object(members));
+            }
             if self.b.get(self.i) != Some(&b'"') {
                 return Err(self.err("a string key"));
             }
@@ -195,6 +214,10 @@ impl Parser<'_> {
         }
         loop {
             self.ws()?;
+            if self.trailing_commas && !items.is_empty() && self.b.get(self.i) == Some(&b']') {
+                self.i += 1;
+                return Ok(Kind::Array(items));
+            }
             items.push(self.value()?);
             self.ws()?;
             match self.b.get(self.i) {
