@@ -9,8 +9,8 @@
 //! - `pipeline`: source → every backend in both emit modes: spans valid,
 //!   every diagnostic renders in every format with its code, and every
 //!   JSON/TOML/YAML file written parses with a real parser.
-//! - `fmt`: on a parseable file, the output parses to the same tree and
-//!   formatting it again changes nothing.
+//! - `fmt`: on a parseable file, fmt gives an output, which parses to the
+//!   same tree; formatting it again changes nothing.
 //! - `apply`: any existing text in each runtime file: `plan_apply` gives an
 //!   error or edits whose text parses in the file's format, and applying
 //!   again to its result changes nothing.
@@ -141,11 +141,10 @@ pub fn fmt(data: &[u8]) {
     if !sink.finish(&LintLevels::default()).is_empty() {
         return; // fmt reports the problem and leaves the file alone
     }
-    // A refusal is a diagnostic and leaves the file as it was (issue #15,
-    // item 11 is to make it rarer); what fmt does write must keep meaning.
-    let Ok(once) = mcpc::format::format(FileId(0), text) else {
-        return;
-    };
+    // fmt never refuses a file that parses, and what it writes keeps the
+    // meaning.
+    let once = mcpc::format::format(FileId(0), text)
+        .unwrap_or_else(|e| panic!("fmt refused a parseable file: {e:?}\n{text}"));
     let mut sink = mcpc::diag::Sink::new();
     let after = mcpc::parse::parse_file(FileId(0), &once, &mut sink);
     let diagnostics = sink.finish(&LintLevels::default());
