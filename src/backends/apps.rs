@@ -121,6 +121,7 @@ static CURSOR: Dialect = Dialect {
             user: UserFile::home(".cursor/mcp.json"),
         }],
         &[
+            ("follows", "cursor.com/docs/mcp (2026-12)"),
             ("env.X / secret.X", "${env:X}"),
             ("transport", "type: stdio | http | sse"),
             ("cwd, tools, timeouts, enabled", "not expressible"),
@@ -162,6 +163,10 @@ static VSCODE: Dialect = Dialect {
             ),
         }],
         &[
+            (
+                "follows",
+                "code.visualstudio.com/docs/copilot/reference/mcp-configuration; microsoft/vscode mcpConfiguration.ts (2026-12)",
+            ),
             ("env.X / secret.X", "${env:X}"),
             ("transport", "type: stdio | http | sse"),
             ("cwd", "cwd"),
@@ -192,6 +197,10 @@ static WINDSURF: Dialect = Dialect {
             user: UserFile::home(".codeium/windsurf/mcp_config.json").only_user(),
         }],
         &[
+            (
+                "follows",
+                "docs.windsurf.com/windsurf/cascade/mcp (2026-12)",
+            ),
             ("env.X / secret.X", "${env:X}"),
             ("url", "serverUrl (SSE: lossy)"),
             ("tools.deny", "disabledTools"),
@@ -225,6 +234,7 @@ static KIRO: Dialect = Dialect {
             user: UserFile::home(".kiro/settings/mcp.json"),
         }],
         &[
+            ("follows", "kiro.dev/docs/mcp/configuration (2026-12)"),
             ("env.X / secret.X", "${X} (env and headers only)"),
             ("tools.deny", "disabledTools"),
             ("enabled = false", "disabled: true"),
@@ -255,6 +265,10 @@ static ANTIGRAVITY: Dialect = Dialect {
             user: UserFile::home(".gemini/antigravity/mcp_config.json").only_user(),
         }],
         &[
+            (
+                "follows",
+                "third-party setup notes; no official schema found (2026-12)",
+            ),
             ("env.X / secret.X", "refused: no environment reference"),
             ("url", "serverUrl (SSE: lossy)"),
         ],
@@ -286,6 +300,10 @@ static CLAUDE_DESKTOP: Dialect = Dialect {
             .only_user(),
         }],
         &[
+            (
+                "follows",
+                "modelcontextprotocol.io quickstart for Claude Desktop (2026-12)",
+            ),
             ("env.X / secret.X", "refused: no environment reference"),
             (
                 "transport = http / sse",
@@ -356,6 +374,10 @@ static ZED: Dialect = Dialect {
             ),
         }],
         &[
+            (
+                "follows",
+                "zed.dev/docs/ai/mcp; zed-industries/zed settings_content (2026-12)",
+            ),
             ("env.X / secret.X", "refused: no environment reference"),
             ("enabled = false", "enabled: false"),
         ],
@@ -412,6 +434,10 @@ static CRUSH: Dialect = Dialect {
             ),
         }],
         &[
+            (
+                "follows",
+                "charmbracelet/crush configuration docs (2026-12)",
+            ),
             ("env.X / secret.X", "${X} (env and headers only)"),
             ("transport", "type: stdio | http | sse"),
             ("tool_timeout", "timeout (s)"),
