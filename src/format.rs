@@ -92,8 +92,14 @@ impl Printer<'_> {
 
     /// Whether the source between two offsets holds a blank line.
     fn blank_between(&self, from: usize, to: usize) -> bool {
+        // A line between two newlines holding only whitespace; what follows
+        // the last newline is the next token's indentation, not a line.
         let gap = &self.src[from.min(to)..to];
-        gap.lines().skip(1).any(|l| l.trim().is_empty()) && gap.matches('\n').count() >= 2
+        let lines: Vec<&str> = gap.split('\n').collect();
+        lines.len() >= 3
+            && lines[1..lines.len() - 1]
+                .iter()
+                .any(|l| l.trim().is_empty())
     }
 
     /// Own-line comments that start before `pos`.
@@ -117,8 +123,14 @@ impl Printer<'_> {
 
     /// A comment starting on the same line as `end` goes after it.
     fn trailing_comment(&mut self, end: usize) {
+        self.trailing_comment_before(end, usize::MAX);
+    }
+
+    /// The same, for a comment that ends before `limit`.
+    fn trailing_comment_before(&mut self, end: usize, limit: usize) {
         if let Some(c) = self.comments.get(self.next)
             && c.start >= end
+            && c.end <= limit
             && !self.src[end..c.start].contains('\n')
             && !self.src[c.start..c.end].contains('\n')
         {
@@ -183,10 +195,12 @@ impl Printer<'_> {
             .label
             .as_ref()
             .map_or(block.kind.span.end, |l| l.span.end) as usize;
-        self.trailing_comment(
+        // A comment on the `{` line, unless it is inside the first entry.
+        self.trailing_comment_before(
             self.src[body_start..end]
                 .find('{')
                 .map_or(body_start, |i| body_start + i + 1),
+            block.entries.first().map_or(end, entry_start),
         );
         self.out.push('\n');
         self.entries(&block.entries, indent + 2, body_start);
@@ -447,12 +461,14 @@ fn check_same(
         .map_or(Span::new(file, 0, 0), |b| b.kind.span);
     Err(vec![
         Diagnostic::new(
-            Code::SyntaxError,
+            Code::InternalFormatError,
             span,
             "mcpc fmt could not format this file without changing it",
         )
         .with_label("left as it is")
-        .with_help("this is a bug in mcpc fmt; please report it with the file"),
+        .with_help(
+            "the file is valid and was not touched; this is a bug in mcpc fmt, please report it with the file",
+        ),
     ])
 }
 

@@ -1,6 +1,7 @@
 //! Golden tests: `tests/golden/ok/<case>/` must compile with no error and
 //! `tests/golden/err/<case>/` must fail. Each case holds its `.mcpc` inputs,
-//! an optional `args` file (build flags), `stderr.txt` (the rendered
+//! an optional `args` file (build flags; `--fmt` runs the formatter instead
+//! of the build), `stderr.txt` (the rendered
 //! diagnostics) and, for ok cases, `out/` (every file the build writes).
 //!
 //! Every mismatch of every case is collected and shown as a unified diff.
@@ -31,7 +32,7 @@ struct Outcome {
 fn parse_args(text: &str) -> (Plan, LintLevels) {
     let mut plan = Plan::default();
     let mut levels = LintLevels::default();
-    let words: Vec<&str> = text.split_whitespace().collect();
+    let words: Vec<&str> = text.split_whitespace().filter(|w| *w != "--fmt").collect();
     let mut i = 0;
     while i < words.len() {
         let value = words.get(i + 1).copied().unwrap_or_default();
@@ -65,6 +66,9 @@ fn run_case(dir: &Path) -> Outcome {
         sources.add(SourceFile::new(name, fs::read_to_string(path).unwrap()));
     }
     let args = fs::read_to_string(dir.join("args")).unwrap_or_default();
+    if args.split_whitespace().any(|w| w == "--fmt") {
+        return run_fmt(sources);
+    }
     let (plan, levels) = parse_args(&args);
     let (sources, diagnostics, files) = mcpc::compile(sources, levels, &plan);
     let renderer = Renderer {
@@ -85,6 +89,27 @@ fn run_case(dir: &Path) -> Outcome {
         stderr,
         failed,
         files: out,
+    }
+}
+
+/// `mcpc fmt` on each input: its diagnostics; the formatted text is not
+/// an output (an ok case's files are the build's).
+fn run_fmt(sources: SourceMap) -> Outcome {
+    let mut diagnostics = Vec::new();
+    for (id, file) in sources.files() {
+        if let Err(errors) = mcpc::format::format(id, &file.text) {
+            diagnostics.extend(errors);
+        }
+    }
+    let renderer = Renderer {
+        sources: &sources,
+        format: MessageFormat::Human,
+        color: false,
+    };
+    Outcome {
+        stderr: diagnostics.iter().map(|d| renderer.render(d)).collect(),
+        failed: !diagnostics.is_empty(),
+        files: BTreeMap::new(),
     }
 }
 

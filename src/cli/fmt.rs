@@ -43,7 +43,20 @@ pub(crate) fn run(args: FmtArgs) -> Result<u8, UsageError> {
     }
     let n = changed.len();
     let files = if n == 1 { "file" } else { "files" };
+    let refused = {
+        let mut ids: Vec<_> = diagnostics.iter().map(|d| d.primary.span.file).collect();
+        ids.dedup();
+        ids.len()
+    };
+    if refused > 0 {
+        eprintln!(
+            "{refused} file{} not formatted (left as {})",
+            if refused == 1 { "" } else { "s" },
+            if refused == 1 { "it is" } else { "they are" }
+        );
+    }
     match (args.check, n) {
+        (_, 0) if refused > 0 => {}
         (_, 0) => eprintln!("formatted: nothing to change"),
         (true, _) => eprintln!("{n} {files} would be reformatted"),
         (false, _) => eprintln!("reformatted {n} {files}"),

@@ -74,6 +74,7 @@ macro_rules! codes {
 codes! {
     SyntaxError = "syntax-error", Error;
     NestingTooDeep = "nesting-too-deep", Error;
+    InternalFormatError = "internal-format-error", Error;
     UnknownBlock = "unknown-block", Error;
     UnknownAttribute = "unknown-attribute", Error;
     DuplicateAttribute = "duplicate-attribute", Error;
