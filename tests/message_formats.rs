@@ -37,9 +37,13 @@ fn mcpc(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// `mcpc build CASE <args> --message-format FORMAT`, run from the case's
-/// directory so that file names are as the golden files have them.
+/// directory so that file names are as the golden files have them (`mcpc
+/// fmt --check` for a case whose args say `--fmt`).
 fn build(case: &Path, format: &str) -> Output {
     let args = fs::read_to_string(case.join("args")).unwrap_or_default();
+    if args.split_whitespace().any(|w| w == "--fmt") {
+        return mcpc(case, &["fmt", "--check", "--message-format", format]);
+    }
     let mut argv: Vec<&str> = vec!["build"];
     argv.extend(args.split_whitespace());
     if !argv.contains(&"--target") && !argv.contains(&"--workspace") {
