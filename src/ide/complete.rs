@@ -51,7 +51,12 @@ pub fn complete(text: &str, offset: usize, index: &Index) -> Vec<Completion> {
             "server" if block == Some("target") => names(index.names(SymbolKind::Server, None)),
             _ => Vec::new(),
         },
-        Place::Value { key } => value(block, &key, index),
+        Place::Value { key } => value(
+            block,
+            &key,
+            &text[word_start(text, offset)..floor(text, offset)],
+            index,
+        ),
     }
 }
 
@@ -116,7 +121,7 @@ pub(super) fn block_schema(kind: &str) -> Option<&'static schema::BlockSchema> {
     })
 }
 
-fn value(block: Option<&str>, key: &str, index: &Index) -> Vec<Completion> {
+fn value(block: Option<&str>, key: &str, word: &str, index: &Index) -> Vec<Completion> {
     let targets = || values(crate::Target::ALL.iter().map(|t| t.name()));
     let secrets = || {
         names(index.names(SymbolKind::Secret, None))
@@ -128,6 +133,7 @@ fn value(block: Option<&str>, key: &str, index: &Index) -> Vec<Completion> {
             .collect()
     };
     match (block.unwrap_or_default(), key) {
+        _ if word.starts_with("secret.") => secrets(),
         (_, "transport") => values(["http", "sse"]),
         (_, "allow_transports") => values(["stdio", "http", "sse"]),
         (_, "kind") => values(["standard", "platform"]),
@@ -293,6 +299,11 @@ pub fn hover(text: &str, offset: usize) -> Option<String> {
     }
     let block = scan.stack.last().map(String::as_str);
     let after = text[end..].trim_start();
+    if block == Some("lints")
+        && let Some(code) = crate::diag::Code::from_name(word)
+    {
+        return Some(code.explanation().to_owned());
+    }
     if after.starts_with('=') {
         return attribute_doc(block?, word).or_else(|| block_doc(block?));
     }

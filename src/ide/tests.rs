@@ -469,3 +469,45 @@ fn a_file_mid_keystroke_keeps_its_names_for_completion() {
     again.keep_names(FileId(0), &index, FileId(0));
     assert_eq!(again.names(SymbolKind::Secret, None), ["DOCS_TOKEN"]);
 }
+
+#[test]
+fn hover_and_completion_cover_every_block_and_attribute() {
+    use crate::ir::schema;
+    let blocks: &[(&str, &schema::BlockSchema)] = &[
+        ("plugin", &schema::PLUGIN),
+        ("server", &schema::SERVER),
+        ("tools", &schema::TOOLS),
+        ("target", &schema::TARGET),
+        ("workspace", &schema::WORKSPACE),
+        ("policy", &schema::POLICY),
+    ];
+    for (kind, s) in blocks {
+        assert!(block_doc(kind).is_some(), "block {kind}");
+        for b in s.blocks.iter().chain(s.repeated) {
+            assert!(block_doc(b).is_some(), "block {b} in {kind}");
+        }
+        for a in s.attributes {
+            assert!(attribute_doc(kind, a).is_some(), "{kind}.{a}");
+        }
+    }
+}
+
+#[test]
+fn secrets_complete_in_any_value_and_lints_hover_with_their_page() {
+    assert_eq!(
+        end("plugin \"p\" { server \"s\" { args = [\"--t=${secret."),
+        ["secret.DOCS_TOKEN"]
+    );
+    assert_eq!(
+        end("plugin \"p\" { server \"s\" { args = [\"-y\", "),
+        Vec::<String>::new()
+    );
+    let text = "policy \"o\" {\n  lints { unpinned-package = deny }\n}\n";
+    let doc = hover(text, at(text, "unpinned-package")).unwrap();
+    assert_eq!(doc, crate::diag::Code::UnpinnedPackage.explanation());
+    assert!(
+        attribute_doc("tools", "deny")
+            .unwrap()
+            .contains("after `allow`")
+    );
+}
