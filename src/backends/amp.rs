@@ -4,7 +4,7 @@
 //! `disabled` are ignored. Workspace servers wait for `amp mcp approve`,
 //! bound to a hash of the entry. E2E.md "Amp".
 
-use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, Tags, documented, jsonc_file};
+use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, Tags, jsonc_file, proven};
 use super::{Owned, Target, UserFile};
 
 pub(super) struct Amp;
@@ -33,9 +33,10 @@ static DIALECT: Dialect = Dialect {
     ..Dialect::mcp_servers_family(
         Target::Amp,
         "Amp",
-        documented(
+        proven(
             ".amp/settings.json (`amp.mcpServers`)",
             "none (config only)",
+            "0.0.1790142911-g7618fb",
         ),
     )
 };

@@ -3,7 +3,7 @@
 //! arguments containing whitespace are split; one invalid entry loses
 //! every server, mostly silently. E2E.md "Auggie".
 
-use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, MCP_SERVERS, documented, jsonc_file};
+use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, MCP_SERVERS, jsonc_file, proven};
 use super::lowering::{Fields, Vars};
 use super::{Cx, Target, UserFile};
 use crate::ir::Server;
@@ -35,7 +35,7 @@ static DIALECT: Dialect = Dialect {
     ..Dialect::mcp_servers_family(
         Target::Auggie,
         "Auggie",
-        documented(".augment/settings.json", "none (config only)"),
+        proven(".augment/settings.json", "none (config only)", "0.36.0"),
     )
 };
 

@@ -7,7 +7,7 @@
 //! hides this one. E2E.md "GitHub Copilot CLI".
 
 use super::dialect::{
-    AlsoRead, Dialect, Gap, Gaps, JsonRuntime, Key, MCP_SERVERS, documented, json_file,
+    AlsoRead, Dialect, Gap, Gaps, JsonRuntime, Key, MCP_SERVERS, json_file, proven,
 };
 use super::{Target, UserFile};
 
@@ -38,11 +38,12 @@ static DIALECT: Dialect = Dialect {
         servers: &["mcpServers"],
         written_by: Target::ClaudeCode,
         shadows: true,
+        expands_vars: true,
     }],
     ..Dialect::mcp_servers_family(
         Target::Copilot,
         "Copilot CLI",
-        documented(".github/mcp.json", "none (config only)"),
+        proven(".github/mcp.json", "none (config only)", "1.0.102"),
     )
 };
 

@@ -222,6 +222,9 @@ pub struct AlsoRead {
     /// (Copilot CLI: `.mcp.json` *or* `.github/mcp.json`); otherwise the
     /// two are merged, the runtime's own file winning by name (Qwen Code).
     pub shadows: bool,
+    /// Whether the runtime expands `${VAR}` in entries read from that file
+    /// (Qwen Code 0.24.4 does in its own settings, not in `.mcp.json`).
+    pub expands_vars: bool,
 }
 
 impl Dialect {
@@ -702,6 +705,21 @@ pub const fn jsonc_file(
     }
 }
 
+/// Proven against the real CLI `version` by the e2e tier
+/// (`tests/e2e/visibility.py` drives it).
+pub const fn proven(
+    config_file: &'static str,
+    package: &'static str,
+    version: &'static str,
+) -> Capabilities {
+    Capabilities {
+        config_file,
+        package,
+        proven: version,
+        rows: &[],
+    }
+}
+
 /// `documented`: not yet proven against the runtime's real CLI.
 pub const fn documented(config_file: &'static str, package: &'static str) -> Capabilities {
     Capabilities {
@@ -1090,13 +1108,28 @@ impl<R: JsonRuntime> Backend for R {
                     .as_ref()
                     .ok()
                     .and_then(|t| t.iter().find(|t| t.name == s.name));
-                let misread = match meant {
-                    Some(m) if m.transport != s.transport => format!(
-                        ", and reads it as {} where {owner} means {}",
-                        s.transport.name(),
-                        m.transport.name()
-                    ),
-                    _ => String::new(),
+                // Qwen Code 0.24.4 reads the entry as Claude Code means it
+                // (`type: "http"` + `url` is streamable HTTP), but expands
+                // no `${VAR}` in that file: a reference reaches the server
+                // as its literal text.
+                let literal = meant.is_some_and(|m| {
+                    !a.expands_vars
+                        && m.env
+                            .iter()
+                            .chain(&m.headers)
+                            .map(|(_, v)| v)
+                            .chain(&m.args)
+                            .chain(&m.command)
+                            .chain(&m.url)
+                            .any(|v| v.contains("${"))
+                });
+                let misread = if literal {
+                    format!(
+                        ", and passes its `${{…}}` references to the server unexpanded ({} expands none in `{them}`)",
+                        d.runtime
+                    )
+                } else {
+                    String::new()
                 };
                 out.push(format!(
                     "{} also loads `{}` from `{them}` (written for {owner}){misread}",

@@ -4,7 +4,7 @@
 //! without `command`, a `url` without `type` or an unknown `type` leaves
 //! every server stuck, silently. E2E.md "Factory droid".
 
-use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, MCP_SERVERS, documented, json_file};
+use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, MCP_SERVERS, json_file, proven};
 use super::lowering::{Fields, Vars};
 use super::{Target, UserFile};
 
@@ -35,7 +35,7 @@ static DIALECT: Dialect = Dialect {
     ..Dialect::mcp_servers_family(
         Target::Droid,
         "droid",
-        documented(".factory/mcp.json", "none (config only)"),
+        proven(".factory/mcp.json", "none (config only)", "0.215.0"),
     )
 };
 

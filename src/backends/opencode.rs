@@ -5,7 +5,7 @@
 //! the output must be exact. A remote tries streamable HTTP, then SSE.
 //! RUNTIMES.md §8, E2E.md "opencode".
 
-use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, Tags, documented, json_file};
+use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, Tags, json_file, proven};
 use super::lowering::{Spelling, Vars};
 use super::{Owned, Target, UserFile};
 
@@ -60,7 +60,7 @@ static DIALECT: Dialect = Dialect {
     ..Dialect::mcp_servers_family(
         Target::Opencode,
         "opencode",
-        documented("opencode.json (`mcp`)", "none (config only)"),
+        proven("opencode.json (`mcp`)", "none (config only)", "1.18.33"),
     )
 };
 

@@ -2,11 +2,13 @@
 //! (`mcpServers`, `mcp.excluded`), user scope `~/.qwen/settings.json`.
 //! `url` means SSE to Qwen and `httpUrl` streamable HTTP; `$VAR` and
 //! `${VAR}` are expanded (no defaults). Qwen also merges a Claude-style
-//! `.mcp.json`, its own file winning by name. Packages are extensions
+//! `.mcp.json`, its own file winning by name; it reads Claude Code's
+//! `type` there as meant but expands no `${VAR}` in that file (0.24.4,
+//! run here: a referenced header arrives literally). Packages are extensions
 //! (`qwen-extension.json`). RUNTIMES.md §12, E2E.md "Qwen Code".
 
 use super::dialect::{
-    AlsoRead, Dialect, Gap, Gaps, JsonRuntime, Tags, UrlKeys, documented, extension, json_file,
+    AlsoRead, Dialect, Gap, Gaps, JsonRuntime, Tags, UrlKeys, extension, json_file, proven,
 };
 use super::gemini::GEMINI_KEYS;
 use super::lowering::Vars;
@@ -44,11 +46,12 @@ static DIALECT: Dialect = Dialect {
         servers: &["mcpServers"],
         written_by: Target::ClaudeCode,
         shadows: false,
+        expands_vars: false,
     }],
     ..Dialect::mcp_servers_family(
         Target::Qwen,
         "Qwen Code",
-        documented(".qwen/settings.json", "qwen-extension.json"),
+        proven(".qwen/settings.json", "qwen-extension.json", "0.24.4"),
     )
 };
 
