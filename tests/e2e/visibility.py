@@ -86,6 +86,17 @@ def first_line(cmd, env, cwd, wanted, timeout):
     return (found[0] if found else None), "".join(lines)
 
 
+def take_init_message(servers, init):
+    """A Claude-style session init message (Claude Code, Qwen Code): each
+    server's status and its tools, `mcp__<server>__<tool>`."""
+    status = {s["name"]: s.get("status") for s in init.get("mcp_servers", [])}
+    for s in servers:
+        prefix = f"mcp__{s['name']}__"
+        s["session_status"] = status.get(s["name"])
+        s["connected"] = s["connected"] and status.get(s["name"]) == "connected"
+        s["tools"] = sorted(t[len(prefix):] for t in init.get("tools", []) if t.startswith(prefix))
+
+
 def load_json_with_comments(path):
     """Gemini CLI reads settings through strip-json-comments; so do we."""
     with open(path) as f:
@@ -237,12 +248,7 @@ def claude(args, home, project):
         raw += out[:4000] + err[:2000]
         if init is None:
             raise SystemExit(f"claude printed no init message: {err[:2000]}")
-        status = {s["name"]: s.get("status") for s in init.get("mcp_servers", [])}
-        for s in servers:
-            prefix = f"mcp__{s['name']}__"
-            s["session_status"] = status.get(s["name"])
-            s["connected"] = s["connected"] and status.get(s["name"]) == "connected"
-            s["tools"] = sorted(t[len(prefix):] for t in init.get("tools", []) if t.startswith(prefix))
+        take_init_message(servers, init)
     return version.strip(), servers, raw
 
 
@@ -486,12 +492,7 @@ def qwen(args, home, project):
         if init is None:
             raise SystemExit(f"qwen printed no init message in 150 s:\n{printed[-3000:]}")
         init = json.loads(init)
-        status = {s["name"]: s.get("status") for s in init.get("mcp_servers", [])}
-        for s in servers:
-            prefix = f"mcp__{s['name']}__"
-            s["session_status"] = status.get(s["name"])
-            s["connected"] = s["connected"] and status.get(s["name"]) == "connected"
-            s["tools"] = sorted(t[len(prefix):] for t in init.get("tools", []) if t.startswith(prefix))
+        take_init_message(servers, init)
     return version.strip(), servers, raw
 
 
