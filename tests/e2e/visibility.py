@@ -214,7 +214,7 @@ def claude(args, home, project):
     env["PATH"] = node_dir + os.pathsep + env.get("PATH", "")
     env.update({
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
-        "DISABLE_AUTOUPDATER": "1", "DISABLE_ERROR_REPORTING": "1", "MCP_TIMEOUT": "60000",
+        "DISABLE_AUTOUPDATER": "1", "DISABLE_ERROR_REPORTING": "1", "MCP_TIMEOUT": "20000",
         "MCP_CONNECTION_NONBLOCKING": "false", "ANTHROPIC_API_KEY": "sk-ant-test-not-used",
         "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{closed_port()}", "CLAUDE_CODE_MAX_RETRIES": "0",
     })
