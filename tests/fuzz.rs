@@ -157,7 +157,16 @@ fn read_all(paths: Vec<PathBuf>) -> Vec<String> {
 fn sources() -> Vec<String> {
     let mut paths = Vec::new();
     let mcpc = |p: &Path| p.extension().is_some_and(|e| e == "mcpc");
-    files_below(&root().join("tests/golden"), &mcpc, &mut paths);
+    // Not the `internal-format-error` case: fmt refuses it by design, to
+    // show that refusal (its `args` say `--fmt`).
+    let golden = |p: &Path| {
+        mcpc(p)
+            && !p
+                .parent()
+                .and_then(|d| fs::read_to_string(d.join("args")).ok())
+                .is_some_and(|a| a.split_whitespace().any(|w| w == "--fmt"))
+    };
+    files_below(&root().join("tests/golden"), &golden, &mut paths);
     files_below(&root().join("examples"), &mcpc, &mut paths);
     read_all(paths)
 }
