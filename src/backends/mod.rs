@@ -459,12 +459,17 @@ impl Target {
 /// The plugins a plan builds: its workspace's, or every plugin.
 pub fn selected_plugins<'u>(unit: &'u Unit, plan: &Plan) -> Vec<&'u Plugin> {
     match plan.workspace.as_deref().and_then(|w| unit.workspace(w)) {
-        Some(w) => w
-            .plugins
-            .iter()
-            .flat_map(|l| &l.value)
-            .filter_map(|name| unit.plugin(&name.value))
-            .collect(),
+        Some(w) => {
+            let mut by_name = std::collections::HashMap::new();
+            for p in &unit.plugins {
+                by_name.entry(p.name.value.as_str()).or_insert(p);
+            }
+            w.plugins
+                .iter()
+                .flat_map(|l| &l.value)
+                .filter_map(|name| by_name.get(name.value.as_str()).copied())
+                .collect()
+        }
         None => unit.plugins.iter().collect(),
     }
 }
@@ -488,6 +493,13 @@ pub(crate) fn build(unit: &Unit, plan: &Plan, sink: &mut Sink) -> Vec<OutFile> {
         .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
+}
+
+/// One target's files of a plan (as `build` gives them, unsorted): the
+/// scale benchmark times each backend through this.
+pub fn build_one(unit: &Unit, plan: &Plan, target: Target, sink: &mut Sink) -> Vec<OutFile> {
+    let (_, explicit) = plan_targets(unit, plan);
+    build_target(unit, plan, target, explicit, sink)
 }
 
 /// One target's files of a plan.

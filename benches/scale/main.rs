@@ -1,0 +1,429 @@
+//! Benchmark: mcpc at scale, against the floor program (`benches/scale/floor.rs`:
+//! the same servers read from JSON and written as the same native files
+//! with serde_json, toml and a plain YAML writer, nothing else), so that the
+//! ratios mean the same on any machine.
+//!
+//! `benches/run.sh [ARGS]` builds mcpc and the floor in release mode and runs
+//! this. It prints tables and asserts nothing (goals are in the README's
+//! performance section, not in timed tests):
+//! - whole process, `mcpc build --target all` vs the floor, interleaved,
+//!   best of `--runs` (5), with peak RSS of each (getrusage of the child);
+//! - the worst-case shapes (`gen.rs`) at two sizes: time per server must
+//!   not grow with the size;
+//! - in-process phases: parse, lower, check, each backend, manifest, write.
+//!
+//! Options: `--sizes 3,2000,20000,100000` `--runs 5` `--shape-sizes
+//! 2000,20000` `--no-shapes` `--no-phases` `--emit DIR` (write the inputs
+//! and stop). `MCPC_FLOOR` overrides where the floor binary is.
+
+mod r#gen;
+
+use r#gen::Shape;
+use mcpc::backends::{Emit, Plan, Target, delivery_manifest};
+use mcpc::diag::{LintLevels, Sink};
+use mcpc::source::{SourceFile, SourceMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Options {
+    sizes: Vec<usize>,
+    shape_sizes: Vec<usize>,
+    runs: usize,
+    shapes: bool,
+    phases: bool,
+    emit: Option<PathBuf>,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        sizes: vec![3, 2_000, 20_000, 100_000],
+        shape_sizes: vec![2_000, 20_000],
+        runs: 5,
+        shapes: true,
+        phases: true,
+        emit: None,
+    };
+    let list = |s: Option<String>| -> Vec<usize> {
+        s.expect("a value")
+            .split(',')
+            .map(|n| n.trim().replace('_', "").parse().expect("a number"))
+            .collect()
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--sizes" => o.sizes = list(args.next()),
+            "--shape-sizes" => o.shape_sizes = list(args.next()),
+            "--runs" => o.runs = list(args.next())[0].max(1),
+            "--no-shapes" => o.shapes = false,
+            "--no-phases" => o.phases = false,
+            "--emit" => o.emit = Some(args.next().expect("a directory").into()),
+            "--bench" => {} // passed by `cargo bench`
+            other => panic!("unknown option `{other}`"),
+        }
+    }
+    o
+}
+
+/// One run of a child process: wall time and its peak resident set.
+#[derive(Clone, Copy)]
+struct Run {
+    time: Duration,
+    rss_kb: u64,
+}
+
+/// Runs `cmd` through this binary in `--child` mode, so that the peak RSS
+/// reported by getrusage(RUSAGE_CHILDREN) is that one process's alone.
+fn run(cmd: &[&str]) -> Run {
+    let me = std::env::current_exe().expect("the bench binary");
+    let out = Command::new(me)
+        .arg("--child")
+        .args(cmd)
+        .output()
+        .expect("run the child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    let (Some(ns), Some(kb), Some(code)) = (it.next(), it.next(), it.next()) else {
+        panic!("child runner said {text:?}");
+    };
+    if code != "0" {
+        panic!(
+            "`{}` exited with {code}:\n{}",
+            cmd.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .take(40)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    Run {
+        time: Duration::from_nanos(ns.parse().expect("ns")),
+        rss_kb: kb.parse().expect("kb"),
+    }
+}
+
+/// `--child CMD…`: run CMD, print `nanoseconds max_rss_kb exit_code`, and
+/// CMD's stderr on ours.
+fn child(cmd: &[String]) -> ! {
+    let start = Instant::now();
+    let out = Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("start the measured program");
+    let time = start.elapsed();
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .expect("getrusage");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    println!(
+        "{} {} {}",
+        time.as_nanos(),
+        usage.max_rss(),
+        out.status.code().unwrap_or(-1)
+    );
+    std::process::exit(0)
+}
+
+fn best(runs: &[Run]) -> Run {
+    Run {
+        time: runs.iter().map(|r| r.time).min().expect("runs"),
+        rss_kb: runs.iter().map(|r| r.rss_kb).max().expect("runs"),
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+/// The files mcpc writes for `--target all` (without its manifest), found
+/// by building `src` once: the floor writes the same paths.
+fn native_paths(mcpc: &str, src: &Path, out: &Path) -> Vec<String> {
+    let _ = std::fs::remove_dir_all(out);
+    run(&[mcpc, "build", s(src), "--target", "all", "--out", s(out)]);
+    let mut paths = Vec::new();
+    walk(out, out, &mut paths);
+    paths.retain(|p| p != "mcpc-delivery.json");
+    paths.sort();
+    paths
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).expect("read the output") {
+        let path = entry.expect("an entry").path();
+        if path.is_dir() {
+            walk(root, &path, out);
+        } else {
+            let rel = path.strip_prefix(root).expect("under the root");
+            out.push(rel.to_string_lossy().into_owned());
+        }
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 path")
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores, load {load} at start")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--child") {
+        child(&args[2..]);
+    }
+    let o = options();
+    let mcpc = env!("CARGO_BIN_EXE_mcpc");
+    let floor = std::env::var("MCPC_FLOOR").unwrap_or_else(|_| {
+        let dir = Path::new(mcpc).parent().expect("a directory");
+        s(&dir.join("examples").join("floor")).to_owned()
+    });
+    let work = std::env::temp_dir().join(format!("mcpc-scale-{}", std::process::id()));
+    std::fs::create_dir_all(&work).expect("a work directory");
+    if let Some(dir) = &o.emit {
+        std::fs::create_dir_all(dir).expect("the --emit directory");
+        for &shape in Shape::ALL {
+            for &n in &o.sizes {
+                let (src, json) = r#gen::generate(shape, n);
+                let base = dir.join(format!("{}-{n}", shape.name()));
+                std::fs::write(base.with_extension("mcpc"), src).expect("write");
+                std::fs::write(base.with_extension("json"), json).expect("write");
+            }
+        }
+        return;
+    }
+    if !Path::new(&floor).exists() {
+        eprintln!("no floor program at {floor}: run benches/run.sh (it builds it)");
+        std::process::exit(2);
+    }
+    println!("machine: {}", machine());
+    whole_process(&o, mcpc, &floor, &work);
+    if o.shapes {
+        shapes(&o, mcpc, &work);
+    }
+    if o.phases {
+        phases(&o, &work);
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
+    println!(
+        "\nwhole process: `mcpc build --target all` vs the floor, interleaved, best of {}",
+        o.runs
+    );
+    println!(
+        "| servers | mcpc | floor | ratio | µs/server | mcpc peak RSS | floor peak RSS | RSS ratio |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut paths = None;
+    for &n in &o.sizes {
+        let (src, json) = r#gen::generate(Shape::Realistic, n);
+        let src_path = work.join(format!("s{n}.mcpc"));
+        let json_path = work.join(format!("s{n}.json"));
+        std::fs::write(&src_path, src).expect("write the source");
+        std::fs::write(&json_path, json).expect("write the JSON");
+        let out = work.join("out-mcpc");
+        let floor_out = work.join("out-floor");
+        let paths = paths.get_or_insert_with(|| native_paths(mcpc, &src_path, &out));
+        let mut mine = Vec::new();
+        let mut theirs = Vec::new();
+        let floor_cmd: Vec<&str> = [floor, s(&json_path), s(&floor_out)]
+            .into_iter()
+            .chain(paths.iter().map(String::as_str))
+            .collect();
+        for _ in 0..o.runs {
+            mine.push(run(&[
+                mcpc,
+                "build",
+                s(&src_path),
+                "--target",
+                "all",
+                "--out",
+                s(&out),
+            ]));
+            theirs.push(run(&floor_cmd));
+        }
+        let (m, f) = (best(&mine), best(&theirs));
+        println!(
+            "| {n} | {:.1} ms | {:.1} ms | {:.2}× | {:.1} | {:.1} MB | {:.1} MB | {:.2}× |",
+            ms(m.time),
+            ms(f.time),
+            m.time.as_secs_f64() / f.time.as_secs_f64(),
+            m.time.as_secs_f64() * 1e6 / n as f64,
+            mb(m.rss_kb),
+            mb(f.rss_kb),
+            m.rss_kb as f64 / f.rss_kb as f64,
+        );
+        let _ = std::fs::remove_file(&src_path);
+        let _ = std::fs::remove_file(&json_path);
+    }
+}
+
+/// The worst-case shapes, whole process: `check` (every check `build
+/// --target all` runs, nothing written), at each of `--shape-sizes`.
+fn shapes(o: &Options, mcpc: &str, work: &Path) {
+    println!(
+        "\nworst-case shapes: `mcpc check`, best of {}; µs/server must not grow with the size",
+        o.runs
+    );
+    let mut head = String::from("| shape |");
+    let mut rule = String::from("|---|");
+    for n in &o.shape_sizes {
+        head.push_str(&format!(" {n} | µs/server | RSS |"));
+        rule.push_str("---:|---:|---:|");
+    }
+    println!("{head} growth |\n{rule}---:|");
+    for &shape in &Shape::ALL[1..] {
+        let mut row = format!("| {} |", shape.name());
+        let mut per = Vec::new();
+        for &n in &o.shape_sizes {
+            let (src, _) = r#gen::generate(shape, n);
+            let path = work.join(format!("{}-{n}.mcpc", shape.name()));
+            std::fs::write(&path, src).expect("write the source");
+            // Colliding names are errors: check exits 1, which is the point.
+            let cmd = [mcpc, "check", s(&path), "--message-format", "short"];
+            let runs: Vec<Run> = (0..o.runs).map(|_| run_any(&cmd)).collect();
+            let b = best(&runs);
+            let us = b.time.as_secs_f64() * 1e6 / n as f64;
+            per.push(us);
+            row.push_str(&format!(
+                " {:.1} ms | {us:.1} | {:.1} MB |",
+                ms(b.time),
+                mb(b.rss_kb)
+            ));
+            let _ = std::fs::remove_file(&path);
+        }
+        let growth = per.last().unwrap_or(&0.0) / per.first().unwrap_or(&1.0);
+        println!("{row} {growth:.2}× |");
+    }
+}
+
+/// Like [`run`], for commands that may exit 1 (diagnostics found).
+fn run_any(cmd: &[&str]) -> Run {
+    let me = std::env::current_exe().expect("the bench binary");
+    let out = Command::new(me)
+        .arg("--child")
+        .args(cmd)
+        .output()
+        .expect("run the child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Vec<&str> = text.split_whitespace().collect();
+    assert!(
+        matches!(v.get(2), Some(&"0") | Some(&"1")),
+        "`{}` failed: {}",
+        cmd.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Run {
+        time: Duration::from_nanos(v[0].parse().expect("ns")),
+        rss_kb: v[1].parse().expect("kb"),
+    }
+}
+
+/// In-process phases of `build --target all` (best of `--runs`).
+fn phases(o: &Options, work: &Path) {
+    println!(
+        "\nin-process phases, best of {} (ms; `backends` is every target's, the slowest named)",
+        o.runs
+    );
+    println!(
+        "| servers | parse | lower | check | backends | slowest backend | manifest | write | total |"
+    );
+    println!("|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+    let out = work.join("out-phases");
+    for &n in &o.sizes {
+        let (src, _) = r#gen::generate(Shape::Realistic, n);
+        let mut best_t: Option<[Duration; 6]> = None;
+        let mut per_target: Vec<(Target, Duration)> = Vec::new();
+        for _ in 0..o.runs {
+            let mut t = [Duration::ZERO; 6];
+            let mut sink = Sink::new();
+            let mut sources = SourceMap::new();
+            let id = sources.add(SourceFile::new("bench.mcpc", src.clone()));
+            let start = Instant::now();
+            let blocks = mcpc::parse::parse_file(id, &sources.get(id).text, &mut sink);
+            t[0] = start.elapsed();
+            let start = Instant::now();
+            let unit = mcpc::ir::lower(&blocks, &mut sink);
+            drop(blocks);
+            t[1] = start.elapsed();
+            let start = Instant::now();
+            mcpc::check::check(&unit, &mut sink);
+            t[2] = start.elapsed();
+            assert!(!sink.has_hard_errors(), "the generated unit has errors");
+            let plan = Plan {
+                targets: Vec::new(),
+                emit: Emit::Config,
+                workspace: None,
+                plugin_root: None,
+            };
+            let mut files = Vec::new();
+            for &target in Target::ALL {
+                let start = Instant::now();
+                files.extend(mcpc::backends::build_one(&unit, &plan, target, &mut sink));
+                let took = start.elapsed();
+                t[3] += took;
+                match per_target.iter_mut().find(|(x, _)| *x == target) {
+                    Some((_, d)) => *d = (*d).min(took),
+                    None => per_target.push((target, took)),
+                }
+            }
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            let start = Instant::now();
+            let manifest = delivery_manifest(&files);
+            t[4] = start.elapsed();
+            let start = Instant::now();
+            let _ = std::fs::remove_dir_all(&out);
+            for f in &files {
+                let path = out.join(&f.path);
+                std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+                std::fs::write(&path, &f.contents).expect("write");
+            }
+            std::fs::write(out.join("mcpc-delivery.json"), manifest).expect("write");
+            t[5] = start.elapsed();
+            let _ = sink.finish(&LintLevels::default());
+            best_t = Some(match best_t {
+                None => t,
+                Some(b) => std::array::from_fn(|i| b[i].min(t[i])),
+            });
+        }
+        let t = best_t.expect("one run");
+        let (slowest, took) = per_target.iter().max_by_key(|(_, d)| *d).expect("targets");
+        let total: Duration = t.iter().sum();
+        println!(
+            "| {n} | {:.2} | {:.2} | {:.2} | {:.2} | {} {:.2} | {:.2} | {:.2} | {:.2} |",
+            ms(t[0]),
+            ms(t[1]),
+            ms(t[2]),
+            ms(t[3]),
+            slowest.name(),
+            ms(*took),
+            ms(t[4]),
+            ms(t[5]),
+            ms(total)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
