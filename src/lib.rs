@@ -39,11 +39,24 @@ impl Compilation {
     /// `--deny/--warn/--allow` flags, which win over the policy's levels.
     pub fn new(sources: SourceMap, cli_levels: LintLevels) -> Compilation {
         let mut sink = Sink::new();
-        let mut blocks = Vec::new();
+        let mut unit = ir::Unit::default();
         for (id, file) in sources.files() {
-            blocks.extend(parse::parse_file(id, &file.text, &mut sink));
+            // Each block is lowered as soon as it is parsed and its syntax
+            // tree dropped; a file with a syntax error contributes only
+            // that error, as if it had not been parsed at all.
+            let mut local = Sink::new();
+            let mut part = ir::Unit::default();
+            let parsed = parse::parse_each(id, &file.text, &mut local, |block, sink| {
+                ir::lower_block(&mut part, &block, sink)
+            });
+            match parsed {
+                Ok(()) => {
+                    sink.append(local);
+                    unit.append(part);
+                }
+                Err(error) => sink.push(error),
+            }
         }
-        let unit = ir::lower(&blocks, &mut sink);
         check::check(&unit, &mut sink);
         Compilation {
             sources,

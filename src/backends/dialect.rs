@@ -1171,7 +1171,7 @@ pub(super) fn extension<R: JsonRuntime + ?Sized>(
     check_package_name(cx, p.plugin);
     let mut servers = Map::new();
     let mut settings: Vec<Value> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for s in &p.servers {
         if leave_out_disabled(cx, s, &format!("{target} extension"), disable_help) {
             continue;
@@ -1183,14 +1183,13 @@ pub(super) fn extension<R: JsonRuntime + ?Sized>(
                 Ref::Env { name, .. } => (name, false),
                 Ref::PluginRoot => continue,
             };
-            if !seen.contains(&name) {
+            if seen.insert(name.clone()) {
                 settings.push(serde_json::json!({
                     "name": name,
                     "description": format!("Value of {name} for server {}", s.name),
                     "envVar": name,
                     "sensitive": sensitive,
                 }));
-                seen.push(name);
             }
         }
     }

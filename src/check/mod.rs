@@ -9,7 +9,7 @@ mod shape;
 mod ssot;
 
 use crate::diag::Sink;
-use crate::ir::{Plugin, Server, Unit};
+use crate::ir::{Override, Plugin, Server, Unit, with_overrides};
 use std::borrow::Cow;
 
 pub fn check(unit: &Unit, sink: &mut Sink) {
@@ -32,15 +32,20 @@ pub fn check(unit: &Unit, sink: &mut Sink) {
 /// Every server as written, and as each target that overrides it sees it:
 /// checking all of them checks every value once (the sink drops repeats).
 fn views(plugin: &Plugin) -> Vec<Cow<'_, Server>> {
+    let by_server = plugin.overrides_by_server(|_| true);
     let mut out = Vec::new();
     for server in &plugin.servers {
         out.push(Cow::Borrowed(server));
-        for o in plugin
-            .overrides
-            .iter()
-            .filter(|o| o.server.value == server.name.value)
-        {
-            out.push(plugin.effective(server, o.target.value));
+        let Some(overrides) = by_server.get(server.name.value.as_str()) else {
+            continue;
+        };
+        for o in overrides {
+            let same_target: Vec<&Override> = overrides
+                .iter()
+                .copied()
+                .filter(|x| x.target.value == o.target.value)
+                .collect();
+            out.push(with_overrides(server, &same_target));
         }
     }
     out

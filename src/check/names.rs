@@ -66,12 +66,17 @@ pub(super) fn check(unit: &Unit, sink: &mut Sink) {
             }
         }
     }
+    // Plugin names to plugins, first declaration first (as `Unit::plugin`).
+    let mut by_name: HashMap<&str, &crate::ir::Plugin> = HashMap::new();
+    for p in &unit.plugins {
+        by_name.entry(p.name.value.as_str()).or_insert(p);
+    }
     for workspace in &unit.workspaces {
         let Some(plugins) = &workspace.plugins else {
             continue;
         };
         for name in &plugins.value {
-            match unit.plugin(&name.value) {
+            match by_name.get(name.value.as_str()).copied() {
                 None => {
                     let mut d = Diagnostic::new(
                         Code::UnknownPlugin,

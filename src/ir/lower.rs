@@ -11,26 +11,32 @@ use crate::parse::ast::{Attribute, Block, Entry as SyntaxEntry, Value};
 pub fn lower(blocks: &[Block], sink: &mut Sink) -> Unit {
     let mut unit = Unit::default();
     for block in blocks {
-        match block.kind.text.as_str() {
-            "plugin" => {
-                if let Some(p) = plugin(block, sink) {
-                    unit.plugins.push(p);
-                }
-            }
-            "workspace" => {
-                if let Some(w) = workspace(block, sink) {
-                    unit.workspaces.push(w);
-                }
-            }
-            "policy" => {
-                if let Some(p) = policy(block, sink) {
-                    unit.policies.push(p);
-                }
-            }
-            other => unknown_block(sink, block, other, schema::TOP_LEVEL, "at the top level"),
-        }
+        lower_block(&mut unit, block, sink);
     }
     unit
+}
+
+/// Lowers one top-level block into `unit` (blocks are independent: a unit
+/// can be lowered as its blocks are parsed).
+pub fn lower_block(unit: &mut Unit, block: &Block, sink: &mut Sink) {
+    match block.kind.text.as_str() {
+        "plugin" => {
+            if let Some(p) = plugin(block, sink) {
+                unit.plugins.push(p);
+            }
+        }
+        "workspace" => {
+            if let Some(w) = workspace(block, sink) {
+                unit.workspaces.push(w);
+            }
+        }
+        "policy" => {
+            if let Some(p) = policy(block, sink) {
+                unit.policies.push(p);
+            }
+        }
+        other => unknown_block(sink, block, other, schema::TOP_LEVEL, "at the top level"),
+    }
 }
 
 /// A block's entries sorted by the schema, with duplicates and unknown names

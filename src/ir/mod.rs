@@ -6,12 +6,13 @@ pub(crate) mod schema;
 pub mod url;
 mod values;
 
-pub use lower::lower;
+pub use lower::{lower, lower_block};
 
 use crate::diag::{Code, Level};
 use crate::source::{Span, Spanned};
 use crate::target::Target;
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 #[derive(Debug, Default)]
 pub struct Unit {
@@ -27,6 +28,13 @@ impl Unit {
 
     pub fn workspace(&self, name: &str) -> Option<&Workspace> {
         self.workspaces.iter().find(|w| w.name.value == name)
+    }
+
+    /// Adds `other`'s items after this unit's.
+    pub fn append(&mut self, other: Unit) {
+        self.plugins.extend(other.plugins);
+        self.workspaces.extend(other.workspaces);
+        self.policies.extend(other.policies);
     }
 
     /// The policy, if there is exactly one (a second is an error).
@@ -72,38 +80,62 @@ impl Plugin {
     }
 
     /// The servers built for `target`, with that target's overrides applied
-    /// (borrowed when no override touches them).
+    /// (borrowed when no override touches them). Linear: the overrides are
+    /// indexed by server name once, not searched per server.
     pub fn servers_for(&self, target: Target) -> Vec<Cow<'_, Server>> {
         if !self.builds_for(target) {
             return Vec::new();
         }
+        let by_server = self.overrides_by_server(|o| o.target.value == target);
         self.servers
             .iter()
-            .map(|s| self.effective(s, target))
+            .map(|s| match by_server.get(s.name.value.as_str()) {
+                Some(found) => with_overrides(s, found),
+                None => Cow::Borrowed(s),
+            })
             .filter(|s| targets_include(s.fields.targets.as_ref(), target))
             .collect()
+    }
+
+    /// The overrides that `keep` accepts, by the name of the server they
+    /// override, each list in source order.
+    pub fn overrides_by_server(
+        &self,
+        keep: impl Fn(&Override) -> bool,
+    ) -> HashMap<&str, Vec<&Override>> {
+        let mut out: HashMap<&str, Vec<&Override>> = HashMap::new();
+        for o in self.overrides.iter().filter(|o| keep(o)) {
+            out.entry(o.server.value.as_str()).or_default().push(o);
+        }
+        out
     }
 
     /// `server` as `target` sees it: the `target` block's fields over the
     /// server's own.
     pub fn effective<'s>(&'s self, server: &'s Server, target: Target) -> Cow<'s, Server> {
-        let mut overrides = self
+        let overrides: Vec<&Override> = self
             .overrides
             .iter()
             .filter(|o| o.target.value == target && o.server.value == server.name.value)
-            .peekable();
-        if overrides.peek().is_none() {
-            return Cow::Borrowed(server);
-        }
-        let mut fields = server.fields.clone();
-        for o in overrides {
-            fields = fields.overlay(&o.fields);
-        }
-        Cow::Owned(Server {
-            name: server.name.clone(),
-            fields,
-        })
+            .collect();
+        with_overrides(server, &overrides)
     }
+}
+
+/// `server` with `overrides` (all of one target, in source order) laid
+/// over its fields; borrowed when there are none.
+pub fn with_overrides<'s>(server: &'s Server, overrides: &[&Override]) -> Cow<'s, Server> {
+    if overrides.is_empty() {
+        return Cow::Borrowed(server);
+    }
+    let mut fields = server.fields.clone();
+    for o in overrides {
+        fields = fields.overlay(&o.fields);
+    }
+    Cow::Owned(Server {
+        name: server.name.clone(),
+        fields,
+    })
 }
 
 fn targets_include(list: Option<&TargetList>, target: Target) -> bool {

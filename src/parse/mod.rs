@@ -19,35 +19,131 @@ struct Grammar;
 /// blocks; bad escapes are reported and parsing carries on. A file nested
 /// deeper than [`depth::MAX_DEPTH`] is reported and not parsed.
 pub fn parse_file(file: FileId, text: &str, sink: &mut Sink) -> Vec<Block> {
-    if let Some(too_deep) = depth::check(file, text) {
-        sink.push(too_deep);
-        return Vec::new();
-    }
-    match Grammar::parse(Rule::file, text) {
-        Ok(mut pairs) => {
-            let file_pair = pairs.next().expect("the file rule always produces a pair");
-            let cx = Cx { file };
-            file_pair
-                .into_inner()
-                .filter(|p| p.as_rule() == Rule::block)
-                .map(|p| cx.block(p, sink))
-                .collect()
+    let mut local = Sink::new();
+    let mut blocks = Vec::new();
+    match parse_each(file, text, &mut local, |block, _| blocks.push(block)) {
+        Ok(()) => {
+            sink.append(local);
+            blocks
         }
         Err(error) => {
-            sink.push(syntax_error::describe(file, text, &error));
+            sink.push(error);
             Vec::new()
         }
     }
 }
 
+/// Parses one file a top-level block at a time, handing each block to
+/// `each` as soon as it is parsed, so that pest's token queue and the
+/// syntax tree never hold more than one block (at 100,000 servers the
+/// whole file's queue was the compiler's memory peak).
+///
+/// On a syntax error the whole file is parsed again, only to explain the
+/// error exactly as a whole-file parse does, and the error is returned;
+/// blocks already handed over (and diagnostics pushed for them) must then
+/// be dropped by the caller: a file with a syntax error gives no blocks.
+pub fn parse_each(
+    file: FileId,
+    text: &str,
+    sink: &mut Sink,
+    mut each: impl FnMut(Block, &mut Sink),
+) -> Result<(), Diagnostic> {
+    for (start, end) in top_level_blocks(text) {
+        match Grammar::parse(Rule::file, &text[start..end]) {
+            Ok(mut pairs) => {
+                let cx = Cx { file, base: start };
+                let file_pair = pairs.next().expect("the file rule always produces a pair");
+                for p in file_pair
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::block)
+                {
+                    let block = cx.block(p, sink);
+                    each(block, sink);
+                }
+            }
+            Err(_) => {
+                return match Grammar::parse(Rule::file, text) {
+                    Err(error) => Err(syntax_error::describe(file, text, &error)),
+                    // Not reached when the split below is right (it keeps
+                    // every cut between two top-level blocks); if it is
+                    // not, the whole parse gives the rest of the blocks.
+                    Ok(mut pairs) => {
+                        let cx = Cx { file, base: 0 };
+                        let file_pair = pairs.next().expect("the file rule always produces a pair");
+                        for p in file_pair
+                            .into_inner()
+                            .filter(|p| p.as_rule() == Rule::block && p.as_span().start() >= start)
+                        {
+                            let block = cx.block(p, sink);
+                            each(block, sink);
+                        }
+                        Ok(())
+                    }
+                };
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Cuts `text` after each `}` that closes a top-level block, following the
+/// grammar's strings (with escapes) and comments so that a brace inside
+/// them does not count. The pieces cover the text; each piece of a valid
+/// file is a sequence of whole blocks. Anything odd (an unclosed string or
+/// comment, a stray `}`) only makes a piece that does not parse, and then
+/// the whole file is parsed to explain it.
+fn top_level_blocks(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut cuts = Vec::new();
+    let (mut start, mut depth, mut i) = (0, 0usize, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len() && !bytes[i..].starts_with(b"*/") {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'{' => depth += 1,
+            b'}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    cuts.push((start, i + 1));
+                    start = i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < bytes.len() || cuts.is_empty() {
+        cuts.push((start, bytes.len()));
+    }
+    cuts
+}
+
 struct Cx {
     file: FileId,
+    /// Where the text being parsed starts in the file.
+    base: usize,
 }
 
 impl Cx {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, self.base + s.start(), self.base + s.end())
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {

@@ -80,3 +80,65 @@ fn string_errors_have_their_own_words() {
         "unterminated `${…}` in a string"
     );
 }
+
+/// The whole file in one pest parse: what `parse_each` must agree with.
+fn whole(file: FileId, text: &str) -> Vec<Block> {
+    let mut pairs = Grammar::parse(Rule::file, text).expect("a valid file");
+    let mut sink = Sink::new();
+    let cx = Cx { file, base: 0 };
+    pairs
+        .next()
+        .unwrap()
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::block)
+        .map(|p| cx.block(p, &mut sink))
+        .collect()
+}
+
+#[test]
+fn block_by_block_gives_the_whole_files_tree() {
+    // Braces, quotes and slashes inside strings and comments, escapes,
+    // interpolations, a BOM, and a comment after the last block.
+    let text = "\u{FEFF}// }\nplugin \"a}\" { x = \"\\\"}{\" y = \"${env.A}\\u{7d}\" }\n/* } \" */ \
+                policy p { lints { a = allow } }plugin b{ s = \"// {\" }\n// end {";
+    let cuts = top_level_blocks(text);
+    assert_eq!(cuts.len(), 4, "{cuts:?}");
+    assert!(text[cuts[0].0..cuts[0].1].ends_with("\\u{7d}\" }"));
+    let mut sink = Sink::new();
+    assert_eq!(parse_file(FileId(3), text, &mut sink), whole(FileId(3), text));
+    assert!(sink.finish(&Default::default()).is_empty());
+}
+
+#[test]
+fn a_syntax_error_in_a_later_block_is_explained_from_the_whole_file() {
+    let text = "plugin \"a\" { version = \"1\" }\nplugin \"b\" { version = }\n";
+    let mut sink = Sink::new();
+    let mut handed = 0;
+    let error = parse_each(FileId(0), text, &mut sink, |_, _| handed += 1).unwrap_err();
+    assert_eq!(handed, 1, "the first block was handed over before the error");
+    let whole_error = Grammar::parse(Rule::file, text).unwrap_err();
+    assert_eq!(error, syntax_error::describe(FileId(0), text, &whole_error));
+    assert!(parse_file(FileId(0), text, &mut Sink::new()).is_empty());
+}
+
+#[test]
+fn a_file_with_a_syntax_error_contributes_only_that_error() {
+    // The first block lowers with an error of its own before the second
+    // block's syntax error is found: only the syntax error is reported,
+    // and the other file is compiled as usual.
+    let mut sources = SourceMap::new();
+    sources.add(SourceFile::new(
+        "bad.mcpc",
+        "plugin \"a\" { versoin = \"1\" }\nplugin \"b\" { version = }\n",
+    ));
+    sources.add(SourceFile::new(
+        "good.mcpc",
+        "plugin \"c\" { version = \"1.0.0\" server \"s\" { url = \"https://c.dev/mcp\" } }\n",
+    ));
+    let c = crate::Compilation::new(sources, Default::default());
+    let names: Vec<&str> = c.unit.plugins.iter().map(|p| p.name.value.as_str()).collect();
+    assert_eq!(names, ["c"]);
+    let (_, diags) = c.finish();
+    let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::SyntaxError], "{diags:?}");
+}
