@@ -54,7 +54,7 @@ impl Compilation {
                     sink.append(local);
                     unit.append(part);
                 }
-                Err(error) => sink.push(error),
+                Err(error) => sink.push(*error),
             }
         }
         check::check(&unit, &mut sink);

@@ -27,7 +27,7 @@ pub fn parse_file(file: FileId, text: &str, sink: &mut Sink) -> Vec<Block> {
             blocks
         }
         Err(error) => {
-            sink.push(error);
+            sink.push(*error);
             Vec::new()
         }
     }
@@ -47,7 +47,7 @@ pub fn parse_each(
     text: &str,
     sink: &mut Sink,
     mut each: impl FnMut(Block, &mut Sink),
-) -> Result<(), Diagnostic> {
+) -> Result<(), Box<Diagnostic>> {
     for (start, end) in top_level_blocks(text) {
         match Grammar::parse(Rule::file, &text[start..end]) {
             Ok(mut pairs) => {
@@ -63,7 +63,7 @@ pub fn parse_each(
             }
             Err(_) => {
                 return match Grammar::parse(Rule::file, text) {
-                    Err(error) => Err(syntax_error::describe(file, text, &error)),
+                    Err(error) => Err(Box::new(syntax_error::describe(file, text, &error))),
                     // Not reached when the split below is right (it keeps
                     // every cut between two top-level blocks); if it is
                     // not, the whole parse gives the rest of the blocks.

@@ -105,7 +105,10 @@ fn block_by_block_gives_the_whole_files_tree() {
     assert_eq!(cuts.len(), 4, "{cuts:?}");
     assert!(text[cuts[0].0..cuts[0].1].ends_with("\\u{7d}\" }"));
     let mut sink = Sink::new();
-    assert_eq!(parse_file(FileId(3), text, &mut sink), whole(FileId(3), text));
+    assert_eq!(
+        parse_file(FileId(3), text, &mut sink),
+        whole(FileId(3), text)
+    );
     assert!(sink.finish(&Default::default()).is_empty());
 }
 
@@ -115,9 +118,15 @@ fn a_syntax_error_in_a_later_block_is_explained_from_the_whole_file() {
     let mut sink = Sink::new();
     let mut handed = 0;
     let error = parse_each(FileId(0), text, &mut sink, |_, _| handed += 1).unwrap_err();
-    assert_eq!(handed, 1, "the first block was handed over before the error");
+    assert_eq!(
+        handed, 1,
+        "the first block was handed over before the error"
+    );
     let whole_error = Grammar::parse(Rule::file, text).unwrap_err();
-    assert_eq!(error, syntax_error::describe(FileId(0), text, &whole_error));
+    assert_eq!(
+        *error,
+        syntax_error::describe(FileId(0), text, &whole_error)
+    );
     assert!(parse_file(FileId(0), text, &mut Sink::new()).is_empty());
 }
 
@@ -136,7 +145,12 @@ fn a_file_with_a_syntax_error_contributes_only_that_error() {
         "plugin \"c\" { version = \"1.0.0\" server \"s\" { url = \"https://c.dev/mcp\" } }\n",
     ));
     let c = crate::Compilation::new(sources, Default::default());
-    let names: Vec<&str> = c.unit.plugins.iter().map(|p| p.name.value.as_str()).collect();
+    let names: Vec<&str> = c
+        .unit
+        .plugins
+        .iter()
+        .map(|p| p.name.value.as_str())
+        .collect();
     assert_eq!(names, ["c"]);
     let (_, diags) = c.finish();
     let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
