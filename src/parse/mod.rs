@@ -48,6 +48,9 @@ pub fn parse_each(
     sink: &mut Sink,
     mut each: impl FnMut(Block, &mut Sink),
 ) -> Result<(), Box<Diagnostic>> {
+    if let Some(too_deep) = depth::check(file, text) {
+        return Err(Box::new(too_deep));
+    }
     for (start, end) in top_level_blocks(text) {
         match Grammar::parse(Rule::file, &text[start..end]) {
             Ok(mut pairs) => {
