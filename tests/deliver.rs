@@ -792,3 +792,562 @@ fn state_files_are_private() {
         assert_eq!(m, 0o600);
     }
 }
+
+/// Issue #15 (16): a 100,000-deep runtime file is a coded error for
+/// `apply`, `verify` and `import`, never an abort, and nothing is written.
+#[test]
+fn a_file_nested_100000_deep_is_a_coded_error() {
+    let n = 100_000;
+    let cases = [
+        (
+            "claude-code",
+            ".mcp.json",
+            format!("{{\"a\":{}{}}}", "[".repeat(n), "]".repeat(n)),
+        ),
+        (
+            "gemini",
+            ".gemini/settings.json",
+            format!("{}{}", "{\"a\":".repeat(n), "}".repeat(n)),
+        ),
+        (
+            "codex",
+            ".codex/config.toml",
+            format!("x = {}{}\n", "[".repeat(n), "]".repeat(n)),
+        ),
+        (
+            "hermes",
+            ".hermes/config.yaml",
+            format!(
+                "mcp_servers: {{\"a\": {}{}}}\n",
+                "[".repeat(n),
+                "]".repeat(n)
+            ),
+        ),
+    ];
+    for (target, file, text) in cases {
+        let p = Project::new(&format!("deep-{target}"));
+        p.write("src/acme.mcpc", &source_for(target));
+        p.write(file, &text);
+        let runs: [&[&str]; 4] = [
+            &["apply", "src", "--target", target],
+            &["verify", "src", "--target", target],
+            &["import", "--from", target, file],
+            &["import", file],
+        ];
+        for args in runs {
+            let out = p.mcpc(args, &[]);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains("error[nesting-too-deep]: `"),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+            assert!(
+                stderr(&out).len() < 2_000,
+                "{args:?}: the message repeats the file"
+            );
+        }
+        assert_eq!(p.read(file), text, "{target}: the file was changed");
+        assert!(!p.path(&format!(".mcpc/{target}/ledger.json")).exists());
+    }
+}
+
+/// The names of every file below `dir` (links not followed), relative.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                stack.push(entry.path());
+            }
+            out.push(
+                entry
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .display()
+                    .to_string(),
+            );
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Issue #15 (8): in project scope a link leading out of the project (a
+/// `.codex` directory linked to the user's, a `.mcp.json` linked to a
+/// private file, a linked `.mcpc`) is a coded error naming the real path,
+/// and nothing is written anywhere.
+#[test]
+fn a_link_out_of_the_project_is_refused_and_nothing_is_written() {
+    use std::os::unix::fs::symlink;
+    let outside = Project::new("links-outside");
+    outside.write(".codex/config.toml", "# the user's own\nmodel = \"o3\"\n");
+    outside.write(
+        "private.json",
+        "{\"mcpServers\": {\"bank\": {\"command\": \"x\", \"env\": {\"K\": \"sk-live\"}}}}\n",
+    );
+    let real_outside = outside.0.canonicalize().unwrap();
+    let cases: [(&str, &str, &str, PathBuf, PathBuf); 3] = [
+        (
+            "codex",
+            ".codex",
+            ".codex/config.toml",
+            outside.path(".codex"),
+            real_outside.join(".codex/config.toml"),
+        ),
+        (
+            "claude-code",
+            ".mcp.json",
+            ".mcp.json",
+            outside.path("private.json"),
+            real_outside.join("private.json"),
+        ),
+        (
+            "claude-code",
+            ".mcpc",
+            ".mcpc/claude-code",
+            outside.path("state"),
+            real_outside.join("state/claude-code"),
+        ),
+    ];
+    for (target, link, named, to, real) in cases {
+        let p = Project::new(&format!("links-out-{}", link.trim_start_matches('.')));
+        p.write("src/acme.mcpc", &source_for(target));
+        symlink(&to, p.path(link)).unwrap();
+        let before_outside = tree(&outside.0);
+        let before = tree(&p.0);
+        for args in [
+            vec!["apply", "src", "--target", target],
+            vec!["rollback", "--target", target],
+        ] {
+            let out = p.mcpc(&args, &[]);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{link} {args:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "error[outside-root]: `{named}` leads to `{}`",
+                    real.display()
+                )),
+                "{link} {args:?}: {err}"
+            );
+            assert!(err.contains("help: "), "{err}");
+            assert_eq!(tree(&outside.0), before_outside, "{link}: written outside");
+            assert_eq!(tree(&p.0), before, "{link}: written inside");
+        }
+        assert_eq!(
+            outside.read(".codex/config.toml"),
+            "# the user's own\nmodel = \"o3\"\n"
+        );
+        assert!(outside.read("private.json").contains("sk-live"));
+    }
+}
+
+/// Issue #15 (8): a link that stays inside the project is written through
+/// (apply says which real file), and rollback restores that file: the link
+/// stays a link.
+#[test]
+fn a_link_inside_the_project_is_written_through_and_stays_a_link() {
+    use std::os::unix::fs::symlink;
+    let p = Project::new("links-inside");
+    p.write("src/acme.mcpc", SOURCE);
+    let original = "{\n  \"mcpServers\": {\"mine\": {\"command\": \"my-tool\"}}\n}\n";
+    p.write("config/mcp.json", original);
+    symlink("config/mcp.json", p.path(".mcp.json")).unwrap();
+    let out = p.mcpc(&["apply", "src", "--target", "claude-code"], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let real = p.0.canonicalize().unwrap().join("config/mcp.json");
+    assert!(
+        err.contains(&format!("is a link: writing {}", real.display())),
+        "{err}"
+    );
+    let is_link = |p: &Project| {
+        fs::symlink_metadata(p.path(".mcp.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    };
+    assert!(is_link(&p), "apply replaced the link by a file");
+    let written = p.read("config/mcp.json");
+    assert!(
+        written.contains("\"docs\"") && written.contains("my-tool"),
+        "{written}"
+    );
+    let out = p.mcpc(&["verify", "src", "--target", "claude-code"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = p.mcpc(&["rollback", "--target", "claude-code"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(is_link(&p), "rollback replaced the link by a file");
+    assert_eq!(p.read("config/mcp.json"), original);
+}
+
+/// The server names of a JSON runtime file's `mcpServers`.
+fn json_servers(text: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let mut names: Vec<String> = v["mcpServers"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Issue #15 (9): another program replacing the file while apply runs
+/// (as editors and tools do: a new file renamed over the old one) never
+/// loses its edit: apply either worked from it, or stops with exit 2 and
+/// leaves it. 100 runs, the program writing again and again through each.
+#[test]
+fn edits_made_while_apply_runs_are_never_lost() {
+    let p = Project::new("concurrent-edit");
+    p.write("src/acme.mcpc", SOURCE);
+    let file = p.path(".mcp.json");
+    let (mut stopped, mut lost) = (0, Vec::new());
+    for run in 0..100u64 {
+        let edit = |k: u64| {
+            let tmp = p.path(&format!(".mcp.json.editor-{k}"));
+            fs::write(
+                &tmp,
+                format!(
+                    "{{\"mcpServers\": {{\"mine\": {{\"command\": \"x\"}}}}, \"edit\": {k}}}\n"
+                ),
+            )
+            .unwrap();
+            fs::rename(&tmp, &file).unwrap();
+        };
+        edit(0);
+        let _ = fs::remove_dir_all(p.path(".mcpc"));
+        let mut apply = Command::new(env!("CARGO_BIN_EXE_mcpc"))
+            .args(["apply", "src", "--target", "claude-code"])
+            .current_dir(&p.0)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Start a little later each run, so the edits fall on every step.
+        std::thread::sleep(std::time::Duration::from_micros(200 * (run % 50)));
+        let mut last = 0;
+        while apply.try_wait().unwrap().is_none() {
+            last += 1;
+            edit(last);
+        }
+        let out = apply.wait_with_output().unwrap();
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0 | 2)),
+            "run {run}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if code == Some(2) {
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("changed while mcpc was applying"),
+                "run {run}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            stopped += 1;
+        }
+        let now: serde_json::Value = serde_json::from_str(&p.read(".mcp.json")).unwrap();
+        if now["edit"] != last {
+            lost.push((run, last, now["edit"].clone()));
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "edits lost (run, last edit, edit in the file): {lost:?}"
+    );
+    eprintln!("{stopped} of 100 applies stopped on a concurrent edit");
+}
+
+/// Issue #15 (9): two applies at once, of different sources, run one after
+/// the other: the file and the ledger agree (no server nothing owns).
+#[test]
+fn two_concurrent_applies_leave_file_and_ledger_agreeing() {
+    let p = Project::new("concurrent-apply");
+    p.write(
+        "a/a.mcpc",
+        "plugin \"p\" {\n  version = \"1.0.0\"\n  server \"alpha\" { command = \"a\" }\n}\n",
+    );
+    p.write(
+        "b/b.mcpc",
+        "plugin \"p\" {\n  version = \"1.0.0\"\n  server \"beta\" { command = \"b\" }\n}\n",
+    );
+    for run in 0..20 {
+        let spawn = |dir: &str| {
+            Command::new(env!("CARGO_BIN_EXE_mcpc"))
+                .args(["apply", dir, "--target", "claude-code"])
+                .current_dir(&p.0)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn("a"), spawn("b"));
+        for child in [a, b] {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "run {run}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let in_file = json_servers(&p.read(".mcp.json"));
+        let ledger: serde_json::Value =
+            serde_json::from_str(&p.read(".mcpc/claude-code/ledger.json")).unwrap();
+        let owned: Vec<String> = ledger["files"][".mcp.json"]["servers"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        assert_eq!(in_file, owned, "run {run}: file and ledger disagree");
+        assert!(
+            in_file == ["alpha"] || in_file == ["beta"],
+            "run {run}: {in_file:?}"
+        );
+    }
+}
+
+/// Issue #15 (10): `rollback --all` never drops a hand edit made between
+/// two applies; it says so and exits 1, and `--force` goes back anyway.
+#[test]
+fn rollback_all_keeps_a_hand_edit_made_between_two_applies() {
+    let p = Project::new("rollback-between");
+    let original = "{\n  \"mcpServers\": {}\n}\n";
+    p.write(".mcp.json", original);
+    p.write("src/acme.mcpc", SOURCE);
+    let apply = |p: &Project| p.mcpc(&["apply", "src", "--target", "claude-code"], &[]);
+    assert_eq!(apply(&p).status.code(), Some(0));
+    // By hand, between the applies: a server of the user's own.
+    let edited = p.read(".mcp.json").replacen(
+        "\"mcpServers\": {",
+        "\"mcpServers\": {\n    \"mine\": {\"command\": \"my-tool\"},",
+        1,
+    );
+    p.write(".mcp.json", &edited);
+    p.write(
+        "src/acme.mcpc",
+        &SOURCE.replace("@acme/search-mcp@2.0.0", "@acme/search-mcp@2.1.0"),
+    );
+    assert_eq!(apply(&p).status.code(), Some(0));
+    let after = p.read(".mcp.json");
+    assert!(
+        after.contains("my-tool") && after.contains("2.1.0"),
+        "{after}"
+    );
+    let out = p.mcpc(&["rollback", "--all", "--target", "claude-code"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`") && stderr(&out).contains("was edited between two applies"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        p.read(".mcp.json"),
+        after,
+        "a refused rollback changed the file"
+    );
+    // One step back keeps the edit.
+    let out = p.mcpc(&["rollback", "--target", "claude-code"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(p.read(".mcp.json"), edited);
+    // Re-apply, then --force goes all the way back.
+    assert_eq!(apply(&p).status.code(), Some(0));
+    let out = p.mcpc(
+        &["rollback", "--all", "--force", "--target", "claude-code"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(p.read(".mcp.json"), original);
+}
+
+/// `tests/golden/deliver/<case>/stderr.txt`: what apply prints for a
+/// delivery error, the temporary directories named `<project>` and
+/// `<outside>` (`MCPC_BLESS=1` rewrites it).
+#[test]
+fn golden_delivery_errors() {
+    use std::os::unix::fs::symlink;
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/deliver");
+    let p = Project::new("golden-outside-root");
+    let outside = Project::new("golden-outside-root-home");
+    outside.write(".codex/config.toml", "model = \"o3\"\n");
+    p.write("src/acme.mcpc", &source_for("codex"));
+    symlink(outside.path(".codex"), p.path(".codex")).unwrap();
+    let out = p.mcpc(&["apply", "src", "--target", "codex"], &[]);
+    let got = format!(
+        "exit: {}\n{}",
+        out.status.code().unwrap_or(-1),
+        stderr(&out)
+    )
+    .replace(
+        &p.0.canonicalize().unwrap().display().to_string(),
+        "<project>",
+    )
+    .replace(
+        &outside.0.canonicalize().unwrap().display().to_string(),
+        "<outside>",
+    );
+    let path = golden.join("outside-root/stderr.txt");
+    if std::env::var_os("MCPC_BLESS").is_some() {
+        fs::write(&path, &got).unwrap();
+    }
+    assert_eq!(fs::read_to_string(&path).unwrap_or_default(), got);
+}
+
+/// Issue #14 (4): the ledger names files relative to the root, so applies
+/// in two clones write the same ledger bytes; an old ledger with absolute
+/// paths (from another clone) is still understood, and rewritten.
+#[test]
+fn ledgers_of_two_clones_are_identical_and_old_ledgers_are_read() {
+    let (a, b) = (Project::new("clone-a"), Project::new("clone-b"));
+    for p in [&a, &b] {
+        p.write("src/acme.mcpc", SOURCE);
+        p.write(".claude/settings.json", "{\"model\": \"opus\"}\n");
+        let out = p.mcpc(&["apply", "src", "--target", "claude-code"], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let ledger = a.read(".mcpc/claude-code/ledger.json");
+    assert_eq!(ledger, b.read(".mcpc/claude-code/ledger.json"));
+    let value: serde_json::Value = serde_json::from_str(&ledger).unwrap();
+    let mut keys: Vec<&String> = value["files"].as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, [".claude/settings.json", ".mcp.json"], "{ledger}");
+    assert!(!ledger.contains(&a.0.display().to_string()));
+
+    // A version 1 ledger, written in clone a, committed, read in clone b.
+    let root_a = a.0.canonicalize().unwrap();
+    let mut old = value.clone();
+    old["version"] = 1.into();
+    let files = old["files"].as_object_mut().unwrap();
+    let moved: serde_json::Map<String, serde_json::Value> = files
+        .iter()
+        .map(|(k, v)| (root_a.join(k).display().to_string(), v.clone()))
+        .collect();
+    *files = moved;
+    b.write(
+        ".mcpc/claude-code/ledger.json",
+        &serde_json::to_string_pretty(&old).unwrap(),
+    );
+    // `search` is no longer declared: owned, per the old ledger, so removed.
+    let without_search = SOURCE
+        .split("  server \"search\"")
+        .next()
+        .unwrap()
+        .to_owned()
+        + "}\n";
+    b.write("src/acme.mcpc", &without_search);
+    let out = b.mcpc(&["apply", "src", "--target", "claude-code"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("remove server `search`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(json_servers(&b.read(".mcp.json")), ["docs"]);
+    let rewritten = b.read(".mcpc/claude-code/ledger.json");
+    assert!(rewritten.contains("\"version\": 2"), "{rewritten}");
+    assert!(
+        !rewritten.contains(&root_a.display().to_string()),
+        "{rewritten}"
+    );
+}
+
+/// Issue #14 (4): backups are pruned to 10, `--keep-backups N` keeps N,
+/// and `.mcpc/.gitignore` makes git see the ledger, never the backups or
+/// the lock (checked with git itself).
+#[test]
+fn backups_are_bounded_and_only_the_ledger_is_committed() {
+    let p = Project::new("prune");
+    let version = |i: usize| SOURCE.replace("2.0.0", &format!("2.0.{}", i + 1));
+    let apply = |p: &Project, extra: &[&str]| {
+        let mut args = vec!["apply", "src", "--target", "claude-code"];
+        args.extend_from_slice(extra);
+        let out = p.mcpc(&args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    let count = |p: &Project| {
+        fs::read_dir(p.path(".mcpc/claude-code/backup"))
+            .unwrap()
+            .count()
+    };
+    for i in 0..12 {
+        p.write("src/acme.mcpc", &version(i));
+        apply(&p, &[]);
+    }
+    assert_eq!(count(&p), 10);
+    for i in 12..15 {
+        p.write("src/acme.mcpc", &version(i));
+        apply(&p, &["--keep-backups", "2"]);
+    }
+    assert_eq!(count(&p), 2);
+    let out = p.mcpc(
+        &[
+            "apply",
+            "src",
+            "--target",
+            "claude-code",
+            "--keep-backups",
+            "0",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // rollback --all goes back as far as the backups kept.
+    let out = p.mcpc(&["rollback", "--all", "--target", "claude-code"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("rolled back 2 applies"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(p.read(".mcp.json").contains("@acme/search-mcp@2.0.13\""));
+
+    p.write("src/acme.mcpc", &version(20));
+    apply(&p, &[]);
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&p.0)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    let listed = git(&["ls-files", "--others", "--exclude-standard", ".mcpc"]);
+    let mut listed: Vec<&str> = listed.lines().collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [".mcpc/.gitignore", ".mcpc/claude-code/ledger.json"],
+        "what git would commit of .mcpc/"
+    );
+    assert!(p.path(".mcpc/lock").exists() && p.path(".mcpc/claude-code/backup").exists());
+}
+
+/// Issue #15 (19): a temporary file left by a killed mcpc is removed by
+/// the next write of that file; one of a running process is kept.
+#[test]
+fn temporary_files_of_a_killed_mcpc_are_cleaned_up() {
+    let p = Project::new("stale-temp");
+    p.write("src/acme.mcpc", SOURCE);
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let live = std::process::id();
+    // Named as mcpc names them: `.<file name>.mcpc-tmp.<pid>`.
+    for stale in [
+        format!("..mcp.json.mcpc-tmp.{dead}"),
+        format!(".mcpc/claude-code/.ledger.json.mcpc-tmp.{dead}"),
+    ] {
+        p.write(&stale, "half a file");
+    }
+    let running = format!("..mcp.json.mcpc-tmp.{live}");
+    p.write(&running, "a concurrent write");
+    let out = p.mcpc(&["apply", "src", "--target", "claude-code"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let left: Vec<String> = tree(&p.0)
+        .into_iter()
+        .filter(|f| f.contains(".mcpc-tmp."))
+        .collect();
+    assert_eq!(left, [running], "temporary files left");
+}

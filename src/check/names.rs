@@ -33,6 +33,7 @@ pub(super) fn check(unit: &Unit, sink: &mut Sink) {
         }
     }
     for plugin in &unit.plugins {
+        plugin_name(&plugin.name, sink);
         duplicates(
             plugin.servers.iter().map(|s| &s.name),
             Code::DuplicateServer,
@@ -146,6 +147,28 @@ fn duplicates<'a>(
         } else {
             seen.insert(&name.value, name);
         }
+    }
+}
+
+/// The longest plugin name, in bytes: it names directories and files of
+/// packages and exports (with a suffix, and a temporary file's name
+/// around it), and file systems take 255 bytes per name.
+const PLUGIN_NAME_MAX: usize = 128;
+
+fn plugin_name(name: &Spanned<String>, sink: &mut Sink) {
+    let len = name.value.len();
+    if len > PLUGIN_NAME_MAX {
+        sink.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                name.span,
+                format!("plugin name is {len} bytes long (at most {PLUGIN_NAME_MAX})"),
+            )
+            .with_label("too long")
+            .with_help(
+                "a plugin's name names the directories and files of its package; shorten it",
+            ),
+        );
     }
 }
 

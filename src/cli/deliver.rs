@@ -5,11 +5,12 @@
 //! `backup/` (the files as they were before the last apply that changed
 //! anything, for `rollback`).
 
-use super::files::{write_atomic, write_private};
+use super::files::{self, Replaced, write_atomic, write_private};
 use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
 use crate::backends::{ManagedFile, Plan, ServerSpec, Target};
 use crate::deliver::{self, Current, Ledger};
+use crate::diag::Code;
 use crate::{Compilation, diag};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
@@ -70,8 +71,34 @@ impl Location {
         }
     }
 
-    fn state_dir(&self, target: Target, root: &Path) -> PathBuf {
-        root.join(".mcpc").join(target.name())
+    /// The real path a write to `path` lands on (links followed). In
+    /// project scope it must stay inside the root: a link leading out of
+    /// the project is refused, nothing is written.
+    fn real(&self, root: &Path, path: &Path) -> Result<PathBuf, UsageError> {
+        let real = files::real_path(path)?;
+        if self.scope == Scope::Project && !real.starts_with(root) {
+            return Err(UsageError::coded(
+                Code::OutsideRoot,
+                format!(
+                    "`{}` leads to `{}`, outside the project `{}`; nothing written\n\
+                     help: remove the link, or deliver to your own configuration with `--scope user`",
+                    path.strip_prefix(root).unwrap_or(path).display(),
+                    real.display(),
+                    root.display()
+                ),
+            ));
+        }
+        Ok(real)
+    }
+
+    /// `.mcpc/` under the root, its real path.
+    fn mcpc_dir(&self, root: &Path) -> Result<PathBuf, UsageError> {
+        self.real(root, &root.join(".mcpc"))
+    }
+
+    /// `.mcpc/<target>/`, its real path.
+    fn state_dir(&self, target: Target, root: &Path) -> Result<PathBuf, UsageError> {
+        self.real(root, &root.join(".mcpc").join(target.name()))
     }
 
     /// The targets named, each once.
@@ -120,7 +147,14 @@ pub(crate) struct ApplyArgs {
     /// Overwrite managed entries edited by hand, and same-named entries mcpc did not write
     #[arg(long)]
     force: bool,
+    /// How many backups of earlier applies to keep for `rollback` (the oldest go first)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_KEEP_BACKUPS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    keep_backups: u32,
 }
+
+/// Backups kept by default: `rollback --all` undoes up to this many applies.
+const DEFAULT_KEEP_BACKUPS: u32 = 10;
 
 /// The record `rollback` restores from.
 #[derive(Serialize, Deserialize)]
@@ -181,16 +215,101 @@ fn compile(
     Ok(Some((c, files)))
 }
 
-fn load_ledger(state: &Path) -> Result<(Option<String>, Ledger), UsageError> {
+/// The ledger's version: 2 names files relative to the root (1 named
+/// them by absolute path, and is still read).
+const LEDGER_VERSION: u32 = 2;
+
+/// Reads the ledger, its files named by their full paths as `plan_apply`
+/// has them (`managed`). The file names them relative to the root, so two
+/// clones and CI write the same bytes; an old ledger's absolute paths are
+/// taken as relative to the root they end in. A name that is not a file
+/// mcpc manages here (a cloned repository's state is not trusted) is
+/// dropped.
+fn load_ledger(
+    state: &Path,
+    root: &Path,
+    managed: &[PathBuf],
+) -> Result<(Option<String>, Ledger), UsageError> {
     let path = state.join("ledger.json");
-    match read_optional(&path)? {
-        None => Ok((None, Ledger::default())),
-        Some(text) => {
-            let ledger = serde_json::from_str(&text)
-                .map_err(|e| UsageError(format!("`{}` is damaged: {e}", path.display())))?;
-            Ok((Some(text), ledger))
+    let Some(text) = read_optional(&path)? else {
+        return Ok((None, Ledger::default()));
+    };
+    let stored: Ledger = serde_json::from_str(&text)
+        .map_err(|e| UsageError(format!("`{}` is damaged: {e}", path.display())))?;
+    let mut ledger = Ledger {
+        files: Default::default(),
+        ..stored.clone()
+    };
+    for (key, entry) in stored.files {
+        let key_path = Path::new(&key);
+        let found = managed.iter().find(|m| {
+            if key_path.is_absolute() {
+                *m == key_path
+                    || m.strip_prefix(root)
+                        .is_ok_and(|rel| key_path.ends_with(rel) && !rel.as_os_str().is_empty())
+            } else {
+                m.strip_prefix(root).is_ok_and(|rel| rel == key_path) || *m == key_path
+            }
+        });
+        if let Some(m) = found {
+            ledger.files.insert(m.display().to_string(), entry);
         }
     }
+    Ok((Some(text), ledger))
+}
+
+/// The ledger as written: files relative to the root.
+fn ledger_text(ledger: &Ledger, root: &Path) -> String {
+    let portable = Ledger {
+        version: LEDGER_VERSION,
+        target: ledger.target.clone(),
+        files: ledger
+            .files
+            .iter()
+            .map(|(k, v)| {
+                let rel = Path::new(k)
+                    .strip_prefix(root)
+                    .map_or_else(|_| k.clone(), |r| r.display().to_string());
+                (rel, v.clone())
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&portable).expect("ledger serializes") + "\n"
+}
+
+/// What `.mcpc/.gitignore` says, written by the first apply: the ledgers
+/// are shared (a clone's apply then knows what mcpc owns in the committed
+/// runtime files); backups hold copies of private files and belong to one
+/// machine, like the lock and temporary files.
+const GITIGNORE: &str = "\
+# Written by mcpc. Commit the ledgers (<target>/ledger.json): they say which
+# entries of the runtime files mcpc owns. The rest belongs to this machine:
+# backups hold copies of your files as they were (maybe with API keys).
+lock
+*/backup/
+.*.mcpc-tmp.*
+";
+
+/// Writes `.mcpc/.gitignore` if there is none (a user's own is kept).
+fn write_gitignore(mcpc_dir: &Path) -> Result<(), UsageError> {
+    let path = mcpc_dir.join(".gitignore");
+    if fs::symlink_metadata(&path).is_err() {
+        write_private(&path, GITIGNORE.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Takes `.mcpc/lock` under the root for a command that writes, so two
+/// applies (or an apply and a rollback) run one after the other.
+fn take_lock(loc: &Location, root: &Path) -> Result<files::Lock, UsageError> {
+    let dir = loc.mcpc_dir(root)?;
+    write_gitignore(&dir)?;
+    files::lock(&dir.join("lock"), || {
+        eprintln!(
+            "waiting for another mcpc apply or rollback in {} to finish",
+            root.display()
+        );
+    })
 }
 
 pub(crate) fn apply(args: ApplyArgs) -> Result<u8, UsageError> {
@@ -234,10 +353,10 @@ fn apply_one(args: &ApplyArgs, target: Target) -> Result<u8, UsageError> {
     };
     let desired = deliver::desired(target, &files)
         .map_err(|e| UsageError(format!("{}: {}", e.path, e.message)))?;
-    let state = loc.state_dir(target, &root);
-    let (old_ledger_text, ledger) = load_ledger(&state)?;
+    let state = loc.state_dir(target, &root)?;
     let managed = target.backend().managed_files();
-    let mut currents = Vec::new();
+    // Each file's path as the runtime reads it, and where a write lands.
+    let mut paths = Vec::new();
     for file in managed {
         if file.user.user_only && loc.scope == Scope::Project {
             return Err(UsageError(format!(
@@ -246,14 +365,33 @@ fn apply_one(args: &ApplyArgs, target: Target) -> Result<u8, UsageError> {
             )));
         }
         let path = loc.path_of(target, &root, file);
+        let real = loc.real(&root, &path)?;
+        paths.push((path, real));
+    }
+    let writing = !(args.dry_run || args.check);
+    // From here to the ledger, one apply or rollback at a time.
+    let _lock = if writing {
+        Some(take_lock(loc, &root)?)
+    } else {
+        None
+    };
+    let logical: Vec<PathBuf> = paths.iter().map(|(p, _)| p.clone()).collect();
+    let (old_ledger_text, ledger) = load_ledger(&state, &root, &logical)?;
+    let mut currents = Vec::new();
+    for (file, (path, real)) in managed.iter().zip(&paths) {
         currents.push(Current {
             file,
-            text: read_optional(&path)?,
+            text: read_optional(real)?,
             path: path.display().to_string(),
         });
     }
-    let plan = deliver::plan_apply(target, &currents, &desired, &ledger, args.force)
-        .map_err(|e| UsageError(format!("`{}`: {}", e.path, e.message)))?;
+    let real_of = |path: &str| -> PathBuf {
+        paths
+            .iter()
+            .find(|(p, _)| p.display().to_string() == path)
+            .map_or_else(|| PathBuf::from(path), |(_, r)| r.clone())
+    };
+    let plan = deliver::plan_apply(target, &currents, &desired, &ledger, args.force)?;
     for line in &plan.actions {
         eprintln!("  {line}");
     }
@@ -283,6 +421,11 @@ fn apply_one(args: &ApplyArgs, target: Target) -> Result<u8, UsageError> {
             FAILED
         });
     }
+    let changed = |path: &str| {
+        UsageError(format!(
+            "`{path}` changed while mcpc was applying; it is left as it is, run apply again"
+        ))
+    };
     if !plan.edits.is_empty() {
         // Nothing is written if any file changed since it was read.
         for (edit, cur) in plan
@@ -290,21 +433,35 @@ fn apply_one(args: &ApplyArgs, target: Target) -> Result<u8, UsageError> {
             .iter()
             .map(|e| (e, currents.iter().find(|c| c.path == e.path)))
         {
-            let now = read_optional(Path::new(&edit.path))?;
+            let now = read_optional(&real_of(&edit.path))?;
             if cur.map(|c| &c.text) != Some(&now) {
-                return Err(UsageError(format!(
-                    "`{}` changed while mcpc was applying; nothing written, run apply again",
-                    edit.path
-                )));
+                return Err(changed(&edit.path));
             }
         }
-        save_backup(&state, &plan.edits, old_ledger_text)?;
-        for edit in &plan.edits {
-            write_atomic(Path::new(&edit.path), edit.new.as_bytes())?;
+        save_backup(&state, &plan.edits, old_ledger_text.clone())?;
+        prune_backups(&state, args.keep_backups as usize);
+        for (i, edit) in plan.edits.iter().enumerate() {
+            let real = real_of(&edit.path);
+            if real != Path::new(&edit.path) {
+                eprintln!("  {} is a link: writing {}", edit.path, real.display());
+            }
+            // Compared once more at the rename: an edit by another program
+            // since it was read is never overwritten.
+            let old = edit.old.as_deref().map(str::as_bytes);
+            if files::replace_if_unchanged(&real, edit.new.as_bytes(), old)? == Replaced::Changed {
+                let mut e = changed(&edit.path);
+                if i > 0 {
+                    e.0.push_str(&format!(
+                        " ({i} other file{} written before it; `mcpc rollback` undoes them)",
+                        if i == 1 { " was" } else { "s were" }
+                    ));
+                }
+                return Err(e);
+            }
         }
     }
-    let ledger_text = serde_json::to_string_pretty(&plan.ledger).expect("ledger serializes") + "\n";
-    if plan.ledger != ledger {
+    let ledger_text = ledger_text(&plan.ledger, &root);
+    if old_ledger_text.as_deref() != Some(ledger_text.as_str()) {
         write_private(&state.join("ledger.json"), ledger_text.as_bytes())?;
     }
     eprintln!(
@@ -332,10 +489,30 @@ fn backups(state: &Path) -> Vec<(u32, PathBuf)> {
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok())
+        // A link (a cloned repository's) is not a backup mcpc made.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path())))
         .collect();
     out.sort();
     out
+}
+
+/// Keeps the newest `keep` backups; a directory without its record (an
+/// apply killed while saving it) goes too.
+fn prune_backups(state: &Path, keep: usize) {
+    let all = backups(state);
+    let complete: Vec<&(u32, PathBuf)> = all
+        .iter()
+        .filter(|(_, d)| d.join("backup.json").is_file())
+        .collect();
+    let old = complete.len().saturating_sub(keep);
+    for (n, dir) in &all {
+        let stale =
+            complete[..old].iter().any(|(m, _)| m == n) || !complete.iter().any(|(m, _)| m == n);
+        if stale {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
 }
 
 /// Pushes a backup of the files as they are before this apply.
@@ -399,20 +576,22 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<u8, UsageError> {
 fn rollback_one(args: &RollbackArgs, target: Target) -> Result<u8, UsageError> {
     let loc = &args.location;
     let root = loc.root()?;
-    let state = loc.state_dir(target, &root);
+    let state = loc.state_dir(target, &root)?;
     // The backup records come from the state directory, which a cloned
     // repository may ship: only the files this target manages in this scope
     // and root may be touched, and only from copies inside the backup.
-    let managed: Vec<String> = target
-        .backend()
-        .managed_files()
-        .iter()
-        .map(|f| loc.path_of(target, &root, f).display().to_string())
-        .collect();
+    let mut managed = Vec::new();
+    for f in target.backend().managed_files() {
+        let path = loc.path_of(target, &root, f);
+        let real = loc.real(&root, &path)?;
+        managed.push((path.display().to_string(), real));
+    }
+    let names: Vec<String> = managed.iter().map(|(p, _)| p.clone()).collect();
+    let _lock = take_lock(loc, &root)?;
     let mut stack = Vec::new();
     for (_, dir) in backups(&state) {
         if let Some(b) = load_backup(&dir)? {
-            check_backup(&dir, &b, &managed)?;
+            check_backup(&dir, &b, &names)?;
             stack.push((dir, b));
         }
     }
@@ -420,6 +599,12 @@ fn rollback_one(args: &RollbackArgs, target: Target) -> Result<u8, UsageError> {
         eprintln!("nothing to roll back for {} in {}", target, root.display());
         return Ok(FAILED);
     }
+    let real_of = |path: &str| -> PathBuf {
+        managed
+            .iter()
+            .find(|(p, _)| p == path)
+            .map_or_else(|| PathBuf::from(path), |(_, r)| r.clone())
+    };
     // What each file should hold now: what the latest apply touching it wrote.
     let mut written: Vec<(String, String)> = Vec::new();
     for (_, b) in stack.iter().rev() {
@@ -442,21 +627,45 @@ fn rollback_one(args: &RollbackArgs, target: Target) -> Result<u8, UsageError> {
     let mut edited = Vec::new();
     for (path, sha) in written.iter().filter(|(p, _)| relevant.contains(&p)) {
         // A missing file matches nothing: apply always leaves a file behind.
-        let now = read_optional(Path::new(path))?;
+        let now = read_optional(&real_of(path))?;
         if now.is_none_or(|t| crate::emit::sha256_hex(t.as_bytes()) != *sha) {
-            edited.push(path.clone());
+            edited.push(format!(
+                "`{path}` was edited after the last apply; rolling back would lose that edit (use --force)"
+            ));
+        }
+    }
+    // Between two undone applies, too: what an apply found must be what the
+    // apply before it wrote, or the file was edited in between, and going
+    // back past the later apply would lose that edit.
+    for pair in undo.windows(2) {
+        let ((later_dir, later), (_, earlier)) = (pair[0], pair[1]);
+        for f in &later.files {
+            let Some(before) = earlier.files.iter().find(|e| e.path == f.path) else {
+                continue;
+            };
+            let found = match &f.stored {
+                Some(name) => fs::read(later_dir.join(name))
+                    .ok()
+                    .map(|b| crate::emit::sha256_hex(&b)),
+                None => None,
+            };
+            if found.as_deref() != Some(before.written.as_str()) {
+                edited.push(format!(
+                    "`{}` was edited between two applies; rolling back past the later one would lose that edit (`mcpc rollback` without --all undoes the last apply only; --force loses the edit)",
+                    f.path
+                ));
+            }
         }
     }
     if !edited.is_empty() && !args.force {
-        for p in &edited {
-            eprintln!(
-                "conflict: `{p}` was edited after the last apply; rolling back would lose that edit (use --force)"
-            );
+        for e in &edited {
+            eprintln!("conflict: {e}");
         }
+        eprintln!("nothing rolled back");
         return Ok(FAILED);
     }
     for (dir, backup) in &undo {
-        restore(dir, backup)?;
+        restore(dir, backup, &real_of)?;
     }
     let oldest = undo.last().map(|(_, b)| b).expect("at least one backup");
     match &oldest.ledger {
@@ -469,9 +678,9 @@ fn rollback_one(args: &RollbackArgs, target: Target) -> Result<u8, UsageError> {
         let _ = fs::remove_dir_all(dir);
     }
     eprintln!(
-        "rolled back {} apply{}",
+        "rolled back {} {}",
         undo.len(),
-        if undo.len() == 1 { "" } else { "s" }
+        if undo.len() == 1 { "apply" } else { "applies" }
     );
     Ok(OK)
 }
@@ -505,18 +714,25 @@ fn check_backup(dir: &Path, backup: &Backup, managed: &[String]) -> Result<(), U
     Ok(())
 }
 
-fn restore(dir: &Path, backup: &Backup) -> Result<(), UsageError> {
+/// Restores the files of one backup, each at its real path (through a
+/// link inside the root, so the link stays a link).
+fn restore(
+    dir: &Path,
+    backup: &Backup,
+    real_of: &dyn Fn(&str) -> PathBuf,
+) -> Result<(), UsageError> {
     for f in &backup.files {
+        let real = real_of(&f.path);
         match &f.stored {
             Some(name) => {
                 let bytes = fs::read(dir.join(name)).map_err(|e| {
                     UsageError(format!("the backup of `{}` is missing: {e}", f.path))
                 })?;
-                write_atomic(Path::new(&f.path), &bytes)?;
+                write_atomic(&real, &bytes)?;
                 eprintln!("  restored {}", f.path);
             }
             None => {
-                match fs::remove_file(&f.path) {
+                match fs::remove_file(&real) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(UsageError(format!("cannot remove `{}`: {e}", f.path))),
@@ -569,6 +785,13 @@ fn verify_one(args: &VerifyArgs, target: Target) -> Result<u8, UsageError> {
             let mut spec = ServerSpec::from_ir(&s, args.selection.plugin_root.as_deref());
             backend.approximate(&mut spec);
             declared.push(spec.normalized());
+        }
+    }
+    // The runtime's files are read first by mcpc's own readers, which say
+    // which line is broken and refuse hostile nesting with a code.
+    for file in backend.managed_files() {
+        if let Ok(text) = fs::read_to_string(loc.path_of(target, &root, file)) {
+            deliver::parse(file.format, &text, file.project_path)?;
         }
     }
     let mut read_error = None;

@@ -77,6 +77,23 @@ pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<(), UsageErr
 }
 
 fn write_with_mode(path: &Path, contents: &[u8], private: Option<u32>) -> Result<(), UsageError> {
+    let tmp = write_temp(path, contents, private)?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        UsageError(format!("cannot write `{}`: {e}", path.display()))
+    })
+}
+
+/// The temporary file mcpc writes next to `path`: `.<name>.mcpc-tmp.<pid>`.
+fn temp_name(name: &str, pid: u32) -> String {
+    format!(".{name}.mcpc-tmp.{pid}")
+}
+
+/// Writes `contents` to a new temporary file next to `path` (created with
+/// the final mode: the existing file's, 0600 for private state, or the
+/// default), synced, and returns its path. Temporary files that a killed
+/// mcpc left next to `path` are removed first.
+fn write_temp(path: &Path, contents: &[u8], private: Option<u32>) -> Result<PathBuf, UsageError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut builder = fs::DirBuilder::new();
@@ -91,7 +108,8 @@ fn write_with_mode(path: &Path, contents: &[u8], private: Option<u32>) -> Result
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.mcpc-tmp.{}", std::process::id()));
+    remove_stale_temps(dir, &name);
+    let tmp = dir.join(temp_name(&name, std::process::id()));
     let existing = fs::metadata(path)
         .ok()
         .map(|m| m.permissions().mode() & 0o7777);
@@ -108,11 +126,208 @@ fn write_with_mode(path: &Path, contents: &[u8], private: Option<u32>) -> Result
             file.set_permissions(fs::Permissions::from_mode(mode))?;
         }
         file.write_all(contents)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
+        file.sync_all()
     })();
-    result.map_err(|e| {
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(UsageError(name_error(path, &e)))
+        }
+    }
+}
+
+/// Says what went wrong writing `path`; a name longer than the file system
+/// takes is said as such, not as the raw OS error.
+fn name_error(path: &Path, e: &std::io::Error) -> String {
+    if e.raw_os_error() == Some(rustix::io::Errno::NAMETOOLONG.raw_os_error()) {
+        let longest = path.iter().map(|c| c.len()).max().unwrap_or_default();
+        format!(
+            "cannot write `{}`: a name in it is too long for the file system ({longest} bytes; most allow 255)",
+            path.display()
+        )
+    } else {
+        format!("cannot write `{}`: {e}", path.display())
+    }
+}
+
+/// Removes `.<name>.mcpc-tmp.<pid>` files in `dir` whose process is gone:
+/// what an mcpc killed between writing and renaming left behind. A file of
+/// a running mcpc (a concurrent write) is left alone.
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.mcpc-tmp.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = rustix::process::Pid::from_raw(pid)
+            .is_some_and(|p| rustix::process::test_kill_process(p) != Err(rustix::io::Errno::SRCH));
+        let plain = entry.file_type().is_ok_and(|t| t.is_file());
+        if !alive && plain {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// What [`replace_if_unchanged`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Replaced {
+    Done,
+    /// The file no longer held what was expected; it is left as it is.
+    Changed,
+}
+
+/// Replaces the file at `path` (its real path: no link in its name) with
+/// `contents`, atomically, only if it still holds `expected` (`None`: it
+/// does not exist). The file is compared once more right before the
+/// rename, and the rename itself exchanges the two files where the system
+/// can (Linux, macOS), so an edit landing in between is noticed in what the
+/// exchange displaced, and that content is put back.
+pub(crate) fn replace_if_unchanged(
+    path: &Path,
+    contents: &[u8],
+    expected: Option<&[u8]>,
+) -> Result<Replaced, UsageError> {
+    let tmp = write_temp(path, contents, None)?;
+    let fail = |e: std::io::Error| {
         let _ = fs::remove_file(&tmp);
         UsageError(format!("cannot write `{}`: {e}", path.display()))
-    })
+    };
+    let now = read_bytes(path).map_err(fail)?;
+    if now.as_deref() != expected {
+        let _ = fs::remove_file(&tmp);
+        return Ok(Replaced::Changed);
+    }
+    let Some(expected) = expected else {
+        // A new file: a hard link does not replace one created meanwhile.
+        return match fs::hard_link(&tmp, path) {
+            Ok(()) => {
+                let _ = fs::remove_file(&tmp);
+                Ok(Replaced::Done)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = fs::remove_file(&tmp);
+                Ok(Replaced::Changed)
+            }
+            Err(e) => Err(fail(e)),
+        };
+    };
+    if !exchange(&tmp, path).map_err(fail)? {
+        // No exchange on this file system: the rename alone.
+        fs::rename(&tmp, path).map_err(fail)?;
+        return Ok(Replaced::Done);
+    }
+    // `tmp` now holds what the exchange displaced.
+    let displaced = read_bytes(&tmp).map_err(fail)?;
+    if displaced.as_deref() == Some(expected) {
+        let _ = fs::remove_file(&tmp);
+        return Ok(Replaced::Done);
+    }
+    // Edited at the last moment: put the edit back.
+    exchange(&tmp, path).map_err(fail)?;
+    let _ = fs::remove_file(&tmp);
+    Ok(Replaced::Changed)
+}
+
+/// Swaps two files atomically; `false` where the system cannot.
+#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::NOTSUP) => {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+fn read_bytes(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The real path a write to `path` lands on: symbolic links followed in its
+/// name and in every directory above it, including a link to a file or
+/// directory that does not exist yet.
+pub(crate) fn real_path(path: &Path) -> Result<PathBuf, UsageError> {
+    fn go(path: &Path, hops: &mut u32) -> std::io::Result<PathBuf> {
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                *hops += 1;
+                if *hops > 40 {
+                    return Err(std::io::Error::other("too many levels of symbolic links"));
+                }
+                let to = fs::read_link(path)?;
+                let next = match path.parent() {
+                    Some(parent) if to.is_relative() => parent.join(to),
+                    _ => to,
+                };
+                go(&next, hops)
+            }
+            Ok(_) => fs::canonicalize(path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match (path.parent(), path.file_name()) {
+                    (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+                        Ok(go(parent, hops)?.join(name))
+                    }
+                    _ => Ok(path.to_path_buf()),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+    go(path, &mut 0).map_err(|e| UsageError(format!("cannot resolve `{}`: {e}", path.display())))
+}
+
+/// An exclusive lock on a file, held until dropped (the system releases
+/// it when the process ends, even when killed).
+pub(crate) struct Lock(#[allow(dead_code)] fs::File);
+
+/// Takes the exclusive lock of `path` (created 0600 if missing, in a
+/// directory created 0700), waiting for another holder, and saying so.
+pub(crate) fn lock(path: &Path, waiting: impl FnOnce()) -> Result<Lock, UsageError> {
+    use rustix::fs::{FlockOperation, flock};
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let fail = |e: std::io::Error| UsageError(format!("cannot lock `{}`: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(fail)?;
+    }
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(fail)?;
+    match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => {}
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            waiting();
+            flock(&file, FlockOperation::LockExclusive).map_err(|e| fail(e.into()))?;
+        }
+        Err(e) => return Err(fail(e.into())),
+    }
+    Ok(Lock(file))
 }

@@ -74,6 +74,18 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
                 crate::registry::mcpb::parse(&raw).map(|m| vec![crate::registry::mcpb::import(&m)]);
             return published(&args, &file, "MCP Bundle manifest", docs);
         }
+        None if crate::emit::json_doc::too_deep(&raw, crate::emit::json_doc::MAX_DEPTH)
+            .is_some() =>
+        {
+            // Before any reader: some are slow on such a file.
+            return Err(UsageError::coded(
+                crate::diag::Code::NestingTooDeep,
+                format!(
+                    "`{file}`: nesting deeper than {} levels",
+                    crate::emit::json_doc::MAX_DEPTH
+                ),
+            ));
+        }
         None => match detect(&file, &raw) {
             Ok(t) => t,
             Err(message) => {
@@ -86,8 +98,7 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
     let backend = from.backend();
     let primary = backend.managed_files()[0];
     // Say which line is broken before the backend's own reader does.
-    crate::deliver::parse(primary.format, &text, &file)
-        .map_err(|e| UsageError(format!("`{}`: {}", e.path, e.message)))?;
+    crate::deliver::parse(primary.format, &text, &file)?;
     let servers = import::read_as(from, &text)
         .map_err(|e| UsageError(format!("`{file}` is not a {from} configuration: {e}")))?;
     if servers.is_empty() {

@@ -104,6 +104,36 @@ pub(crate) struct Input {
 /// A usage or I/O problem: printed as `error: …`, exit code 2.
 pub(crate) struct UsageError(pub String);
 
+impl UsageError {
+    /// A usage or I/O problem with a code of the registry, printed as
+    /// `error[code]: …` (`mcpc explain code` tells more).
+    pub(crate) fn coded(code: Code, message: impl std::fmt::Display) -> UsageError {
+        UsageError(format!("[{code}]: {message}"))
+    }
+
+    /// How `main` prints it.
+    fn render(&self) -> String {
+        let coded = Code::ALL
+            .iter()
+            .any(|c| self.0.starts_with(&format!("[{c}]: ")));
+        if coded {
+            format!("error{}", self.0)
+        } else {
+            format!("error: {}", self.0)
+        }
+    }
+}
+
+/// A file of a runtime that mcpc cannot read or edit safely.
+impl From<crate::deliver::DeliverError> for UsageError {
+    fn from(e: crate::deliver::DeliverError) -> UsageError {
+        match e.code {
+            Some(code) => UsageError::coded(code, format!("`{}`: {}", e.path, e.message)),
+            None => UsageError(format!("`{}`: {}", e.path, e.message)),
+        }
+    }
+}
+
 impl Input {
     fn levels(&self) -> Result<LintLevels, UsageError> {
         let mut levels = LintLevels::default();
@@ -197,8 +227,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match run(cli.command) {
         Ok(code) => code,
-        Err(UsageError(message)) => {
-            eprintln!("error: {message}");
+        Err(e) => {
+            eprintln!("{}", e.render());
             USAGE
         }
     };

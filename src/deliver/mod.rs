@@ -66,6 +66,8 @@ pub struct ApplyPlan {
 pub struct DeliverError {
     pub path: String,
     pub message: String,
+    /// A problem with a code of its own (a file nested too deep).
+    pub code: Option<crate::diag::Code>,
 }
 
 /// The entries mcpc wants in each of a target's files: the backend's
@@ -104,6 +106,9 @@ pub fn parse(format: Format, text: &str, path: &str) -> Result<Value, DeliverErr
     };
     result.map_err(|message| DeliverError {
         path: path.to_owned(),
+        code: message
+            .contains(json_doc::TOO_DEEP)
+            .then_some(crate::diag::Code::NestingTooDeep),
         message,
     })
 }
@@ -152,6 +157,7 @@ pub fn plan_apply(
         let fail = |message: String| DeliverError {
             path: cur.path.clone(),
             message,
+            code: None,
         };
         let old_text = cur.text.clone().unwrap_or_default();
         let old = parse(cur.file.format, &old_text, &cur.path)?;

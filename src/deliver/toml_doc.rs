@@ -1,6 +1,7 @@
 //! Editing TOML in place with `toml_edit`: comments, order and formatting of
 //! everything mcpc does not own are kept by the document model itself.
 
+use crate::emit::json_doc::TOO_DEEP;
 use serde_json::Value;
 use toml_edit::{DocumentMut, Item, Table};
 
@@ -74,7 +75,21 @@ pub(super) fn remove(text: &str, path: &[&str], name: &str) -> Result<String, St
 }
 
 pub(super) fn to_value(text: &str) -> Result<Value, String> {
-    let value: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
+    let value: toml::Value = toml::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        if message.contains("recursion") {
+            // Said without the snippet: the offending line can be huge.
+            let at = e.span().map_or(0, |s| s.start.min(text.len()));
+            let line = text.as_bytes()[..at]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            format!("line {line}: {TOO_DEEP} the TOML reader allows")
+        } else {
+            message
+        }
+    })?;
     serde_json::to_value(value).map_err(|e| e.to_string())
 }
 

@@ -4,6 +4,7 @@
 //! What this cannot edit safely (a flow-style `mcp_servers: {a: …}`) is
 //! refused, never rewritten.
 
+use crate::emit::json_doc::TOO_DEEP;
 use serde_json::Value;
 
 /// A top-level `key:` block: its line range and the entries in it.
@@ -167,9 +168,25 @@ pub(super) fn to_value(text: &str) -> Result<Value, String> {
     if text.trim().is_empty() {
         return Ok(Value::Object(Default::default()));
     }
-    serde_yaml::from_str::<Value>(text).map_err(|e| match e.location() {
-        Some(l) => format!("line {}, column {}: {e}", l.line(), l.column()),
-        None => e.to_string(),
+    if let Some(at) = crate::emit::json_doc::too_deep(text, 128) {
+        let line = text.as_bytes()[..at]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        return Err(format!(
+            "line {line}: {TOO_DEEP} the YAML reader allows (128 levels)"
+        ));
+    }
+    serde_yaml::from_str::<Value>(text).map_err(|e| {
+        let line = e.location().map_or(1, |l| l.line());
+        match e.location() {
+            _ if e.to_string().contains("recursion limit") => {
+                format!("line {line}: {TOO_DEEP} the YAML reader allows (128 levels)")
+            }
+            Some(l) => format!("line {}, column {}: {e}", l.line(), l.column()),
+            None => e.to_string(),
+        }
     })
 }
 

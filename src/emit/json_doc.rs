@@ -36,6 +36,67 @@ pub(crate) struct ParseError {
     pub message: String,
 }
 
+/// How deep objects and arrays may nest. Real configuration files stay
+/// below ten levels; serde_json stops at 128 too. Without a limit a
+/// hostile file (`[[[[…`) would overflow the stack of the parser and of
+/// every recursive walk over the value after it.
+pub const MAX_DEPTH: usize = 128;
+
+/// The start of the message of a [`ParseError`] for a file nested deeper
+/// than [`MAX_DEPTH`], for callers that give it its own code.
+pub const TOO_DEEP: &str = "nesting deeper than";
+
+/// Where `[` and `{` (outside quoted strings and comments) first nest
+/// deeper than `limit`, in JSON, TOML or YAML text: a linear scan run
+/// before readers that are slow or recursive on such input (libyaml's
+/// scanner is quadratic on deep flow collections). Only a quote or a
+/// comment starting at a token boundary counts, so an apostrophe inside a
+/// plain YAML scalar does not hide what follows.
+pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    let boundary = |i: usize| {
+        i == 0
+            || matches!(
+                b[i - 1],
+                b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':'
+            )
+    };
+    while i < b.len() {
+        match b[i] {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            q @ (b'"' | b'\'') if boundary(i) => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if q == b'"' && b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' if boundary(i) => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if boundary(i) && b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if boundary(i) && b.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map_or(b.len(), |n| i + n + 3);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 pub(crate) fn parse(text: &str) -> Result<Node, ParseError> {
     parse_with(text, true)
 }
@@ -50,6 +111,7 @@ fn parse_with(text: &str, trailing_commas: bool) -> Result<Node, ParseError> {
         b: text.as_bytes(),
         i: 0,
         trailing_commas,
+        depth: 0,
     };
     p.ws()?;
     let node = p.value()?;
@@ -65,6 +127,8 @@ struct Parser<'a> {
     i: usize,
     /// `[1,]` and `{"a": 1,}` are accepted.
     trailing_commas: bool,
+    /// Objects and arrays open around the current position.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -102,8 +166,24 @@ impl Parser<'_> {
     fn value(&mut self) -> Result<Node, ParseError> {
         let start = self.i;
         let kind = match self.b.get(self.i) {
-            Some(b'{') => self.object()?,
-            Some(b'[') => self.array()?,
+            Some(b'{' | b'[') if self.depth >= MAX_DEPTH => {
+                return Err(ParseError {
+                    offset: self.i,
+                    message: format!("{TOO_DEEP} {MAX_DEPTH} levels"),
+                });
+            }
+            Some(b'{') => {
+                self.depth += 1;
+                let kind = self.object()?;
+                self.depth -= 1;
+                kind
+            }
+            Some(b'[') => {
+                self.depth += 1;
+                let kind = self.array()?;
+                self.depth -= 1;
+                kind
+            }
             Some(b'"') => {
                 self.string()?;
                 Kind::Scalar
@@ -487,6 +567,34 @@ mod tests {
         let e = parse("{\n  \"a\": 1,\n  \"b\" 2\n}").unwrap_err();
         assert_eq!(e.offset, 18);
         assert_eq!(e.message, "expected `:`");
+    }
+
+    #[test]
+    fn a_file_nested_deeper_than_the_limit_is_an_error_not_an_abort() {
+        for open in ["[", "{\"k\":"] {
+            let close = if open == "[" { "]" } else { "}" };
+            let n = 100_000;
+            let text = format!("{}{}", open.repeat(n), close.repeat(n));
+            let e = parse(&text).unwrap_err();
+            assert!(e.message.starts_with(TOO_DEEP), "{}", e.message);
+            assert_eq!(e.offset, MAX_DEPTH * open.len());
+        }
+        // At the limit it still parses.
+        let text = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(to_value(&text).is_ok());
+        assert_eq!(too_deep(&text, MAX_DEPTH), None);
+    }
+
+    #[test]
+    fn the_depth_scan_skips_strings_and_comments_only_where_they_start() {
+        let deep = "[".repeat(5);
+        assert_eq!(too_deep(&format!("{{\"a\": {deep}"), 4), Some(9));
+        assert_eq!(too_deep("{\"a[[[[[\": 1}", 4), None);
+        assert_eq!(too_deep(&format!("# {deep}\nx: 1"), 4), None);
+        assert_eq!(too_deep(&format!("// {deep}\n{{}}"), 4), None);
+        assert_eq!(too_deep(&format!("/* {deep} */ {{}}"), 4), None);
+        // An apostrophe inside a plain YAML scalar opens no string.
+        assert_eq!(too_deep(&format!("a: don't\nb: {deep}"), 4), Some(16));
     }
 }
 
