@@ -368,30 +368,41 @@ fn apply_one(args: &ApplyArgs, target: Target) -> Result<u8, UsageError> {
         let real = loc.real(&root, &path)?;
         paths.push((path, real));
     }
-    let writing = !(args.dry_run || args.check);
-    // From here to the ledger, one apply or rollback at a time.
-    let _lock = if writing {
-        Some(take_lock(loc, &root)?)
+    let logical: Vec<PathBuf> = paths.iter().map(|(p, _)| p.clone()).collect();
+    let read_all = || -> Result<_, UsageError> {
+        let (old_ledger_text, ledger) = load_ledger(&state, &root, &logical)?;
+        let mut currents = Vec::new();
+        for (file, (path, real)) in managed.iter().zip(&paths) {
+            currents.push(Current {
+                file,
+                text: read_optional(real)?,
+                path: path.display().to_string(),
+            });
+        }
+        Ok((old_ledger_text, ledger, currents))
+    };
+    let (mut old_ledger_text, mut ledger, mut currents) = read_all()?;
+    let mut plan = deliver::plan_apply(target, &currents, &desired, &ledger, args.force)?;
+    let writes = |plan: &deliver::ApplyPlan, old: &Option<String>| {
+        !plan.edits.is_empty() || old.as_deref() != Some(ledger_text(&plan.ledger, &root).as_str())
+    };
+    // From here to the ledger, one apply or rollback at a time; planned
+    // again under the lock, since another may have finished meanwhile. (A
+    // first plan without it: a broken file creates no `.mcpc/`.)
+    let _lock = if !(args.dry_run || args.check) && writes(&plan, &old_ledger_text) {
+        let lock = take_lock(loc, &root)?;
+        (old_ledger_text, ledger, currents) = read_all()?;
+        plan = deliver::plan_apply(target, &currents, &desired, &ledger, args.force)?;
+        Some(lock)
     } else {
         None
     };
-    let logical: Vec<PathBuf> = paths.iter().map(|(p, _)| p.clone()).collect();
-    let (old_ledger_text, ledger) = load_ledger(&state, &root, &logical)?;
-    let mut currents = Vec::new();
-    for (file, (path, real)) in managed.iter().zip(&paths) {
-        currents.push(Current {
-            file,
-            text: read_optional(real)?,
-            path: path.display().to_string(),
-        });
-    }
     let real_of = |path: &str| -> PathBuf {
         paths
             .iter()
             .find(|(p, _)| p.display().to_string() == path)
             .map_or_else(|| PathBuf::from(path), |(_, r)| r.clone())
     };
-    let plan = deliver::plan_apply(target, &currents, &desired, &ledger, args.force)?;
     for line in &plan.actions {
         eprintln!("  {line}");
     }
