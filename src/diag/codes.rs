@@ -96,7 +96,6 @@ codes! {
     PlatformScope = "platform-scope", Error;
     UnsupportedFeature = "unsupported-feature", Error;
     AmbiguousFormat = "ambiguous-format", Error;
-    NestingTooDeep = "nesting-too-deep", Error;
     OutsideRoot = "outside-root", Error;
     PlaintextSecret = "plaintext-secret", Lint(Deny);
     UnpinnedPackage = "unpinned-package", Lint(Warn);
