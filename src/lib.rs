@@ -73,7 +73,8 @@ impl Compilation {
         if self.sink.has_hard_errors() {
             return Vec::new();
         }
-        backends::build(&self.unit, plan, &mut self.sink)
+        let levels = self.levels();
+        backends::build(&self.unit, plan, &levels, &mut self.sink)
     }
 
     /// Whether the diagnostics so far hold an error, levels applied.
@@ -93,7 +94,8 @@ impl Compilation {
         let mut out = Vec::new();
         for target in targets {
             let mut sink = Sink::new();
-            let mut files = backends::build_target(&self.unit, plan, target, explicit, &mut sink);
+            let mut files =
+                backends::build_target(&self.unit, plan, target, explicit, &levels, &mut sink);
             files.sort_by(|a, b| a.path.cmp(&b.path));
             let failed = sink.fails(&levels);
             self.sink.append(sink);
@@ -125,7 +127,27 @@ impl Compilation {
                 policy.set(code.value, level.value);
             }
         }
+        for plugin in &self.unit.plugins {
+            for lints in &plugin.target_lints {
+                for (code, level) in &lints.levels {
+                    policy.set_scoped(diag::ScopedLevel {
+                        target: lints.target.value,
+                        within: plugin.span,
+                        code: code.value,
+                        level: level.value,
+                        at: code.span,
+                    });
+                }
+            }
+        }
         policy.overridden_by(&self.cli_levels)
+    }
+
+    /// The diagnostics so far that a plugin's `target NAME { lints { … } }`
+    /// silences — losses accepted on purpose — each with the entry that
+    /// accepts it.
+    pub fn accepted(&self) -> Vec<(Diagnostic, diag::ScopedLevel)> {
+        self.sink.accepted(&self.levels())
     }
 
     /// Takes the diagnostics so far, levels applied, keeping the unit. The

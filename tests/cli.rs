@@ -473,3 +473,100 @@ fn deep_nesting_is_an_error_not_an_abort() {
         }
     }
 }
+
+/// `target NAME { lints { lossy-lowering = allow } }`: the filter Claude Code
+/// cannot say is left out for it alone, the loss is listed by `build`,
+/// `apply`, `verify` and `targets PATHS`, and verify agrees with the file.
+#[test]
+fn a_loss_accepted_for_one_target_is_built_listed_and_verified() {
+    let t = Tmp::new("accepted-loss");
+    let source = r#"plugin "acme" {
+  version = "1.0.0"
+  server "docs" {
+    command = "docs-mcp"
+    tools { allow = ["search"] }
+  }
+  target claude-code {
+    lints { lossy-lowering = allow }
+  }
+}
+"#;
+    t.write("p.mcpc", source);
+    let accepted = "accepted: p.mcpc:5:21: claude-code cannot express a tool allow-list";
+    let out = t.mcpc(&[
+        "build",
+        "p.mcpc",
+        "--target",
+        "claude-code,codex",
+        "--out",
+        "o",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(accepted),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("(by `lossy-lowering = allow` at p.mcpc:8:13)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let claude: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(t.0.join("o/claude-code/.mcp.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        claude["mcpServers"]["docs"],
+        serde_json::json!({"type": "stdio", "command": "docs-mcp"})
+    );
+    // Codex can say the filter, and keeps it.
+    let codex = fs::read_to_string(t.0.join("o/codex/.codex/config.toml")).unwrap();
+    let codex: toml::Value = toml::from_str(&codex).unwrap();
+    assert_eq!(
+        codex["mcp_servers"]["docs"]["enabled_tools"],
+        toml::Value::Array(vec!["search".into()])
+    );
+
+    let out = t.mcpc(&["targets", "p.mcpc"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    let tail = listing
+        .split("losses accepted in this unit")
+        .nth(1)
+        .expect("a section of accepted losses");
+    assert!(tail.contains(accepted), "{listing}");
+
+    fs::create_dir_all(t.0.join("r")).unwrap();
+    let scope = [
+        "--target",
+        "claude-code",
+        "--scope",
+        "project",
+        "--root",
+        "r",
+    ];
+    let out = t.mcpc(&[&["apply", "p.mcpc"][..], &scope].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(accepted));
+    let out = t.mcpc(&[&["verify", "p.mcpc"][..], &scope].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("present  docs"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stderr).contains(accepted));
+
+    // Without the block, the same source is an error and nothing is listed.
+    t.write(
+        "p.mcpc",
+        &source.replace("    lints { lossy-lowering = allow }\n", ""),
+    );
+    let out = t.mcpc(&["build", "p.mcpc", "--target", "claude-code", "--out", "o2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("error[unsupported-feature]"));
+    assert!(!text(&out.stderr).contains("accepted:"));
+    assert!(!t.0.join("o2/claude-code").exists());
+    let out = t.mcpc(&["targets", "p.mcpc"]);
+    assert!(text(&out.stdout).ends_with("`target NAME { lints { … } }`):\n  none\n"));
+}

@@ -503,6 +503,15 @@ impl Dialect {
         if matches!(g.sse, Some(Gap::Lossy { .. })) && spec.transport == Transport::Sse {
             spec.transport = Transport::Http;
         }
+        // A filter the runtime cannot say was built only because the
+        // plugin's `target` block accepts leaving it out.
+        let folds = self.has(|k| matches!(k, Key::Allow(_))) && spec.allow.is_some();
+        if g.deny.is_some() && !folds {
+            spec.deny = None;
+        }
+        if g.allow.is_some() {
+            spec.allow = None;
+        }
     }
 }
 
@@ -920,9 +929,8 @@ fn report_gaps(d: &Dialect, s: &Server, cx: &mut Cx) {
         .transport
         .as_ref()
         .filter(|_| f.transport_kind() == Transport::Sse);
-    let spans = [
-        (d.gaps.cwd, f.cwd.as_ref().map(|c| c.span)),
-        (d.gaps.sse, sse.map(|t| t.span)),
+    // The tool filters: a loss a `target` block may accept.
+    let filters = [
         (d.gaps.allow, f.tools.allow.as_ref().map(|a| a.span)),
         (
             d.gaps.deny.filter(|_| !deny_folds),
@@ -932,6 +940,10 @@ fn report_gaps(d: &Dialect, s: &Server, cx: &mut Cx) {
                 .filter(|l| !l.value.is_empty())
                 .map(|l| l.span),
         ),
+    ];
+    let others = [
+        (d.gaps.cwd, f.cwd.as_ref().map(|c| c.span)),
+        (d.gaps.sse, sse.map(|t| t.span)),
         (d.gaps.tool_timeout, f.tool_timeout.as_ref().map(|t| t.span)),
         (
             d.gaps.startup_timeout,
@@ -942,14 +954,26 @@ fn report_gaps(d: &Dialect, s: &Server, cx: &mut Cx) {
             f.enabled.as_ref().map(|e| e.span),
         ),
     ];
-    for (gap, span) in spans {
+    let (t, name) = (d.target, s.name.value.as_str());
+    let tagged = filters.into_iter().map(|g| (g, true));
+    for ((gap, span), filter) in tagged.chain(others.into_iter().map(|g| (g, false))) {
         let (Some(gap), Some(span)) = (gap, span) else {
             continue;
         };
         match gap {
+            Gap::Unsupported(what) if filter && cx.loss_accepted(span) => cx.lossy(
+                span,
+                format!("{t} cannot express {what}; the filter is left out for {t}, as this plugin's `target {t}` block accepts (server `{name}`)"),
+                &format!("{t} offers server `{name}`'s tools unfiltered; to keep the filter, remove `lossy-lowering` from `target {t} {{ lints {{ … }} }}`"),
+            ),
+            Gap::Unsupported(what) if filter => cx.unsupported_or(
+                s,
+                span,
+                what,
+                &format!(", or accept the loss for {t}: `target {t} {{ lints {{ lossy-lowering = allow }} }}`"),
+            ),
             Gap::Unsupported(what) => cx.unsupported(s, span, what),
             Gap::Lossy { message, help } => {
-                let (t, name) = (d.target, s.name.value.as_str());
                 cx.lossy(span, Gap::text(message, t, name), &Gap::text(help, t, name))
             }
         }

@@ -3,7 +3,7 @@
 //! the `${VAR}` family of syntaxes.
 
 use super::{Emit, Plan, Target};
-use crate::diag::{Code, Diagnostic, Sink};
+use crate::diag::{Code, Diagnostic, Level, LintLevels, Sink};
 use crate::ir::{Part, Plugin, Ref, Server, Str};
 use crate::source::{Span, Spanned};
 
@@ -13,6 +13,8 @@ pub struct Cx<'a> {
     pub plan: &'a Plan,
     /// The target was asked for by name (not just part of "all").
     pub explicit: bool,
+    /// The levels in force, for the losses a `target` block accepts.
+    levels: &'a LintLevels,
     sink: &'a mut Sink,
 }
 
@@ -159,14 +161,30 @@ impl<'a> Cx<'a> {
         target: Target,
         plan: &'a Plan,
         explicit: bool,
+        levels: &'a LintLevels,
         sink: &'a mut Sink,
     ) -> Cx<'a> {
         Cx {
             target,
             plan,
             explicit,
+            levels,
             sink,
         }
+    }
+
+    /// Reports `d` as this target's.
+    fn push(&mut self, mut d: Diagnostic) {
+        d.target = Some(self.target);
+        self.sink.push(d);
+    }
+
+    /// Whether the plugin written around `span` accepts losses for this
+    /// target: `target T { lints { lossy-lowering = allow | warn } }`.
+    pub(super) fn loss_accepted(&self, span: Span) -> bool {
+        self.levels
+            .scoped(Code::LossyLowering, self.target, span)
+            .is_some_and(|s| s.level != Level::Deny)
     }
 
     pub(super) fn packaging(&self) -> bool {
@@ -175,13 +193,18 @@ impl<'a> Cx<'a> {
 
     /// `unsupported-feature`: the runtime cannot express `what`.
     pub(super) fn unsupported(&mut self, server: &Server, span: Span, what: &str) {
+        self.unsupported_or(server, span, what, "");
+    }
+
+    /// `unsupported-feature` with a third way out after the two usual ones.
+    pub(super) fn unsupported_or(&mut self, server: &Server, span: Span, what: &str, or: &str) {
         let t = self.target;
         let others: Vec<String> = Target::ALL
             .iter()
             .filter(|&&o| o != t)
             .map(|o| format!("\"{o}\""))
             .collect();
-        self.sink.push(
+        self.push(
             Diagnostic::new(
                 Code::UnsupportedFeature,
                 span,
@@ -189,7 +212,7 @@ impl<'a> Cx<'a> {
             )
             .with_label(format!("not expressible for {t}"))
             .with_help(format!(
-                "change it for {t} with `target {t} {{ server \"{}\" {{ … }} }}`, or build this server without {t}: `targets = [{}]`",
+                "change it for {t} with `target {t} {{ server \"{}\" {{ … }} }}`, or build this server without {t}: `targets = [{}]`{or}",
                 server.name,
                 others.join(", ")
             )),
@@ -198,7 +221,7 @@ impl<'a> Cx<'a> {
 
     /// `unsupported-feature` for a whole plugin.
     pub(super) fn unsupported_plugin(&mut self, plugin: &Plugin, what: &str, help: &str) {
-        self.sink.push(
+        self.push(
             Diagnostic::new(
                 Code::UnsupportedFeature,
                 plugin.name.span,
@@ -214,7 +237,7 @@ impl<'a> Cx<'a> {
 
     /// `lossy-lowering`: the runtime approximates what the source says.
     pub(super) fn lossy(&mut self, span: Span, message: String, help: &str) {
-        self.sink.push(
+        self.push(
             Diagnostic::new(Code::LossyLowering, span, message)
                 .with_label(format!("approximated for {}", self.target))
                 .with_help(help.to_owned()),
@@ -226,7 +249,7 @@ impl<'a> Cx<'a> {
         if let Some(root) = &self.plan.plugin_root {
             return Some(root.clone());
         }
-        self.sink.push(
+        self.push(
             Diagnostic::new(
                 Code::UnsupportedFeature,
                 span,
@@ -279,7 +302,7 @@ impl<'a> Cx<'a> {
                 }
                 Part::Ref(r) if !expanded && !matches!(r.value, Ref::PluginRoot) => {
                     let t = self.target;
-                    self.sink.push(
+                    self.push(
                         Diagnostic::new(
                             Code::UnsupportedFeature,
                             r.span,

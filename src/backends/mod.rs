@@ -22,7 +22,7 @@ pub mod spec;
 pub use lowering::{Cx, Fields, Spelling, Vars};
 pub use spec::ServerSpec;
 
-use crate::diag::Sink;
+use crate::diag::{LintLevels, Sink};
 use crate::ir::{Plugin, Server, Unit};
 
 /// `--emit`: runtime config files in a project layout, or one installable
@@ -485,11 +485,16 @@ pub(crate) fn plan_targets(unit: &Unit, plan: &Plan) -> (Vec<Target>, bool) {
 }
 
 /// Runs the backends of a plan over the unit.
-pub(crate) fn build(unit: &Unit, plan: &Plan, sink: &mut Sink) -> Vec<OutFile> {
+pub(crate) fn build(
+    unit: &Unit,
+    plan: &Plan,
+    levels: &LintLevels,
+    sink: &mut Sink,
+) -> Vec<OutFile> {
     let (targets, explicit) = plan_targets(unit, plan);
     let mut out: Vec<OutFile> = targets
         .into_iter()
-        .flat_map(|target| build_target(unit, plan, target, explicit, sink))
+        .flat_map(|target| build_target(unit, plan, target, explicit, levels, sink))
         .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
@@ -508,11 +513,12 @@ pub(crate) fn build_target(
     plan: &Plan,
     target: Target,
     explicit: bool,
+    levels: &LintLevels,
     outer: &mut Sink,
 ) -> Vec<OutFile> {
     // What this target reports can be fixed by leaving it out.
     let mut local = Sink::new();
-    let out = build_target_into(unit, plan, target, explicit, &mut local);
+    let out = build_target_into(unit, plan, target, explicit, levels, &mut local);
     local.offer_leave_out(target);
     outer.append(local);
     out
@@ -523,6 +529,7 @@ fn build_target_into(
     plan: &Plan,
     target: Target,
     explicit: bool,
+    levels: &LintLevels,
     sink: &mut Sink,
 ) -> Vec<OutFile> {
     let chosen = selected_plugins(unit, plan);
@@ -541,7 +548,7 @@ fn build_target_into(
             if plugins.is_empty() {
                 return out;
             }
-            let mut cx = Cx::new(target, plan, explicit, sink);
+            let mut cx = Cx::new(target, plan, explicit, levels, sink);
             let files = backend.config(&plugins, &mut cx);
             let names = |f: fn(&PluginServers) -> Vec<String>| {
                 plugins.iter().flat_map(f).collect::<Vec<_>>()
@@ -558,7 +565,7 @@ fn build_target_into(
         }
         Emit::Package => {
             for p in &plugins {
-                let mut cx = Cx::new(target, plan, explicit, sink);
+                let mut cx = Cx::new(target, plan, explicit, levels, sink);
                 for file in backend.package(p, &mut cx) {
                     out.push(OutFile {
                         target,

@@ -61,8 +61,10 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     check_workspace(&compilation, &plan, &named, targets::is_all(&args.target))?;
     let front_failed = compilation.fails();
     let built = compilation.build_each(&plan);
+    let accepted = compilation.accepted();
     let (sources, diagnostics) = compilation.finish();
     args.input.report(&sources, &diagnostics);
+    args.input.report_accepted(&sources, &accepted);
     let any_failed = front_failed || diag::count_errors(&diagnostics) > 0;
     let written: Vec<&TargetBuild> = built.iter().filter(|b| !b.failed).collect();
     if front_failed || written.is_empty() || (args.strict && any_failed) {

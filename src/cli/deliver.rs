@@ -191,8 +191,10 @@ fn compile(
     let files = c.build(plan);
     // Report now; keep the unit for the caller.
     let levels = c.levels();
+    let accepted = c.accepted();
     let diagnostics = c.take_diagnostics(&levels);
     input.report(&c.sources, &diagnostics);
+    input.report_accepted(&c.sources, &accepted);
     if diag::count_errors(&diagnostics) > 0 {
         return Ok(None);
     }

@@ -74,8 +74,12 @@ enum Command {
     Lsp,
     /// Print the page of a diagnostic code (all codes without one)
     Explain { code: Option<String> },
-    /// The targets and what each can express
-    Targets,
+    /// The targets and what each can express; with PATHS, also the losses
+    /// their `target NAME { lints { … } }` blocks accept
+    Targets {
+        /// `.mcpc` files or directories whose accepted losses to list
+        paths: Vec<PathBuf>,
+    },
     /// Print a shell's completion script (bash, zsh, fish, powershell, elvish)
     Completions(completions::CompletionsArgs),
     /// Write the man pages (`mcpc.1`, `mcpc-build.1`, …) into a directory
@@ -175,6 +179,12 @@ impl Input {
         }
     }
 
+    /// The losses a plugin's `target NAME { lints { … } }` accepts, one line
+    /// each on stderr, so that a silenced loss is still seen.
+    fn report_accepted(&self, sources: &SourceMap, accepted: &[(Diagnostic, diag::ScopedLevel)]) {
+        eprint!("{}", accepted_lines(sources, accepted));
+    }
+
     /// Prints diagnostics in the chosen format and a summary line.
     fn report(&self, sources: &SourceMap, diagnostics: &[Diagnostic]) {
         let renderer = Renderer {
@@ -263,8 +273,45 @@ fn run(command: Command) -> Result<u8, UsageError> {
         Command::Probe(args) => probe::run(args),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Lsp => lsp::run(),
-        Command::Targets => {
+        Command::Targets { paths } => {
             print!("{}", targets_table());
+            if paths.is_empty() {
+                return Ok(OK);
+            }
+            let plan = Plan {
+                targets: Vec::new(),
+                emit: Emit::Config,
+                workspace: None,
+                plugin_root: None,
+            };
+            let mut c = crate::Compilation::new(files::load(&paths)?, LintLevels::default());
+            // Front-end errors are shown; a target's own errors are `build`'s
+            // business, not this listing's.
+            if c.fails() {
+                let (sources, diagnostics) = c.finish();
+                let text = Renderer {
+                    sources: &sources,
+                    format: MessageFormat::Human,
+                    color: false,
+                }
+                .render_all(&diagnostics);
+                eprint!("{text}");
+                return Ok(FAILED);
+            }
+            c.build_each(&plan);
+            let accepted = c.accepted();
+            let (sources, _) = c.finish();
+            println!("losses accepted in this unit (`target NAME {{ lints {{ … }} }}`):");
+            match accepted_lines(&sources, &accepted) {
+                lines if lines.is_empty() => println!("  none"),
+                lines => print!(
+                    "{}",
+                    lines
+                        .lines()
+                        .map(|l| format!("  {l}\n"))
+                        .collect::<String>()
+                ),
+            }
             Ok(OK)
         }
         Command::Completions(args) => completions::completions(args, Cli::command()),
@@ -326,6 +373,31 @@ pub fn files_table() -> String {
         ));
     }
     out
+}
+
+/// `accepted: FILE:LINE:COL: MESSAGE (by `CODE = allow` at FILE:LINE:COL)` for each
+/// loss accepted on purpose.
+pub(crate) fn accepted_lines(
+    sources: &SourceMap,
+    accepted: &[(Diagnostic, diag::ScopedLevel)],
+) -> String {
+    let at = |span: crate::source::Span| {
+        let file = sources.get(span.file);
+        let (line, col) = file.line_col(span.start as usize);
+        format!("{}:{line}:{col}", file.name)
+    };
+    accepted
+        .iter()
+        .map(|(d, by)| {
+            format!(
+                "accepted: {}: {} (by `{} = allow` at {})\n",
+                at(d.primary.span),
+                d.message,
+                by.code,
+                at(by.at)
+            )
+        })
+        .collect()
 }
 
 /// SPEC §3's table, generated from the backends themselves.

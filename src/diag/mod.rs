@@ -11,6 +11,7 @@ pub use render::{MessageFormat, Renderer};
 pub use suggest::nearest;
 
 use crate::source::Span;
+use crate::target::Target;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,6 +48,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Changes an editor can apply to resolve it (the CLI shows `help`).
     pub fixes: Vec<Fix>,
+    /// The target whose backend reported it (`None` for the front end):
+    /// a `target NAME { lints { … } }` block sets its level.
+    pub target: Option<Target>,
 }
 
 /// A machine-applicable change that resolves a diagnostic. Some say what
@@ -91,6 +95,7 @@ impl Diagnostic {
             labels: Vec::new(),
             help: None,
             fixes: Vec::new(),
+            target: None,
         }
     }
 
@@ -131,10 +136,27 @@ impl Diagnostic {
 }
 
 /// Lint levels: the registry's defaults, then `policy { lints { … } }`,
-/// then the command line, each overriding the one before.
+/// then a plugin's `target NAME { lints { … } }` for what that target's
+/// backend reports about the plugin, then the command line, each
+/// overriding the one before.
 #[derive(Clone, Debug, Default)]
 pub struct LintLevels {
     overrides: BTreeMap<Code, Level>,
+    scoped: Vec<ScopedLevel>,
+    /// Levels that win over the scoped ones: the command line's.
+    top: BTreeMap<Code, Level>,
+}
+
+/// One entry of a plugin's `target NAME { lints { … } }`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScopedLevel {
+    pub target: Target,
+    /// The plugin's block: the level holds for diagnostics inside it.
+    pub within: Span,
+    pub code: Code,
+    pub level: Level,
+    /// Where the level is written.
+    pub at: Span,
 }
 
 impl LintLevels {
@@ -143,17 +165,59 @@ impl LintLevels {
         self.overrides.insert(code, level);
     }
 
+    /// A level for what `target`'s backend reports inside `within`.
+    pub fn set_scoped(&mut self, scoped: ScopedLevel) {
+        debug_assert!(scoped.code.is_lint());
+        self.scoped.push(scoped);
+    }
+
+    /// The level of `code` outside any `target` block.
     pub fn level(&self, code: Code) -> Option<Level> {
         match code.kind() {
             Kind::Error => None,
-            Kind::Lint(default) => Some(*self.overrides.get(&code).unwrap_or(&default)),
+            Kind::Lint(default) => Some(
+                *self
+                    .top
+                    .get(&code)
+                    .or_else(|| self.overrides.get(&code))
+                    .unwrap_or(&default),
+            ),
         }
     }
 
-    /// Levels from `other` win over these.
+    /// The `target { lints { … } }` entry that decides the level of `code`
+    /// reported by `target`'s backend at `span`, unless the command line
+    /// decides it.
+    pub fn scoped(&self, code: Code, target: Target, span: Span) -> Option<&ScopedLevel> {
+        if self.top.contains_key(&code) {
+            return None;
+        }
+        self.scoped.iter().find(|s| {
+            s.code == code
+                && s.target == target
+                && s.within.file == span.file
+                && s.within.start <= span.start
+                && span.end <= s.within.end
+        })
+    }
+
+    /// The level of `d`, its target's block considered.
+    pub fn level_of(&self, d: &Diagnostic) -> Option<Level> {
+        match d
+            .target
+            .and_then(|t| self.scoped(d.code, t, d.primary.span))
+        {
+            Some(s) => Some(s.level),
+            None => self.level(d.code),
+        }
+    }
+
+    /// Levels from `other` win over these, the scoped ones included.
     pub fn overridden_by(&self, other: &LintLevels) -> LintLevels {
         let mut merged = self.clone();
-        merged.overrides.extend(other.overrides.iter());
+        merged.scoped.extend(other.scoped.iter().copied());
+        merged.top.extend(other.overrides.iter());
+        merged.top.extend(other.top.iter());
         merged
     }
 }
@@ -197,7 +261,7 @@ impl Sink {
     pub fn fails(&self, levels: &LintLevels) -> bool {
         self.diagnostics
             .iter()
-            .any(|d| matches!(levels.level(d.code), None | Some(Level::Deny)))
+            .any(|d| matches!(levels.level_of(d), None | Some(Level::Deny)))
     }
 
     /// Offers [`Fix::LeaveOut`] on each `unsupported-feature` and
@@ -217,6 +281,23 @@ impl Sink {
         }
     }
 
+    /// The diagnostics a `target NAME { lints { … } }` entry silences, each
+    /// with the entry: losses accepted on purpose, which `verify` and
+    /// `targets` show.
+    pub fn accepted(&self, levels: &LintLevels) -> Vec<(Diagnostic, ScopedLevel)> {
+        let mut out: Vec<(Diagnostic, ScopedLevel)> = self
+            .diagnostics
+            .iter()
+            .filter_map(|d| {
+                let s = levels.scoped(d.code, d.target?, d.primary.span)?;
+                (s.level == Level::Allow).then(|| (d.clone(), *s))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
+        out.dedup();
+        out
+    }
+
     /// Applies lint levels (the one place they are applied), drops
     /// duplicates, and sorts by position.
     pub fn finish(self, levels: &LintLevels) -> Vec<Diagnostic> {
@@ -224,7 +305,7 @@ impl Sink {
             .diagnostics
             .into_iter()
             .filter_map(|mut d| {
-                match levels.level(d.code) {
+                match levels.level_of(&d) {
                     None => d.severity = Severity::Error,
                     Some(Level::Allow) => return None,
                     Some(Level::Warn) => d.severity = Severity::Warning,

@@ -324,6 +324,24 @@ fn plugin(block: &Block, sink: &mut Sink) -> Option<Plugin> {
             ],
         )
     });
+    let mut overrides = Vec::new();
+    let mut target_lints: Vec<TargetLints> = Vec::new();
+    for b in f.blocks("target") {
+        let (o, lints) = target_block(b, sink);
+        overrides.extend(o);
+        if let Some(lints) = lints {
+            let earlier = target_lints
+                .iter()
+                .filter(|t| t.target.value == lints.target.value)
+                .flat_map(|t| &t.levels);
+            for (code, _) in &lints.levels {
+                if let Some((first, _)) = earlier.clone().find(|(c, _)| c.value == code.value) {
+                    duplicate(sink, code.value.name(), first.span, code.span);
+                }
+            }
+            target_lints.push(lints);
+        }
+    }
     let plugin = Plugin {
         version,
         description: opt_string(sink, &f, "description"),
@@ -334,10 +352,9 @@ fn plugin(block: &Block, sink: &mut Sink) -> Option<Plugin> {
         license: opt_string(sink, &f, "license"),
         author: opt_string(sink, &f, "author"),
         servers: f.blocks("server").filter_map(|b| server(b, sink)).collect(),
-        overrides: f
-            .blocks("target")
-            .flat_map(|b| target_block(b, sink))
-            .collect(),
+        overrides,
+        target_lints,
+        span: block.span,
         name: name?,
     };
     Some(plugin)
@@ -545,7 +562,7 @@ fn tools(block: &Block, sink: &mut Sink) -> Tools {
     }
 }
 
-fn target_block(block: &Block, sink: &mut Sink) -> Vec<Override> {
+fn target_block(block: &Block, sink: &mut Sink) -> (Vec<Override>, Option<TargetLints>) {
     let target = match &block.label {
         Some(value) => values::target(sink, value),
         None => {
@@ -574,8 +591,38 @@ fn target_block(block: &Block, sink: &mut Sink) -> Vec<Override> {
             });
         }
     }
-    overrides
+    let lints = f.block("lints").map(|b| {
+        let mut levels = lint_levels(b, sink);
+        levels.retain(|(code, _)| {
+            let per_target = TARGET_LINTS.contains(&code.value);
+            if !per_target {
+                sink.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        code.span,
+                        format!("`{}` is not reported by a target's backend, so it has no level per target", code.value),
+                    )
+                    .with_label("not a per-target lint")
+                    .with_help(format!(
+                        "a `target` block sets {}; set `{}` for the whole unit in `policy {{ lints {{ … }} }}`",
+                        TARGET_LINTS.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                        code.value
+                    )),
+                );
+            }
+            per_target
+        });
+        levels
+    });
+    let lints = match (target, lints) {
+        (Some(target), Some(levels)) => Some(TargetLints { target, levels }),
+        _ => None,
+    };
+    (overrides, lints)
 }
+
+/// The lints a backend reports, so a `target` block can set their level.
+const TARGET_LINTS: &[Code] = &[Code::LossyLowering];
 
 fn workspace(block: &Block, sink: &mut Sink) -> Option<Workspace> {
     let name = label(block, sink);

@@ -69,6 +69,10 @@ pub struct Plugin {
     pub author: Option<Spanned<String>>,
     pub servers: Vec<Server>,
     pub overrides: Vec<Override>,
+    /// `target NAME { lints { … } }`, in source order.
+    pub target_lints: Vec<TargetLints>,
+    /// The whole `plugin` block.
+    pub span: Span,
 }
 
 pub type TargetList = Spanned<Vec<Spanned<Target>>>;
@@ -140,6 +144,14 @@ pub fn with_overrides<'s>(server: &'s Server, overrides: &[&Override]) -> Cow<'s
 
 fn targets_include(list: Option<&TargetList>, target: Target) -> bool {
     list.is_none_or(|l| l.value.iter().any(|t| t.value == target))
+}
+
+/// `target NAME { lints { … } }`: the levels of what NAME's backend reports
+/// about this plugin (a loss accepted for one runtime).
+#[derive(Debug)]
+pub struct TargetLints {
+    pub target: Spanned<Target>,
+    pub levels: Vec<(Spanned<Code>, Spanned<Level>)>,
 }
 
 /// `target NAME { server LABEL { … } }`.

@@ -52,7 +52,7 @@ pub(crate) const TOOLS: BlockSchema = BlockSchema {
 
 pub(crate) const TARGET: BlockSchema = BlockSchema {
     attributes: &[],
-    blocks: &[],
+    blocks: &["lints"],
     repeated: &["server"],
 };
 
