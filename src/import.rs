@@ -30,7 +30,7 @@ fn quote(text: &str) -> String {
 /// runtime's own `input:ID` / `env:NAME`) as an mcpc reference, without
 /// `${}`; `None` when it is no variable mcpc can name.
 fn reference(inner: &str, secret: bool) -> Option<String> {
-    if inner == "plugin.root" {
+    if inner == "plugin.root" || inner == "project.root" {
         return Some(inner.to_owned());
     }
     let valid = |n: &str| {

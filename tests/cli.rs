@@ -570,3 +570,70 @@ fn a_loss_accepted_for_one_target_is_built_listed_and_verified() {
     let out = t.mcpc(&["targets", "p.mcpc"]);
     assert!(text(&out.stdout).ends_with("`target NAME { lints { … } }`):\n  none\n"));
 }
+
+/// `project.root` is the project's directory: `.` for runtimes that start
+/// servers there, `${workspaceFolder}` for VS Code, refused in a user-scope
+/// file; and VS Code's `${workspaceFolder}` imports back as `project.root`.
+#[test]
+fn project_root_is_written_per_runtime_and_refused_in_user_scope() {
+    let t = Tmp::new("project-root");
+    t.write(
+        "p.mcpc",
+        r#"plugin "repo" {
+  version = "1.0.0"
+  server "lint" {
+    command = "${project.root}/tools/lint-mcp"
+  }
+}
+"#,
+    );
+    fs::create_dir_all(t.0.join("proj")).unwrap();
+    fs::create_dir_all(t.0.join("home")).unwrap();
+    let project = ["--scope", "project", "--root", "proj"];
+    let out = t.mcpc(
+        &[
+            &["apply", "p.mcpc", "--target", "vscode,codex"][..],
+            &project,
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let vscode = fs::read_to_string(t.0.join("proj/.vscode/mcp.json")).unwrap();
+    let vscode: serde_json::Value = serde_json::from_str(&vscode).unwrap();
+    assert_eq!(
+        vscode["servers"]["lint"]["command"],
+        "${workspaceFolder}/tools/lint-mcp"
+    );
+    let codex = fs::read_to_string(t.0.join("proj/.codex/config.toml")).unwrap();
+    let codex: toml::Value = toml::from_str(&codex).unwrap();
+    assert_eq!(
+        codex["mcp_servers"]["lint"]["command"].as_str(),
+        Some("./tools/lint-mcp")
+    );
+    let out = t.mcpc(
+        &[
+            &["verify", "p.mcpc", "--target", "vscode,codex"][..],
+            &project,
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    let out = t.mcpc(&["import", "--from", "vscode", "proj/.vscode/mcp.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(r#"command = "${project.root}/tools/lint-mcp""#),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let user = ["--scope", "user", "--root", "home"];
+    let out = t.mcpc(&[&["apply", "p.mcpc", "--target", "codex"][..], &user].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot express `project.root` in a user-scope file"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!t.0.join("home/.codex/config.toml").exists());
+}

@@ -152,6 +152,7 @@ fn build_into(sources: SourceMap, target: Target, project: &Path) -> Vec<ServerS
         emit: Emit::Config,
         workspace: None,
         plugin_root: None,
+        ..Plan::default()
     };
     let files = c.build(&plan);
     let declared: Vec<ServerSpec> = c

@@ -41,6 +41,7 @@ fn check_roundtrip(label: &str, sources: SourceMap, plugin_root: Option<&str>) -
             emit: Emit::Config,
             workspace: None,
             plugin_root: plugin_root.map(str::to_owned),
+            ..Plan::default()
         };
         let files = c.build(&plan);
         let mut expected: Vec<ServerSpec> = c

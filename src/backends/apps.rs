@@ -9,7 +9,7 @@
 //! secret's value is never written.
 
 use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, MCP_SERVERS, Tags, UrlKeys};
-use super::lowering::{Fields, Spelling, Vars};
+use super::lowering::{Fields, ProjectRoot, Spelling, Vars};
 use super::{Capabilities, Cx, Format, ManagedFile, Owned, Place, Target, UserFile};
 use crate::ir::{Server, Transport};
 
@@ -49,6 +49,12 @@ const APP_GAPS: Gaps = Gaps {
 const DOLLAR_ENV: Vars = Vars {
     spelling: Spelling::DollarEnv,
     ..Vars::DOLLAR
+};
+
+/// `${env:NAME}` and `${workspaceFolder}` (Cursor, VS Code).
+const WORKSPACE_FOLDER: Vars = Vars {
+    project_root: ProjectRoot::Var("${workspaceFolder}"),
+    ..DOLLAR_ENV
 };
 
 /// No environment reference at all: nothing is expanded.
@@ -110,7 +116,7 @@ static CURSOR: Dialect = Dialect {
         Key::HEADERS,
     ],
     tags: Tags::NAMES,
-    vars: DOLLAR_ENV,
+    vars: WORKSPACE_FOLDER,
     ..app(
         Target::Cursor,
         "Cursor",
@@ -142,7 +148,7 @@ static VSCODE: Dialect = Dialect {
     ],
     extra_keys: &[Key::CWD],
     tags: Tags::NAMES,
-    vars: DOLLAR_ENV,
+    vars: WORKSPACE_FOLDER,
     gaps: Gaps {
         cwd: None,
         ..APP_GAPS

@@ -6,7 +6,7 @@
 //! file, the credentials Claude Code never sends, and the plugin package.
 
 use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, entries, leave_out_disabled};
-use super::lowering::{Spelling, Vars, check_package_name, tool_names};
+use super::lowering::{ProjectRoot, Spelling, Vars, check_package_name, tool_names};
 use super::{
     Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec, Target,
     UserFile,
@@ -28,6 +28,7 @@ static DIALECT: Dialect = Dialect {
         spelling: Spelling::Dollar,
         defaults: true,
         plugin_root: Some("${CLAUDE_PLUGIN_ROOT}"),
+        project_root: ProjectRoot::Cwd,
         ..Vars::DOLLAR
     },
     gaps: Gaps {

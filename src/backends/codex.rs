@@ -4,7 +4,7 @@
 //! are Codex plugins (`.codex-plugin/plugin.json` pointing at
 //! `codex.mcp.json`). RUNTIMES.md §3.
 
-use super::lowering::{check_package_name, tool_names};
+use super::lowering::{Fields, ProjectRoot, Vars, check_package_name, tool_names};
 use super::{
     Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
     Target, UserFile,
@@ -84,6 +84,14 @@ const FILES: &[ManagedFile] = &[ManagedFile {
 const CONFIG: &str = ".codex/config.toml";
 const PACKAGE_MCP: &str = "codex.mcp.json";
 
+/// Codex expands no variables; it starts stdio servers in its working
+/// directory, so `project.root` is `.` at the start of a path.
+const VARS: Vars = Vars {
+    expanded: Fields::NONE,
+    project_root: ProjectRoot::Cwd,
+    ..Vars::DOLLAR
+};
+
 /// Lowering state of one server: in a package, `plugin.root` becomes `.`
 /// with `cwd = "."` (Codex resolves a relative `cwd` against the plugin).
 struct Lowering<'s> {
@@ -104,6 +112,18 @@ impl Lowering<'_> {
                         out.push('.');
                     }
                     Ref::PluginRoot => out.push_str(&cx.config_plugin_root(self.server, r.span)?),
+                    Ref::ProjectRoot => {
+                        let first = std::ptr::eq(part, &value.value.parts[0]);
+                        let field = match field {
+                            "command" => Fields::COMMAND,
+                            "args" => Fields::ARGS,
+                            "cwd" => Fields::CWD,
+                            "env" => Fields::ENV,
+                            "url" => Fields::URL,
+                            _ => Fields::HEADERS,
+                        };
+                        out.push_str(cx.project_root(self.server, r.span, &VARS, field, first)?);
+                    }
                     other => {
                         cx.unsupported(
                             self.server,
@@ -331,7 +351,9 @@ impl Backend for Codex {
             .collect())
     }
 
-    fn approximate(&self, _spec: &mut ServerSpec) {}
+    fn approximate(&self, spec: &mut ServerSpec) {
+        VARS.project_root.approximate(spec);
+    }
 
     fn managed_files(&self) -> &'static [ManagedFile] {
         FILES

@@ -512,6 +512,7 @@ impl Dialect {
         if g.allow.is_some() {
             spec.allow = None;
         }
+        self.vars.project_root.approximate(spec);
     }
 }
 
@@ -1205,7 +1206,7 @@ pub(super) fn extension<R: JsonRuntime + ?Sized>(
             let (name, sensitive) = match reference {
                 Ref::Secret { name } => (name, true),
                 Ref::Env { name, .. } => (name, false),
-                Ref::PluginRoot => continue,
+                Ref::PluginRoot | Ref::ProjectRoot => continue,
             };
             if seen.insert(name.clone()) {
                 settings.push(serde_json::json!({

@@ -3,7 +3,7 @@
 //! expanded at load, `$VAR` as well as `${VAR}`. RUNTIMES.md §5.
 
 use super::dialect::{Dialect, Gap, Gaps, JsonRuntime, Key, Tags, extension};
-use super::lowering::{Spelling, Vars};
+use super::lowering::{ProjectRoot, Spelling, Vars};
 use super::{
     Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, Target, UserFile,
 };
@@ -31,6 +31,7 @@ pub(super) const GEMINI_VARS: Vars = Vars {
     defaults: true,
     bare_dollar: true,
     plugin_root: Some("${extensionPath}"),
+    project_root: ProjectRoot::Cwd,
     ..Vars::DOLLAR
 };
 

@@ -96,6 +96,45 @@ impl Fields {
     }
 }
 
+/// How a runtime writes `project.root`, the directory of the project a
+/// project-scope file belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProjectRoot {
+    /// A variable of its own, in the fields it expands (`${workspaceFolder}`).
+    Var(&'static str),
+    /// It starts stdio servers in the project directory: `project.root` at
+    /// the start of `command`, `args`, `cwd` or an `env` value is `.`.
+    Cwd,
+    /// Neither: `unsupported-feature`.
+    Refused,
+}
+
+impl ProjectRoot {
+    /// The fields in which [`ProjectRoot::Cwd`] is a path the server resolves.
+    pub const CWD_FIELDS: Fields = Fields::COMMAND
+        .and(Fields::ARGS)
+        .and(Fields::CWD)
+        .and(Fields::ENV);
+
+    /// `spec` as the runtime's file holds it: `${project.root}` where the
+    /// runtime writes `.` (a reader cannot tell `./x` was `project.root`).
+    pub fn approximate(self, spec: &mut super::spec::ServerSpec) {
+        use super::spec::PROJECT_ROOT;
+        if self != ProjectRoot::Cwd {
+            return;
+        }
+        let fix = |v: &mut String| {
+            if let Some(rest) = v.strip_prefix(PROJECT_ROOT) {
+                *v = format!(".{rest}");
+            }
+        };
+        spec.command.iter_mut().for_each(fix);
+        spec.args.iter_mut().for_each(fix);
+        spec.cwd.iter_mut().for_each(fix);
+        spec.env.iter_mut().for_each(|(_, v)| fix(v));
+    }
+}
+
 /// How a runtime expands variables in its files: spelling, where, and the
 /// extras it knows.
 #[derive(Clone, Copy, Debug)]
@@ -108,6 +147,8 @@ pub struct Vars {
     pub bare_dollar: bool,
     /// The variable holding the package's install directory.
     pub plugin_root: Option<&'static str>,
+    /// How `project.root` is written.
+    pub project_root: ProjectRoot,
     /// The fields in which references are expanded; a reference anywhere
     /// else is `unsupported-feature`.
     pub expanded: Fields,
@@ -122,6 +163,7 @@ impl Vars {
         defaults: false,
         bare_dollar: false,
         plugin_root: None,
+        project_root: ProjectRoot::Refused,
         expanded: Fields::ALL,
         elsewhere: "",
     };
@@ -130,7 +172,10 @@ impl Vars {
     /// notation; where the runtime expands a bare `$NAME`, that is a
     /// reference too (Gemini's `"$ACME_TOKEN"`).
     pub fn to_neutral(&self, text: &str) -> String {
-        let text = self.spelling.to_neutral(text);
+        let mut text = self.spelling.to_neutral(text);
+        if let ProjectRoot::Var(var) = self.project_root {
+            text = text.replace(var, super::spec::PROJECT_ROOT);
+        }
         if !self.bare_dollar {
             return text;
         }
@@ -244,6 +289,49 @@ impl<'a> Cx<'a> {
         );
     }
 
+    /// How `project.root` is written in `field`, where it is the first part
+    /// of the value or not; `None` after reporting why it cannot be.
+    pub(super) fn project_root(
+        &mut self,
+        server: &Server,
+        span: Span,
+        vars: &Vars,
+        field: Fields,
+        first: bool,
+    ) -> Option<&'static str> {
+        let t = self.target;
+        let why = if self.packaging() {
+            "`project.root` in a package (a package is installed outside any project; use `plugin.root` for its own files)".to_owned()
+        } else if self.plan.user_scope {
+            "`project.root` in a user-scope file, which belongs to no project".to_owned()
+        } else {
+            match vars.project_root {
+                ProjectRoot::Var(var) if vars.expanded.contains(field) => return Some(var),
+                ProjectRoot::Cwd if first && ProjectRoot::CWD_FIELDS.contains(field) => {
+                    return Some(".");
+                }
+                ProjectRoot::Var(_) => format!(
+                    "`project.root` in `{}`, where {t} expands no variable",
+                    field.name()
+                ),
+                ProjectRoot::Cwd => format!(
+                    "`project.root` {} `{}` ({t} starts servers in the project directory, so `project.root` is `.` at the start of `command`, `args`, `cwd` or an `env` value)",
+                    if ProjectRoot::CWD_FIELDS.contains(field) {
+                        "after other text in"
+                    } else {
+                        "in"
+                    },
+                    field.name()
+                ),
+                ProjectRoot::Refused => {
+                    "`project.root` (it has no variable for the project directory)".to_owned()
+                }
+            }
+        };
+        self.unsupported(server, span, &why);
+        None
+    }
+
     /// `plugin.root` outside a package: `--plugin-root`, or an error.
     pub(super) fn config_plugin_root(&mut self, server: &Server, span: Span) -> Option<String> {
         if let Some(root) = &self.plan.plugin_root {
@@ -300,7 +388,9 @@ impl<'a> Cx<'a> {
                     }
                     out.push_str(text);
                 }
-                Part::Ref(r) if !expanded && !matches!(r.value, Ref::PluginRoot) => {
+                Part::Ref(r)
+                    if !expanded && !matches!(r.value, Ref::PluginRoot | Ref::ProjectRoot) =>
+                {
                     let t = self.target;
                     self.push(
                         Diagnostic::new(
@@ -361,6 +451,13 @@ impl<'a> Cx<'a> {
                             None => ok = false,
                         },
                     },
+                    Ref::ProjectRoot => {
+                        let first = std::ptr::eq(part, &value.value.parts[0]);
+                        match self.project_root(server, r.span, vars, field, first) {
+                            Some(text) => out.push_str(text),
+                            None => ok = false,
+                        }
+                    }
                 },
             }
         }

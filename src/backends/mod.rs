@@ -44,6 +44,9 @@ pub struct Plan {
     pub workspace: Option<String>,
     /// `--plugin-root`: the value of `plugin.root` in config mode.
     pub plugin_root: Option<String>,
+    /// The files are for user scope (`apply --scope user`), where
+    /// `project.root` has no meaning.
+    pub user_scope: bool,
 }
 
 impl Plan {

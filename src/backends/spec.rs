@@ -108,6 +108,10 @@ impl ServerSpec {
     }
 }
 
+/// `project.root` in the neutral notation (no variable has a `.` in its
+/// name, so it is never read as one).
+pub const PROJECT_ROOT: &str = "${project.root}";
+
 /// A value in the neutral notation.
 pub fn neutral(value: &Str, plugin_root: Option<&str>) -> String {
     value
@@ -126,6 +130,7 @@ pub fn neutral(value: &Str, plugin_root: Option<&str>) -> String {
                     default: Some(d),
                 } => format!("${{{name}:-{d}}}"),
                 Ref::PluginRoot => plugin_root.unwrap_or("${plugin.root}").to_owned(),
+                Ref::ProjectRoot => PROJECT_ROOT.to_owned(),
             },
         })
         .collect()

@@ -56,6 +56,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
         emit: args.emit,
         workspace: args.workspace.clone(),
         plugin_root: args.plugin_root.clone(),
+        user_scope: false,
     };
     let mut compilation = Compilation::new(args.input.sources()?, args.input.levels()?);
     check_workspace(&compilation, &plan, &named, targets::is_all(&args.target))?;

@@ -349,7 +349,10 @@ fn each_target(
 fn apply_one(args: &ApplyArgs, target: Target) -> Result<u8, UsageError> {
     let loc = &args.location;
     let root = loc.root()?;
-    let plan = args.selection.plan(target);
+    let plan = Plan {
+        user_scope: loc.scope == Scope::User,
+        ..args.selection.plan(target)
+    };
     let Some((_, files)) = compile(&args.input, &plan)? else {
         return Ok(FAILED);
     };
@@ -784,7 +787,10 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<u8, UsageError> {
 fn verify_one(args: &VerifyArgs, target: Target) -> Result<u8, UsageError> {
     let loc = &args.location;
     let root = loc.root()?;
-    let plan = args.selection.plan(target);
+    let plan = Plan {
+        user_scope: loc.scope == Scope::User,
+        ..args.selection.plan(target)
+    };
     let Some((c, _)) = compile(&args.input, &plan)? else {
         return Ok(FAILED);
     };

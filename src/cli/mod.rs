@@ -253,6 +253,7 @@ fn run(command: Command) -> Result<u8, UsageError> {
                 emit: Emit::Config,
                 workspace: None,
                 plugin_root,
+                user_scope: false,
             };
             let (sources, diagnostics, _) =
                 crate::compile(input.sources()?, input.levels()?, &plan);
@@ -283,6 +284,7 @@ fn run(command: Command) -> Result<u8, UsageError> {
                 emit: Emit::Config,
                 workspace: None,
                 plugin_root: None,
+                user_scope: false,
             };
             let mut c = crate::Compilation::new(files::load(&paths)?, LintLevels::default());
             // Front-end errors are shown; a target's own errors are `build`'s

@@ -311,6 +311,8 @@ pub enum Ref {
     Secret { name: String },
     /// `plugin.root`.
     PluginRoot,
+    /// `project.root`: the directory of the project the file is for.
+    ProjectRoot,
 }
 
 impl Ref {
@@ -318,7 +320,7 @@ impl Ref {
     pub fn var(&self) -> Option<&str> {
         match self {
             Ref::Env { name, .. } | Ref::Secret { name } => Some(name),
-            Ref::PluginRoot => None,
+            Ref::PluginRoot | Ref::ProjectRoot => None,
         }
     }
 
@@ -335,6 +337,7 @@ impl Ref {
             } => format!("env.{name}:-{d}"),
             Ref::Secret { name } => format!("secret.{name}"),
             Ref::PluginRoot => "plugin.root".to_owned(),
+            Ref::ProjectRoot => "project.root".to_owned(),
         }
     }
 }

@@ -110,11 +110,12 @@ fn interpolation(sink: &mut Sink, body: &str, span: Span) -> Option<Ref> {
             return None;
         }
         Some(("plugin", "root")) if default.is_none() => Ref::PluginRoot,
+        Some(("project", "root")) if default.is_none() => Ref::ProjectRoot,
         _ => {
             let help = if is_var_name(head) {
                 format!("write `${{env.{head}}}`, or `${{secret.{head}}}` if it is sensitive")
             } else {
-                "references are `env.NAME`, `${env.NAME:-default}`, `secret.NAME` and `plugin.root`"
+                "references are `env.NAME`, `${env.NAME:-default}`, `secret.NAME`, `plugin.root` and `project.root`"
                     .to_owned()
             };
             sink.push(

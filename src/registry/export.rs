@@ -314,6 +314,11 @@ impl Cx<'_> {
                         "server.json has no `plugin.root`: a registry entry is not installed as a plugin".into(),
                         "publish the plugin as a package (`mcpc build --emit package`) instead",
                     ),
+                    Ref::ProjectRoot => self.error(
+                        r.span,
+                        "server.json has no `project.root`: a registry entry runs outside any project".into(),
+                        "publish a server that needs no project files, or keep this one in the project's own config",
+                    ),
                 },
             }
         }
