@@ -962,17 +962,7 @@ fn report_gaps(d: &Dialect, s: &Server, cx: &mut Cx) {
             continue;
         };
         match gap {
-            Gap::Unsupported(what) if filter && cx.loss_accepted(span) => cx.lossy(
-                span,
-                format!("{t} cannot express {what}; the filter is left out for {t}, as this plugin's `target {t}` block accepts (server `{name}`)"),
-                &format!("{t} offers server `{name}`'s tools unfiltered; to keep the filter, remove `lossy-lowering` from `target {t} {{ lints {{ … }} }}`"),
-            ),
-            Gap::Unsupported(what) if filter => cx.unsupported_or(
-                s,
-                span,
-                what,
-                &format!(", or accept the loss for {t}: `target {t} {{ lints {{ lossy-lowering = allow }} }}`"),
-            ),
+            Gap::Unsupported(what) if filter => cx.unsupported_filter(s, span, what),
             Gap::Unsupported(what) => cx.unsupported(s, span, what),
             Gap::Lossy { message, help } => {
                 cx.lossy(span, Gap::text(message, t, name), &Gap::text(help, t, name))

@@ -12,7 +12,7 @@
 //! config (it rewrites the whole file), so that rewrite does not look like
 //! a hand edit to `apply`.
 
-use super::lowering::{Fields, Spelling, Vars, no_package, tool_names};
+use super::lowering::{Fields, ProjectRoot, Spelling, Vars, no_package, tool_names};
 use super::{
     Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, Place, PluginServers,
     ServerSpec, Target, UserFile,
@@ -55,6 +55,7 @@ const VARS: Vars = Vars {
     defaults: false,
     bare_dollar: true,
     plugin_root: None,
+    project_root: ProjectRoot::Refused,
     expanded: Fields::HEADERS,
     elsewhere: "Goose expands variables only in `headers`, and passes a variable to a stdio server only under its own name: write `NAME = env.NAME` (or `secret.NAME`) in `env`, which becomes `env_keys: [NAME]`",
 };
@@ -151,7 +152,7 @@ impl Goose {
             && !deny.is_empty()
             && let Some(d) = &f.tools.deny
         {
-            cx.unsupported(
+            cx.unsupported_filter(
                 s,
                 d.span,
                 "a tool deny-list (Goose has only `available_tools`, an allow-list)",
@@ -492,6 +493,11 @@ impl Backend for Goose {
     fn approximate(&self, spec: &mut ServerSpec) {
         spec.startup_timeout_ms = None;
         spec.tool_timeout_ms = spec.tool_timeout_ms.map(|ms| ms.div_ceil(1000) * 1000);
+        // A deny-list alone was built only because the plugin accepts
+        // leaving it out for Goose.
+        if spec.allow.is_none() {
+            spec.deny = None;
+        }
     }
 
     fn managed_files(&self) -> &'static [ManagedFile] {

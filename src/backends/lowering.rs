@@ -241,8 +241,29 @@ impl<'a> Cx<'a> {
         self.unsupported_or(server, span, what, "");
     }
 
+    /// A tool filter the runtime cannot say: `unsupported-feature`, unless
+    /// the plugin's `target` block accepts leaving it out (then
+    /// `lossy-lowering`, and the filter is not written).
+    pub(super) fn unsupported_filter(&mut self, server: &Server, span: Span, what: &str) {
+        let (t, name) = (self.target, &server.name.value);
+        if self.loss_accepted(span) {
+            self.lossy(
+                span,
+                format!("{t} cannot express {what}; the filter is left out for {t}, as this plugin's `target {t}` block accepts (server `{name}`)"),
+                &format!("{t} offers server `{name}`'s tools unfiltered; to keep the filter, remove `lossy-lowering` from `target {t} {{ lints {{ … }} }}`"),
+            );
+        } else {
+            self.unsupported_or(
+                server,
+                span,
+                what,
+                &format!(", or accept the loss for {t}: `target {t} {{ lints {{ lossy-lowering = allow }} }}`"),
+            );
+        }
+    }
+
     /// `unsupported-feature` with a third way out after the two usual ones.
-    pub(super) fn unsupported_or(&mut self, server: &Server, span: Span, what: &str, or: &str) {
+    fn unsupported_or(&mut self, server: &Server, span: Span, what: &str, or: &str) {
         let t = self.target;
         let others: Vec<String> = Target::ALL
             .iter()
