@@ -275,6 +275,17 @@ impl Printer<'_> {
                             inside.push(self.src[c.start..c.end].trim_end().to_owned());
                             self.next += 1;
                         }
+                        // A `//` comment ends its line: it and everything
+                        // before it go on lines of their own above the
+                        // attribute, in order, unless it is the last.
+                        let split = inside
+                            .iter()
+                            .rposition(|c| c.starts_with("//"))
+                            .filter(|&k| k + 1 < inside.len())
+                            .map_or(0, |k| k + 1);
+                        for c in inside.drain(..split) {
+                            self.out.push_str(&format!("{}{c}\n", " ".repeat(indent)));
+                        }
                         let value = self.value(&a.value, indent);
                         self.out.push_str(&format!(
                             "{}{key}{} = {value}",
