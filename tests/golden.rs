@@ -270,9 +270,12 @@ fn every_code_has_an_err_case() {
             &fs::read_to_string(entry.unwrap().path().join("stderr.txt")).unwrap_or_default(),
         );
     }
+    // `internal-format-error` is fmt's safety net against its own bugs: no
+    // known input triggers it, so a unit test in src/format.rs drives it.
     let missing: Vec<&str> = Code::ALL
         .iter()
         .map(|c| c.name())
+        .filter(|&name| name != "internal-format-error")
         .filter(|name| !seen.contains(&format!("error[{name}]")))
         .collect();
     assert!(
