@@ -378,6 +378,7 @@ fn phases(o: &Options, work: &Path) {
                 emit: Emit::Config,
                 workspace: None,
                 plugin_root: None,
+                user_scope: false,
             };
             let mut files = Vec::new();
             for &target in Target::ALL {

@@ -503,11 +503,12 @@ pub(crate) fn build(
     out
 }
 
-/// One target's files of a plan (as `build` gives them, unsorted): the
-/// scale benchmark times each backend through this.
+/// One target's files of a plan (as `build` gives them, unsorted), at the
+/// registry's lint levels: the scale benchmark times each backend through
+/// this.
 pub fn build_one(unit: &Unit, plan: &Plan, target: Target, sink: &mut Sink) -> Vec<OutFile> {
     let (_, explicit) = plan_targets(unit, plan);
-    build_target(unit, plan, target, explicit, sink)
+    build_target(unit, plan, target, explicit, &LintLevels::default(), sink)
 }
 
 /// One target's files of a plan.
