@@ -20,10 +20,28 @@ fn sensitive(name: &str) -> bool {
     crate::check::lints::plaintext_secret::is_secret_name(name)
 }
 
-/// A string literal in mcpc syntax, `$` escaped.
+/// A string literal in mcpc syntax: `"`, `\\`, `$`, newline, tab and
+/// carriage return escaped by name, every other control or line-break
+/// character as `\u{…}` (the only escapes mcpc's grammar has).
 fn quote(text: &str) -> String {
-    let json = serde_json::to_string(text).expect("strings serialize");
-    json.replace('$', "\\$")
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '$' => out.push_str("\\$"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A variable of the neutral notation (`NAME`, `NAME:-default`, or a

@@ -566,3 +566,23 @@ fn golden_imports() {
         problems.join("\n")
     );
 }
+
+/// Issue #15, items 17 and 18: control characters in a native file are written as
+/// escapes mcpc's own grammar reads (`\u{7}`), so the import round-trips
+/// instead of giving a source that does not parse; and the YAML writer escapes
+/// U+0085 and U+2028, so Hermes reads back what was written.
+#[test]
+fn control_characters_import_as_escapes_mcpc_reads() {
+    let native = "mcp_servers:\n  x:\n    command: \"a\\u0007b\\u0085c\"\n    args: [\"tab\\there\", \"nul\\u0000\", \"\\u2028\"]\n";
+    let imported = assert_round_trip(Target::Hermes, native);
+    assert!(
+        imported.text.contains(r#"command = "a\u{7}b\u{85}c""#),
+        "{}",
+        imported.text
+    );
+    assert!(
+        imported.text.contains(r#""tab\there""#),
+        "{}",
+        imported.text
+    );
+}

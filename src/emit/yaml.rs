@@ -62,7 +62,7 @@ fn scalar(value: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => Value::String(s.clone()).to_string(),
+        Value::String(s) => quoted(s),
         Value::Array(_) => "[]".to_owned(),
         Value::Object(_) => "{}".to_owned(),
     }
@@ -79,11 +79,26 @@ fn key_text(key: &str) -> String {
             key.to_ascii_lowercase().as_str(),
             "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
         );
-    if plain {
-        key.to_owned()
-    } else {
-        Value::String(key.to_owned()).to_string()
+    if plain { key.to_owned() } else { quoted(key) }
+}
+
+/// A double-quoted YAML string: JSON's escapes, plus `\uXXXX` for what JSON
+/// leaves raw but YAML does not read back as itself (DEL, the C1 controls
+/// with NEL, the line and paragraph separators, a BOM).
+fn quoted(text: &str) -> String {
+    let json = Value::String(text.to_owned()).to_string();
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}'
+        ) {
+            out.push_str(&format!("\\u{:04X}", c as u32));
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 #[cfg(test)]
