@@ -586,3 +586,32 @@ fn control_characters_import_as_escapes_mcpc_reads() {
         imported.text
     );
 }
+
+/// VS Code's own references: `${input:id}` (a prompted value, kept in its
+/// secret storage) becomes a `secret.` reference, `${env:NAME}` an `env.`
+/// one, `${workspaceFolder}` `project.root`; the import checks clean for
+/// VS Code and builds back to the same references.
+#[test]
+fn vscode_inputs_env_and_workspace_folder_become_references() {
+    let native = r#"{
+  "inputs": [{"type": "promptString", "id": "api-key", "description": "API key", "password": true}],
+  "servers": {
+    "x": {
+      "type": "stdio",
+      "command": "${workspaceFolder}/bin/x-mcp",
+      "env": {"API_KEY": "${input:api-key}", "REGION": "${env:REGION}"},
+    },
+  },
+}"#;
+    let run = import_file("mcp.json", native, &["--from", "vscode"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let source = &squash(&run.stdout);
+    assert!(source.contains("API_KEY = secret.API_KEY"), "{source}");
+    assert!(source.contains("REGION = env.REGION"), "{source}");
+    assert!(
+        source.contains(r#"command = "${project.root}/bin/x-mcp""#),
+        "{source}"
+    );
+    assert!(!source.contains("input:"), "{source}");
+    assert_fmt_and_check_clean(&run.stdout, "vscode");
+}
