@@ -925,9 +925,9 @@ fn every_target_applied_into_one_project_each_runtime_sees_its_own() {
     let src = project.0.join("src");
     fs::create_dir_all(&src).unwrap();
     // Zed, Claude Desktop and Antigravity reference no environment;
-    // Windsurf, Claude Desktop and Antigravity have a user file only.
+    // Windsurf, Claude Desktop, Antigravity and Goose have a user file only.
     let no_env = ["zed", "claude-desktop", "antigravity"];
-    let user_only = ["windsurf", "claude-desktop", "antigravity"];
+    let user_only = ["windsurf", "claude-desktop", "antigravity", "goose"];
     let with_env: Vec<String> = Target::ALL
         .iter()
         .map(|t| t.name())
