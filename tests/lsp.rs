@@ -377,3 +377,59 @@ fn deep_nesting_is_a_diagnostic_not_a_crash() {
     s.shutdown();
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Semantic tokens: a full answer carries a result id; a delta against it
+/// after an edit is one edit that, applied to the old integers, gives what
+/// a full request now answers; a stale id gets the full tokens again.
+#[test]
+fn semantic_token_deltas_rebuild_the_full_tokens() {
+    let dir = scratch("tokens");
+    let text = "plugin \"acme\" {\n  version = \"1.0.0\"\n  server \"a\" {\n    command = \"npx\"\n  }\n  server \"b\" { url = \"https://b.acme.dev/mcp\" }\n}\n";
+    fs::write(dir.join("a.mcpc"), text).unwrap();
+    let root = format!("file://{}", dir.display());
+    let a = format!("{root}/a.mcpc");
+    let mut s = Server::start();
+    let caps = s.initialize(&root);
+    assert_eq!(
+        caps["capabilities"]["semanticTokensProvider"]["full"],
+        json!({"delta": true})
+    );
+    s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": a, "languageId": "mcpc", "version": 1, "text": text}}}));
+    s.send(json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/semanticTokens/full", "params": {"textDocument": {"uri": a}}}));
+    let first = s.response(2);
+    let ints = |v: &Value| -> Vec<u64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap())
+            .collect()
+    };
+    let mut data = ints(&first["data"]);
+    assert!(data.len() > 20 && data.len() % 5 == 0, "{data:?}");
+    // An argument list typed into server "a": tokens change in the middle.
+    s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": a, "version": 2}, "contentChanges": [{"range": {"start": {"line": 3, "character": 19}, "end": {"line": 3, "character": 19}}, "text": "\n    args = [\"-y\", \"@acme/a\"]"}]}}));
+    s.send(json!({"jsonrpc": "2.0", "id": 3, "method": "textDocument/semanticTokens/full/delta", "params": {"textDocument": {"uri": a}, "previousResultId": first["resultId"]}}));
+    let delta = s.response(3);
+    assert_ne!(delta["resultId"], first["resultId"]);
+    let edits = delta["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 1, "{delta}");
+    let (start, deleted) = (
+        edits[0]["start"].as_u64().unwrap() as usize,
+        edits[0]["deleteCount"].as_u64().unwrap() as usize,
+    );
+    assert!(
+        start > 0 && start + deleted < data.len(),
+        "not the whole array: {delta}"
+    );
+    data.splice(start..start + deleted, ints(&edits[0]["data"]));
+    // A stale id: the full tokens, which the edited array equals.
+    s.send(json!({"jsonrpc": "2.0", "id": 4, "method": "textDocument/semanticTokens/full/delta", "params": {"textDocument": {"uri": a}, "previousResultId": first["resultId"]}}));
+    let full = s.response(4);
+    assert!(full.get("edits").is_none(), "{full}");
+    assert_eq!(data, ints(&full["data"]));
+    // No change since the last answer: no edits.
+    s.send(json!({"jsonrpc": "2.0", "id": 5, "method": "textDocument/semanticTokens/full/delta", "params": {"textDocument": {"uri": a}, "previousResultId": full["resultId"]}}));
+    assert_eq!(s.response(5)["edits"], json!([]));
+    s.shutdown();
+    let _ = fs::remove_dir_all(&dir);
+}

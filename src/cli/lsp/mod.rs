@@ -49,6 +49,11 @@ struct Server {
     outbox: Vec<Message>,
     /// The unit and its index as of the last change.
     cache: Option<Lookup>,
+    /// The semantic tokens last sent per document, under their result id,
+    /// for `semanticTokens/full/delta`.
+    tokens: BTreeMap<Url, (String, Vec<lsp::SemanticToken>)>,
+    /// The last result id handed out.
+    tokens_id: u64,
 }
 
 pub(crate) fn run() -> Result<u8, super::UsageError> {
@@ -146,7 +151,14 @@ impl Server {
             "textDocument/foldingRange" => params(request.params).map(|p| self.folding(p)),
             "textDocument/codeAction" => params(request.params).map(|p| self.code_actions(p)),
             "textDocument/semanticTokens/full" => {
-                params(request.params).map(|p| self.semantic_tokens(p))
+                params(request.params).map(|p: lsp::SemanticTokensParams| {
+                    self.semantic_tokens(p.text_document.uri, None)
+                })
+            }
+            "textDocument/semanticTokens/full/delta" => {
+                params(request.params).map(|p: lsp::SemanticTokensDeltaParams| {
+                    self.semantic_tokens(p.text_document.uri, Some(p.previous_result_id))
+                })
             }
             method => Err((
                 lsp_server::ErrorCode::MethodNotFound as i32,
@@ -193,6 +205,7 @@ impl Server {
                     return;
                 };
                 self.open.remove(&p.text_document.uri);
+                self.tokens.remove(&p.text_document.uri);
                 if let Ok(path) = p.text_document.uri.to_file_path() {
                     self.disk.refresh(&path);
                 }
@@ -268,7 +281,7 @@ impl Server {
                                 .map(|m| lsp::SemanticTokenModifier::new(m))
                                 .collect(),
                         },
-                        full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                        full: Some(lsp::SemanticTokensFullOptions::Delta { delta: Some(true) }),
                         ..Default::default()
                     },
                 ),
@@ -716,43 +729,27 @@ impl Server {
         json!(ranges)
     }
 
-    /// The document's semantic tokens, as the protocol's relative
-    /// positions in UTF-16 units (one pass over the text).
-    fn semantic_tokens(&self, p: lsp::SemanticTokensParams) -> Value {
-        let text = self.text(&p.text_document.uri);
-        let mut data = Vec::new();
-        let (mut line, mut col, mut at) = (0u32, 0u32, 0usize);
-        let (mut last_line, mut last_col) = (0u32, 0u32);
-        for token in ide::semantic_tokens(&text) {
-            for c in text[at..token.start].chars() {
-                if c == '\n' {
-                    line += 1;
-                    col = 0;
-                } else {
-                    col += c.len_utf16() as u32;
-                }
-            }
-            at = token.start;
-            let length = text[token.start..token.start + token.len]
-                .encode_utf16()
-                .count() as u32;
-            data.push(lsp::SemanticToken {
-                delta_line: line - last_line,
-                delta_start: if line == last_line {
-                    col - last_col
-                } else {
-                    col
-                },
-                length,
-                token_type: token.kind as u32,
-                token_modifiers_bitset: u32::from(token.builtin),
-            });
-            (last_line, last_col) = (line, col);
+    /// The document's semantic tokens under a new result id: all of them,
+    /// or, when `previous` names the result last sent for this document,
+    /// the one edit that turns those into these.
+    fn semantic_tokens(&mut self, uri: Url, previous: Option<String>) -> Value {
+        let data = relative_tokens(&self.text(&uri));
+        self.tokens_id += 1;
+        let result_id = self.tokens_id.to_string();
+        let old = self
+            .tokens
+            .insert(uri, (result_id.clone(), data.clone()))
+            .filter(|(id, _)| Some(id) == previous.as_ref());
+        match old {
+            Some((_, old)) => json!(lsp::SemanticTokensDelta {
+                result_id: Some(result_id),
+                edits: token_edit(&old, &data).into_iter().collect(),
+            }),
+            None => json!(lsp::SemanticTokens {
+                result_id: Some(result_id),
+                data,
+            }),
         }
-        json!(lsp::SemanticTokens {
-            result_id: None,
-            data,
-        })
     }
 
     /// Each diagnostic's fixes in the range asked about, as quick fixes.
@@ -836,6 +833,66 @@ fn apply(text: &mut String, change: lsp::TextDocumentContentChangeEvent) {
         }
         None => *text = change.text,
     }
+}
+
+/// A text's semantic tokens, as the protocol's relative positions in UTF-16
+/// units (one pass over the text).
+fn relative_tokens(text: &str) -> Vec<lsp::SemanticToken> {
+    let mut data = Vec::new();
+    let (mut line, mut col, mut at) = (0u32, 0u32, 0usize);
+    let (mut last_line, mut last_col) = (0u32, 0u32);
+    for token in ide::semantic_tokens(text) {
+        for c in text[at..token.start].chars() {
+            if c == '\n' {
+                line += 1;
+                col = 0;
+            } else {
+                col += c.len_utf16() as u32;
+            }
+        }
+        at = token.start;
+        let length = text[token.start..token.start + token.len]
+            .encode_utf16()
+            .count() as u32;
+        data.push(lsp::SemanticToken {
+            delta_line: line - last_line,
+            delta_start: if line == last_line {
+                col - last_col
+            } else {
+                col
+            },
+            length,
+            token_type: token.kind as u32,
+            token_modifiers_bitset: u32::from(token.builtin),
+        });
+        (last_line, last_col) = (line, col);
+    }
+    data
+}
+
+/// The single edit from `old` to `new` (whole tokens between their common
+/// prefix and suffix; offsets count integers, five per token), or none
+/// when they are equal.
+fn token_edit(
+    old: &[lsp::SemanticToken],
+    new: &[lsp::SemanticToken],
+) -> Option<lsp::SemanticTokensEdit> {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (deleted, inserted) = (
+        old.len() - prefix - suffix,
+        &new[prefix..new.len() - suffix],
+    );
+    (deleted > 0 || !inserted.is_empty()).then(|| lsp::SemanticTokensEdit {
+        start: 5 * prefix as u32,
+        delete_count: 5 * deleted as u32,
+        data: Some(inserted.to_vec()),
+    })
 }
 
 #[cfg(test)]
