@@ -13,3 +13,11 @@ fi
 tree-sitter generate
 # The highlight names the assertions use, as tree-sitter's configuration.
 TREE_SITTER_DIR="$PWD/test" tree-sitter test
+# Helix's queries (editors/helix) are these patterns with Helix's capture
+# names: the patterns must stay the same, and tree-sitter must accept them.
+patterns() { sed -e 's/;.*$//' -e 's/@[a-z.]*/@_/g' -e '/^[[:space:]]*$/d' "$1"; }
+if ! diff <(patterns queries/highlights.scm) <(patterns ../helix/highlights.scm); then
+  echo "editors/helix/highlights.scm: its patterns differ from queries/highlights.scm (above)" >&2
+  exit 1
+fi
+tree-sitter query ../helix/highlights.scm test/highlight/plugin.mcpc >/dev/null
