@@ -197,26 +197,13 @@ fn secret_flag(arg: &str) -> Option<String> {
 fn secret_flags(args: &[Spanned<Str>], sink: &mut Sink) -> Vec<Span> {
     let mut reported = Vec::new();
     for (i, arg) in args.iter().enumerate() {
-        let Some(text) = arg.value.as_literal() else {
-            // `--password=${secret.X}`-style: nothing literal to report.
-            let holes = with_holes(&arg.value);
-            if let Some((flag, value)) = holes.split_once('=')
-                && let Some(var) = secret_flag(flag)
-                && !value.contains('\0')
-                && looks_secret(value)
-            {
-                report_flag(
-                    sink,
-                    arg.span,
-                    flag,
-                    &format!("`\"{flag}=${{secret.{var}}}\"`"),
-                );
-                reported.push(arg.span);
-            }
-            continue;
-        };
+        // With references (`--password=${secret.X}`-style), only the
+        // literal part after `=` can be a secret: holes are NULs.
+        let literal = arg.value.as_literal();
+        let text = literal.clone().unwrap_or_else(|| with_holes(&arg.value));
         if let Some((flag, value)) = text.split_once('=') {
             if let Some(var) = secret_flag(flag)
+                && (literal.is_some() || !value.contains('\0'))
                 && looks_secret(value)
             {
                 report_flag(
@@ -229,6 +216,9 @@ fn secret_flags(args: &[Spanned<Str>], sink: &mut Sink) -> Vec<Span> {
             }
             continue;
         }
+        let Some(text) = literal else {
+            continue;
+        };
         let Some(var) = secret_flag(&text) else {
             continue;
         };
