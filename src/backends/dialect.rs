@@ -793,6 +793,11 @@ pub(super) trait JsonRuntime: Sync {
         Vec::new()
     }
 
+    /// See [`Backend::reads_agent_plugins`].
+    fn reads_agent_plugins(&self) -> bool {
+        false
+    }
+
     /// Rows of `mcpc targets` for what `check` and `package` do.
     fn notes(&self) -> &'static [(&'static str, &'static str)] {
         &[]
@@ -1071,6 +1076,10 @@ impl<R: JsonRuntime> Backend for R {
 
     fn managed_files(&self) -> &'static [ManagedFile] {
         self.dialect().files
+    }
+
+    fn reads_agent_plugins(&self) -> bool {
+        JsonRuntime::reads_agent_plugins(self)
     }
 
     fn clashes(

@@ -3,6 +3,7 @@
 
 pub use crate::target::Target;
 
+mod agent_plugins;
 mod amp;
 mod apps;
 mod auggie;
@@ -148,6 +149,13 @@ pub trait Backend {
     /// The files `apply` merges into (by project path), and the parts of
     /// each that mcpc owns.
     fn managed_files(&self) -> &'static [ManagedFile];
+
+    /// The runtime reads an Agent Plugins v1 package (`plugin.json` +
+    /// `mcp.json`) in place of its own package files: `--emit package`
+    /// then writes that pair only when it is complete (`agent_plugins`).
+    fn reads_agent_plugins(&self) -> bool {
+        false
+    }
 
     /// Where a project file lives in user scope: `env` looks up the
     /// runtime's own variables (`CODEX_HOME`…), `home` is the user's home.
@@ -496,9 +504,14 @@ pub(crate) fn build(
 ) -> Vec<OutFile> {
     let (targets, explicit) = plan_targets(unit, plan);
     let mut out: Vec<OutFile> = targets
-        .into_iter()
-        .flat_map(|target| build_target(unit, plan, target, explicit, levels, sink))
+        .iter()
+        .flat_map(|&target| build_target(unit, plan, target, explicit, levels, sink))
         .collect();
+    if plan.emit == Emit::Package {
+        out.extend(agent_plugins::files(
+            unit, plan, &targets, explicit, levels, sink,
+        ));
+    }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }

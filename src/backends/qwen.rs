@@ -5,8 +5,10 @@
 //! `.mcp.json`, its own file winning by name; it reads Claude Code's
 //! `type` there as meant but expands no `${VAR}` in that file (0.24.4,
 //! run here: a referenced header arrives literally). Packages are extensions
-//! (`qwen-extension.json`). RUNTIMES.md §12, E2E.md "Qwen Code".
+//! (`qwen-extension.json`), and Agent Plugins v1 files when they are
+//! complete (Qwen reads those first: `agent_plugins`). RUNTIMES.md §12, E2E.md "Qwen Code".
 
+use super::agent_plugins;
 use super::dialect::{
     AlsoRead, Dialect, Gap, Gaps, JsonRuntime, Tags, UrlKeys, extension, json_file, proven,
 };
@@ -51,7 +53,11 @@ static DIALECT: Dialect = Dialect {
     ..Dialect::mcp_servers_family(
         Target::Qwen,
         "Qwen Code",
-        proven(".qwen/settings.json", "qwen-extension.json", "0.24.4"),
+        proven(
+            ".qwen/settings.json",
+            "qwen-extension.json (+ plugin.json + mcp.json, Agent Plugins v1, when complete)",
+            "0.24.4",
+        ),
     )
 };
 
@@ -68,10 +74,17 @@ impl JsonRuntime for Qwen {
         )
     }
 
+    fn reads_agent_plugins(&self) -> bool {
+        true
+    }
+
     fn notes(&self) -> &'static [(&'static str, &'static str)] {
-        &[(
-            "approval",
-            "project servers wait for `qwen mcp approve` (bound to a hash of the entry)",
-        )]
+        &[
+            (
+                "approval",
+                "project servers wait for `qwen mcp approve` (bound to a hash of the entry)",
+            ),
+            agent_plugins::ROW,
+        ]
     }
 }
