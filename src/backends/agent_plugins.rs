@@ -117,7 +117,7 @@ pub(super) fn files(
         );
         let help = |t: Target| {
             format!(
-                "{readers} {verb} those files in place of their own, so mcpc writes them only when they say everything; the package still installs from each runtime's own files, which say everything. Accept it for {t} with `target {t} {{ lints {{ lossy-lowering = allow }} }}`"
+                "{readers} {verb} those files in place of their own, so mcpc writes them only when they say everything; the package still installs from each runtime's own files, which lose nothing. Accept it for {t} with `target {t} {{ lints {{ lossy-lowering = allow }} }}`"
             )
         };
         if let Some((t, _, lowered)) = views.iter().find(|(_, _, l)| !l.gaps.is_empty()) {
