@@ -1,0 +1,148 @@
+//! The packages agree with the crate: the crate holds only what building
+//! and reading it needs (`cargo package --list`), and the PyPI and npm
+//! packages carry the crate's version and the same platform list in every
+//! place that names one (scripts/dist.sh builds them; scripts/dist-check.sh,
+//! run by .ci/run, installs them without a Rust toolchain).
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(path: &str) -> String {
+    fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn the_crate_holds_only_what_it_needs() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = Command::new(cargo)
+        .args(["package", "--list", "--allow-dirty", "--quiet"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let top = [
+        ".cargo_vcs_info.json",
+        "ARCHITECTURE.md",
+        "Cargo.lock",
+        "Cargo.toml",
+        "Cargo.toml.orig",
+        "LICENSE",
+        "README.md",
+        "build.rs",
+        "docs/language.md",
+        "grammar/mcpc.pest",
+    ];
+    for file in &files {
+        let needed = top.contains(&file.as_str())
+            || file.starts_with("src/")
+            || (file.starts_with("examples/") && file.ends_with(".mcpc"));
+        assert!(needed, "`cargo package` would ship {file}");
+    }
+    for needed in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "LICENSE",
+        "README.md",
+        "grammar/mcpc.pest",
+        "src/main.rs",
+        "src/diag/explain/lossy-lowering.md",
+        "examples/hello/hello.mcpc",
+    ] {
+        assert!(
+            files.iter().any(|f| f == needed),
+            "`cargo package` leaves out {needed}: {files:?}"
+        );
+    }
+}
+
+fn crate_version() -> String {
+    let manifest: toml::Table = read("Cargo.toml").parse().unwrap();
+    manifest["package"]["version"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_wheel_is_mcpc_compiler_with_the_crate_version_and_the_mcpc_command() {
+    let pyproject: toml::Table = read("pyproject.toml").parse().unwrap();
+    let project = &pyproject["project"];
+    // `mcpc` on PyPI is an unrelated project.
+    assert_eq!(project["name"].as_str(), Some("mcpc-compiler"));
+    // maturin takes the version from Cargo.toml.
+    assert_eq!(
+        project["dynamic"].as_array().unwrap(),
+        &vec![toml::Value::from("version")]
+    );
+    assert!(project.get("version").is_none());
+    assert_eq!(
+        pyproject["tool"]["maturin"]["bindings"].as_str(),
+        Some("bin")
+    );
+    assert_eq!(
+        pyproject["build-system"]["build-backend"].as_str(),
+        Some("maturin")
+    );
+}
+
+/// The per-platform npm packages: `mcpc-compiler-<platform>`.
+const PLATFORMS: [&str; 6] = [
+    "linux-x64-gnu",
+    "linux-arm64-gnu",
+    "linux-x64-musl",
+    "darwin-x64",
+    "darwin-arm64",
+    "win32-x64-msvc",
+];
+
+#[test]
+fn the_npm_launcher_names_every_platform_package_at_the_crate_version() {
+    let launcher: Value = serde_json::from_str(&read("npm/mcpc-compiler/package.json")).unwrap();
+    let version = crate_version();
+    assert_eq!(launcher["name"], "mcpc-compiler");
+    assert_eq!(launcher["version"], version.as_str());
+    // One bin, so `npx mcpc-compiler …` runs it.
+    let bin = launcher["bin"].as_object().unwrap();
+    assert_eq!(bin.keys().collect::<Vec<_>>(), ["mcpc"]);
+    assert_eq!(bin["mcpc"], "bin/mcpc.js");
+    // No install scripts: nothing is downloaded at install time.
+    assert!(launcher.get("scripts").is_none(), "{launcher}");
+
+    let optional = launcher["optionalDependencies"].as_object().unwrap();
+    let names: Vec<String> = PLATFORMS
+        .iter()
+        .map(|p| format!("mcpc-compiler-{p}"))
+        .collect();
+    assert_eq!(optional.keys().cloned().collect::<Vec<_>>(), names);
+    for (name, wanted) in optional {
+        assert_eq!(wanted, version.as_str(), "{name}");
+    }
+
+    // The launcher looks each one up, and scripts/dist.sh can build each.
+    let js = read("npm/mcpc-compiler/bin/mcpc.js");
+    let dist = read("scripts/dist.sh");
+    for platform in PLATFORMS {
+        assert!(
+            js.contains(&format!("\"mcpc-compiler-{platform}\"")),
+            "bin/mcpc.js does not look up mcpc-compiler-{platform}"
+        );
+        assert!(
+            dist.contains(&format!(" platform={platform} ")),
+            "scripts/dist.sh builds no mcpc-compiler-{platform}"
+        );
+    }
+}
