@@ -56,10 +56,17 @@ fn reference(inner: &str, secret: bool) -> Option<String> {
             && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !n.starts_with(|c: char| c.is_ascii_digit())
     };
-    // VS Code prompts for `${input:id}`; from mcpc the value comes from the
-    // environment, and a prompted value is as good as a secret.
+    // VS Code prompts for `${input:id}` (`${input:id!}`: not a password
+    // prompt, or not defined); a prompted value is as good as a secret,
+    // and `secrets = input` (VS Code's default) prompts for it again. An
+    // id mcpc wrote is the secret's name.
     if let Some(id) = inner.strip_prefix("input:") {
-        let name = crate::registry::upper_snake(id);
+        let id = id.strip_suffix('!').unwrap_or(id);
+        let name = if valid(id) {
+            id.to_owned()
+        } else {
+            crate::registry::upper_snake(id)
+        };
         return valid(&name).then(|| format!("secret.{name}"));
     }
     let inner = inner.strip_prefix("env:").unwrap_or(inner);
@@ -414,7 +421,7 @@ fn servers_file(target: Target) -> Option<(&'static ManagedFile, &'static [&'sta
     let file = target.backend().managed_files().first()?;
     let path = file.owned.iter().find_map(|o| match o {
         Owned::Servers(path) => Some(*path),
-        Owned::Items(_) => None,
+        Owned::Items(_) | Owned::Inputs(_) => None,
     })?;
     Some((file, path))
 }

@@ -76,7 +76,10 @@ const SOURCE: &str = r#"plugin "acme" {
 /// environment.
 fn source_for(target: &str) -> String {
     let mut source = SOURCE.to_owned();
-    if matches!(target, "opencode" | "copilot" | "amp" | "auggie") {
+    if matches!(
+        target,
+        "opencode" | "copilot" | "amp" | "auggie" | "cursor" | "vscode"
+    ) {
         source = source.replace("    tools { deny = [\"drop_index\"] }\n", "");
     }
     if target == "auggie" {
@@ -199,6 +202,195 @@ fn cycle(target: &str, file: &str, existing: &str, user_marker: &str) {
         Some(1),
         "nothing left to roll back"
     );
+}
+
+/// VS Code's `mcp.json` as people write it: comments, trailing commas, a
+/// server of their own with an input of their own.
+const VSCODE_USER: &str = r#"{
+  // Inputs VS Code prompts for.
+  "inputs": [
+    {
+      "type": "promptString",
+      "id": "my-key", // mine
+      "description": "My key",
+      "password": true,
+    },
+  ],
+  /* my servers */
+  "servers": {
+    "mine": {
+      "type": "stdio",
+      "command": "my-tool",
+      "env": { "KEY": "${input:my-key}", },
+    },
+  },
+}
+"#;
+
+#[test]
+fn vscode_mcp_json_with_comments_trailing_commas_and_inputs() {
+    cycle(
+        "vscode",
+        ".vscode/mcp.json",
+        VSCODE_USER,
+        r#""id": "my-key", // mine"#,
+    );
+}
+
+#[test]
+fn cursor_mcp_json_with_comments_and_trailing_commas() {
+    cycle(
+        "cursor",
+        ".cursor/mcp.json",
+        "{\n  // Cursor's servers\n  \"mcpServers\": {\n    \"mine\": { \"command\": \"my-tool\", \"args\": [\"--x\",], }, // keep\n  },\n}\n",
+        "\"mine\": { \"command\": \"my-tool\", \"args\": [\"--x\",], }, // keep",
+    );
+}
+
+/// The inputs of a VS Code file, by id.
+fn input_ids(text: &str) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(&mcpc::import::without_trailing_commas(
+        &strip_comments(text),
+    ))
+    .unwrap_or_else(|e| panic!("{e}:\n{text}"));
+    doc["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// JSONC without `//` and `/* */` comments (none inside strings here).
+fn strip_comments(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = &r[r.find('\n').unwrap_or(r.len())..];
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = &r[r.find("*/").map_or(r.len(), |e| e + 2)..];
+        } else if rest.starts_with('"') {
+            let end = rest[1..].find('"').map_or(rest.len(), |e| e + 2);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else {
+            let c = rest.chars().next().unwrap();
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// VS Code's inputs follow the secrets: one password prompt per secret,
+/// merged by id beside the user's own, removed with the last server that
+/// reads it; `secrets = env` writes `${env:…}` instead, and `verify` tells
+/// the two apart.
+#[test]
+fn vscode_inputs_are_merged_by_id_and_follow_the_secrets() {
+    let p = Project::new("vscode-inputs");
+    let source = source_for("vscode");
+    p.write("src/acme.mcpc", &source);
+    p.write(".vscode/mcp.json", VSCODE_USER);
+    let apply = |p: &Project, extra: &[&str]| {
+        let mut args = vec!["apply", "src", "--target", "vscode"];
+        args.extend(extra);
+        p.mcpc(&args, &[])
+    };
+    let verify = |p: &Project| {
+        let out = p.mcpc(&["verify", "src", "--target", "vscode"], &[]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let out = apply(&p, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = p.read(".vscode/mcp.json");
+    assert_eq!(
+        input_ids(&text),
+        ["my-key", "DOCS_TOKEN", "SEARCH_KEY"],
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""SEARCH_KEY": "${input:SEARCH_KEY}""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""Authorization": "Bearer ${input:DOCS_TOKEN}""#),
+        "{text}"
+    );
+    assert_eq!(verify(&p).0, Some(0), "{}", verify(&p).1);
+
+    // The input a server reads, gone or made visible: drifted.
+    // (mcpc's inputs only: the user's ends in a trailing comma)
+    let without = text.replace("\"password\": true\n", "\"password\": false\n");
+    p.write(".vscode/mcp.json", &without);
+    let (code, stdout) = verify(&p);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("drifted  search (differs in env)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("drifted  docs (differs in headers)"),
+        "{stdout}"
+    );
+    // ... and a hand edit of an input mcpc wrote is a conflict.
+    let out = apply(&p, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("conflict: input `DOCS_TOKEN`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(p.read(".vscode/mcp.json"), without);
+    assert_eq!(apply(&p, &["--force"]).status.code(), Some(0));
+    assert_eq!(p.read(".vscode/mcp.json"), text);
+
+    // `search` goes: its input goes with it, the user's stays.
+    let no_search = source.replace(
+        "  server \"search\" {\n    command = \"npx\"\n    args    = [\"-y\", \"@acme/search-mcp@2.0.0\"]\n    env { SEARCH_KEY = secret.SEARCH_KEY }\n  }\n",
+        "",
+    );
+    p.write("src/acme.mcpc", &no_search);
+    assert_eq!(apply(&p, &[]).status.code(), Some(0));
+    let text = p.read(".vscode/mcp.json");
+    assert_eq!(input_ids(&text), ["my-key", "DOCS_TOKEN"], "{text}");
+    assert!(text.contains(r#""id": "my-key", // mine"#), "{text}");
+
+    // `secrets = env`: `${env:…}`, and mcpc's inputs are taken out.
+    let env = no_search.replacen(
+        "  server \"docs\"",
+        "  target vscode { secrets = env }\n  server \"docs\"",
+        1,
+    );
+    p.write("src/acme.mcpc", &env);
+    assert_eq!(verify(&p).0, Some(1), "an input is not `${{env:…}}`");
+    let out = apply(&p, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = p.read(".vscode/mcp.json");
+    assert_eq!(input_ids(&text), ["my-key"], "{text}");
+    assert!(text.contains(r#""Bearer ${env:DOCS_TOKEN}""#), "{text}");
+    assert_eq!(verify(&p).0, Some(0), "{}", verify(&p).1);
+
+    // A user's input of the same id as a secret is theirs: a conflict.
+    p.write("src/acme.mcpc", &no_search);
+    let theirs = text.replacen(r#""id": "my-key""#, r#""id": "DOCS_TOKEN""#, 1);
+    p.write(".vscode/mcp.json", &theirs);
+    let out = apply(&p, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("input `DOCS_TOKEN`") && stderr(&out).contains("not written by mcpc"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Rollback walks every apply back to the user's file, byte for byte.
+    let out = p.mcpc(&["rollback", "--target", "vscode", "--all", "--force"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(p.read(".vscode/mcp.json"), VSCODE_USER);
 }
 
 #[test]

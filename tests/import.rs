@@ -615,3 +615,54 @@ fn vscode_inputs_env_and_workspace_folder_become_references() {
     assert!(!source.contains("input:"), "{source}");
     assert_fmt_and_check_clean(&run.stdout, "vscode");
 }
+
+/// The inputs mcpc writes for VS Code (id = the secret's name, any case)
+/// import back to the same `secret.` references, and build back to the
+/// same file; an input the file does not define, or one shown as typed,
+/// still imports as a secret, which the rebuilt file prompts for.
+#[test]
+fn vscode_inputs_mcpc_wrote_round_trip_and_odd_ones_become_prompts() {
+    let native = r#"{
+  "servers": {
+    "x": {
+      "type": "http",
+      "url": "https://x.acme.dev/mcp",
+      "headers": {"Authorization": "Bearer ${input:X_TOKEN}", "X-Tenant": "${input:Tenant_key}"}
+    }
+  },
+  "inputs": [
+    {"type": "promptString", "id": "X_TOKEN", "description": "X_TOKEN (secret of MCP server x)", "password": true},
+    {"type": "promptString", "id": "Tenant_key", "description": "Tenant_key (secret of MCP server x)", "password": true}
+  ]
+}"#;
+    let imported = assert_round_trip(Target::Vscode, native);
+    let source = squash(&imported.text);
+    assert!(
+        source.contains(r#"Authorization = "Bearer ${secret.X_TOKEN}""#),
+        "{source}"
+    );
+    assert!(source.contains("X-Tenant = secret.Tenant_key"), "{source}");
+
+    let odd = r#"{
+  "servers": {"y": {"type": "stdio", "command": "y-mcp",
+    "env": {"A": "${input:undefined-one}", "B": "${input:shown}"}}},
+  "inputs": [{"type": "promptString", "id": "shown", "description": "typed in the clear"}]
+}"#;
+    let read = import::read_as(Target::Vscode, odd).expect("reads");
+    // Neither is as mcpc declares a secret: `verify` would say drifted.
+    assert_eq!(
+        read[0].env,
+        [
+            ("A".to_owned(), "${input:undefined-one!}".to_owned()),
+            ("B".to_owned(), "${input:shown!}".to_owned())
+        ]
+    );
+    let imported = import::to_source("imported", Target::Vscode, "native", &read);
+    let source = squash(&imported.text);
+    assert!(source.contains("A = secret.UNDEFINED_ONE"), "{source}");
+    assert!(source.contains("B = secret.shown"), "{source}");
+    let files = build(&imported.text, Target::Vscode).expect("builds");
+    let rebuilt = &files[".vscode/mcp.json"];
+    assert!(rebuilt.contains(r#""B": "${input:shown}""#), "{rebuilt}");
+    assert!(rebuilt.contains(r#""id": "UNDEFINED_ONE""#), "{rebuilt}");
+}

@@ -48,11 +48,10 @@ fn check_roundtrip(label: &str, sources: SourceMap, plugin_root: Option<&str>) -
             .unit
             .plugins
             .iter()
-            .flat_map(|p| p.servers_for(target))
-            .map(|s| {
-                let mut spec = ServerSpec::from_ir(&s, plugin_root);
-                target.backend().approximate(&mut spec);
-                spec.normalized()
+            .flat_map(|p| {
+                p.servers_for(target)
+                    .into_iter()
+                    .map(move |s| target.backend().declared(p, &s, plugin_root))
             })
             .collect();
         let unit_has_servers = !expected.is_empty();

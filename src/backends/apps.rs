@@ -159,7 +159,7 @@ static VSCODE: Dialect = Dialect {
         &[ManagedFile {
             project_path: ".vscode/mcp.json",
             format: Format::Jsonc,
-            owned: &[Owned::Servers(&["servers"])],
+            owned: &[Owned::Servers(&["servers"]), Owned::Inputs(&["inputs"])],
             user: UserFile::app_data(
                 "Code/User/mcp.json",
                 ".config/Code/User/mcp.json",
@@ -173,7 +173,11 @@ static VSCODE: Dialect = Dialect {
                 "follows",
                 "code.visualstudio.com/docs/copilot/reference/mcp-configuration; microsoft/vscode mcpConfiguration.ts (2026-12)",
             ),
-            ("env.X / secret.X", "${env:X}"),
+            ("env.X", "${env:X}"),
+            (
+                "secret.X",
+                "${input:X} + a password promptString in inputs (VS Code's secret storage); ${env:X} with `target vscode { secrets = env }`",
+            ),
             ("transport", "type: stdio | http | sse"),
             ("cwd", "cwd"),
             ("tools, timeouts, enabled", "not expressible"),

@@ -16,7 +16,7 @@ use super::{
     Target, UserFile,
 };
 use crate::emit::{self, Number};
-use crate::ir::{Ref, Server, Transport};
+use crate::ir::{Ref, SecretForm, Server, Transport};
 use serde_json::{Map, Value};
 
 /// One runtime of the JSON family, as data.
@@ -278,7 +278,7 @@ impl Dialect {
             .iter()
             .find_map(|o| match o {
                 Owned::Servers(p) => Some(*p),
-                Owned::Items(_) => None,
+                Owned::Items(_) | Owned::Inputs(_) => None,
             })
             .expect("a dialect's first file holds its servers")
     }
@@ -338,12 +338,21 @@ impl Dialect {
         let Some(map) = pointer(&doc, servers) else {
             return Ok(Vec::new());
         };
+        let prompts = self.files[0]
+            .inputs_path()
+            .map(|p| password_prompts(&doc, p));
         let map = map
             .as_object()
             .ok_or_else(|| format!("{path}: `{}` is not an object", servers.join(".")))?;
         map.iter()
             .map(|(name, entry)| {
-                self.read_entry(name, entry, &disabled).map_err(|e| {
+                let read = self.read_entry(name, entry, &disabled).map(|mut spec| {
+                    if let Some(prompts) = &prompts {
+                        spec.for_each_value(|v| mark_other_inputs(v, prompts));
+                    }
+                    spec
+                });
+                read.map_err(|e| {
                     let all = if self.fragile {
                         format!(
                             " ({} drops every server when one entry is malformed)",
@@ -1034,6 +1043,9 @@ impl<R: JsonRuntime> Backend for R {
                 super::lowering::expanded_list(v.expanded)
             ));
         }
+        if self.prompts_for_secrets() {
+            text.push_str("; secrets `${input:X}` (or `${env:X}`)");
+        }
         text
     }
 
@@ -1048,10 +1060,27 @@ impl<R: JsonRuntime> Backend for R {
             .filter(|s| !s.fields.is_enabled())
             .map(|s| s.name.value.clone())
             .collect();
-        let map = entries(self, servers.iter().copied(), cx);
+        let mut map = Map::new();
+        let prompts = self.prompts_for_secrets();
+        for p in plugins {
+            cx.prompt =
+                prompts && p.plugin.secrets_for(d.target).map(|s| s.value) != Some(SecretForm::Env);
+            map.extend(entries(self, p.servers.iter().map(|s| s.as_ref()), cx));
+        }
+        cx.prompt = false;
+        let mut doc = d.document(map, disabled);
+        if let Some(path) = d.files[0].inputs_path()
+            && !cx.prompted.is_empty()
+        {
+            put(
+                &mut doc,
+                path,
+                prompts_for(&std::mem::take(&mut cx.prompted)),
+            );
+        }
         let mut files = vec![NativeFile {
             path: d.file(),
-            contents: emit::json(&d.document(map, disabled)),
+            contents: emit::json(&doc),
         }];
         files.extend(self.side_files(&servers, cx));
         files
@@ -1163,6 +1192,68 @@ impl<R: JsonRuntime> Backend for R {
         }
         out
     }
+}
+
+/// VS Code's `inputs` for the prompted secrets (name → the first server
+/// reading it), by name: a `promptString` with `password: true`, its id
+/// the secret's name, so VS Code keeps the value in its secret storage.
+fn prompts_for(prompted: &std::collections::BTreeMap<String, String>) -> Value {
+    prompted
+        .iter()
+        .map(|(name, server)| {
+            serde_json::json!({
+                "type": "promptString",
+                "id": name,
+                "description": format!("{name} (secret of MCP server {server})"),
+                "password": true,
+            })
+        })
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// The ids of `inputs` that are password prompts, as mcpc writes them.
+fn password_prompts(doc: &Value, path: &[&str]) -> Vec<String> {
+    pointer(doc, path)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|i| {
+            i.get("type").and_then(Value::as_str) == Some("promptString")
+                && i.get("password") == Some(&Value::Bool(true))
+        })
+        .filter_map(|i| i.get("id").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// `${input:ID}` of a neutral value stays as it is when `ID` is a password
+/// prompt of the file; any other (undefined, or shown as typed) becomes
+/// `${input:ID!}`, which no declaration spells, so `verify` says drifted
+/// and `import` still takes it for a secret.
+fn mark_other_inputs(text: &mut String, prompts: &[String]) {
+    if !text.contains("${input:") {
+        return;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("${input:") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "${input:".len()..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[at..]);
+            rest = "";
+            break;
+        };
+        let id = &after[..end];
+        if prompts.iter().any(|p| p == id) {
+            out.push_str(&format!("${{input:{id}}}"));
+        } else {
+            out.push_str(&format!("${{input:{id}!}}"));
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    *text = out;
 }
 
 /// A package cannot ship a disabled server: `lossy-lowering`, and `true`

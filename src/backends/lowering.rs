@@ -16,6 +16,12 @@ pub struct Cx<'a> {
     /// The levels in force, for the losses a `target` block accepts.
     levels: &'a LintLevels,
     sink: &'a mut Sink,
+    /// The plugin being lowered gets its secrets by prompt (VS Code's
+    /// `inputs`): a secret is written `${input:NAME}`.
+    pub(super) prompt: bool,
+    /// The secrets written as prompts so far: name → the first server
+    /// that reads it.
+    pub(super) prompted: std::collections::BTreeMap<String, String>,
 }
 
 /// How a runtime spells a variable in its files.
@@ -44,7 +50,9 @@ impl Spelling {
     pub fn opener(self) -> &'static str {
         match self {
             Spelling::Dollar => "${",
-            Spelling::DollarEnv => "${env:",
+            // VS Code and Cursor expand every `${…}` they know
+            // (`${workspaceFolder}`, `${input:…}`, `${userHome}`).
+            Spelling::DollarEnv => "${",
             Spelling::BraceEnv => "{env:",
         }
     }
@@ -215,6 +223,8 @@ impl<'a> Cx<'a> {
             explicit,
             levels,
             sink,
+            prompt: false,
+            prompted: std::collections::BTreeMap::new(),
         }
     }
 
@@ -438,6 +448,12 @@ impl<'a> Cx<'a> {
                     ok = false;
                 }
                 Part::Ref(r) => match &r.value {
+                    Ref::Secret { name } if self.prompt => {
+                        out.push_str(&super::spec::input_reference(name));
+                        self.prompted
+                            .entry(name.clone())
+                            .or_insert_with(|| server.name.value.clone());
+                    }
                     Ref::Env {
                         name,
                         default: None,

@@ -24,7 +24,7 @@ pub use lowering::{Cx, Fields, Spelling, Vars};
 pub use spec::ServerSpec;
 
 use crate::diag::{LintLevels, Sink};
-use crate::ir::{Plugin, Server, Unit};
+use crate::ir::{Plugin, SecretForm, Server, Unit};
 
 /// `--emit`: runtime config files in a project layout, or one installable
 /// package directory per plugin.
@@ -146,6 +146,26 @@ pub trait Backend {
     /// a declared server, so it compares equal to what `read` gives back.
     fn approximate(&self, spec: &mut ServerSpec);
 
+    /// What `server` of `plugin` (as this target sees it) declares, as
+    /// this runtime's file will hold it: what `verify` and the round trip
+    /// compare with `read`. A runtime that prompts for secrets (VS Code)
+    /// writes them `${input:NAME}`.
+    fn declared(&self, plugin: &Plugin, server: &Server, plugin_root: Option<&str>) -> ServerSpec {
+        let prompted = self.prompts_for_secrets()
+            && plugin.secrets_for(self.target()).map(|s| s.value) != Some(SecretForm::Env);
+        let mut spec = ServerSpec::from_ir_as(server, plugin_root, prompted);
+        self.approximate(&mut spec);
+        spec.normalized()
+    }
+
+    /// Whether the runtime's file can prompt for a secret and keep it in
+    /// the runtime's secret storage (an `Owned::Inputs` list).
+    fn prompts_for_secrets(&self) -> bool {
+        self.managed_files()
+            .first()
+            .is_some_and(|f| f.inputs_path().is_some())
+    }
+
     /// The files `apply` merges into (by project path), and the parts of
     /// each that mcpc owns.
     fn managed_files(&self) -> &'static [ManagedFile];
@@ -218,6 +238,19 @@ pub enum Owned {
     Servers(&'static [&'static str]),
     /// A list of strings at this key path; mcpc owns the items it added.
     Items(&'static [&'static str]),
+    /// A list of objects at this key path, each named by its `id` (VS
+    /// Code's `inputs`); mcpc owns the ids it wrote, as it owns servers.
+    Inputs(&'static [&'static str]),
+}
+
+impl ManagedFile {
+    /// The key path of the file's prompted inputs, when it has them.
+    pub fn inputs_path(&self) -> Option<&'static [&'static str]> {
+        self.owned.iter().find_map(|o| match o {
+            Owned::Inputs(p) => Some(*p),
+            _ => None,
+        })
+    }
 }
 
 /// A file `apply` merges into.
@@ -552,6 +585,9 @@ fn build_target_into(
     let chosen = selected_plugins(unit, plan);
     let mut out = Vec::new();
     let backend = target.backend();
+    if !backend.prompts_for_secrets() {
+        refuse_prompted_secrets(&chosen, target, sink);
+    }
     let plugins: Vec<PluginServers> = chosen
         .iter()
         .filter(|p| p.builds_for(target))
@@ -596,6 +632,38 @@ fn build_target_into(
         }
     }
     out
+}
+
+/// `target T { secrets = input }` where T has no prompt for secrets:
+/// `unsupported-feature` at the setting.
+fn refuse_prompted_secrets(plugins: &[&Plugin], target: Target, sink: &mut Sink) {
+    let prompting: Vec<String> = Target::ALL
+        .iter()
+        .filter(|t| t.backend().prompts_for_secrets())
+        .map(|t| format!("`{t}`"))
+        .collect();
+    for p in plugins.iter().filter(|p| p.builds_for(target)) {
+        let Some(s) = p.secrets_for(target) else {
+            continue;
+        };
+        if s.value == SecretForm::Input {
+            let mut d = crate::diag::Diagnostic::new(
+                crate::diag::Code::UnsupportedFeature,
+                s.span,
+                format!(
+                    "{target} cannot express `secrets = input` (it has no prompt for secrets; plugin `{}`)",
+                    p.name
+                ),
+            )
+            .with_label(format!("not expressible for {target}"))
+            .with_help(format!(
+                "remove it: {target} takes secrets from the environment; only {} can prompt for them",
+                prompting.join(", ")
+            ));
+            d.target = Some(target);
+            sink.push(d);
+        }
+    }
 }
 
 /// `mcpc-delivery.json`: for each file its target, path, sha256, plugins

@@ -44,8 +44,14 @@ impl ServerSpec {
     /// What a (target-effective) server declares; `plugin_root` stands in
     /// for `plugin.root`.
     pub fn from_ir(server: &Server, plugin_root: Option<&str>) -> ServerSpec {
+        ServerSpec::from_ir_as(server, plugin_root, false)
+    }
+
+    /// [`ServerSpec::from_ir`], with each secret written `${input:NAME}`
+    /// when `prompted` (a runtime that prompts for it, VS Code).
+    pub fn from_ir_as(server: &Server, plugin_root: Option<&str>, prompted: bool) -> ServerSpec {
         let f = &server.fields;
-        let text = |s: &Str| neutral(s, plugin_root);
+        let text = |s: &Str| neutral_as(s, plugin_root, prompted);
         let entries = |e: &Option<crate::source::Spanned<Vec<crate::ir::Entry>>>| {
             e.iter()
                 .flat_map(|e| &e.value)
@@ -77,6 +83,17 @@ impl ServerSpec {
             enabled: f.is_enabled(),
         }
         .normalized()
+    }
+
+    /// Calls `f` on every string value (not on names or keys).
+    pub fn for_each_value(&mut self, mut f: impl FnMut(&mut String)) {
+        self.command.iter_mut().for_each(&mut f);
+        self.args.iter_mut().for_each(&mut f);
+        self.cwd.iter_mut().for_each(&mut f);
+        self.url.iter_mut().for_each(&mut f);
+        for (_, v) in self.env.iter_mut().chain(self.headers.iter_mut()) {
+            f(v);
+        }
     }
 
     /// One canonical form for comparison: maps sorted, header names
@@ -114,12 +131,23 @@ pub const PROJECT_ROOT: &str = "${project.root}";
 
 /// A value in the neutral notation.
 pub fn neutral(value: &Str, plugin_root: Option<&str>) -> String {
+    neutral_as(value, plugin_root, false)
+}
+
+/// A secret the runtime prompts for, in the neutral notation: VS Code's
+/// own `${input:ID}`, its id the secret's name.
+pub fn input_reference(name: &str) -> String {
+    format!("${{input:{name}}}")
+}
+
+fn neutral_as(value: &Str, plugin_root: Option<&str>, prompted: bool) -> String {
     value
         .parts
         .iter()
         .map(|p| match p {
             Part::Lit(t) => t.clone(),
             Part::Ref(r) => match &r.value {
+                Ref::Secret { name } if prompted => input_reference(name),
                 Ref::Env {
                     name,
                     default: None,

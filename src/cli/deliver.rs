@@ -801,9 +801,7 @@ fn verify_one(args: &VerifyArgs, target: Target) -> Result<u8, UsageError> {
     for p in chosen.into_iter().filter(|p| p.builds_for(target)) {
         plugins.push(p.name.value.clone());
         for s in p.servers_for(target) {
-            let mut spec = ServerSpec::from_ir(&s, args.selection.plugin_root.as_deref());
-            backend.approximate(&mut spec);
-            declared.push(spec.normalized());
+            declared.push(backend.declared(p, &s, args.selection.plugin_root.as_deref()));
         }
     }
     // The runtime's files are read first by mcpc's own readers, which say

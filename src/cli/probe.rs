@@ -208,6 +208,10 @@ impl Redactor {
                 Some((n, d)) => (n, Some(d)),
                 None => (inner, None),
             };
+            // A secret VS Code prompts for (`${input:NAME}`): from mcpc its
+            // value comes from the environment.
+            let name = name.strip_prefix("input:").unwrap_or(name);
+            let name = name.strip_suffix('!').unwrap_or(name);
             match (std::env::var(name).ok().filter(|v| !v.is_empty()), default) {
                 (Some(v), _) => {
                     out.push_str(&v);

@@ -32,6 +32,59 @@ pub struct FileLedger {
     /// Dotted key path -> the list items mcpc added.
     #[serde(default)]
     pub items: BTreeMap<String, Vec<String>>,
+    /// Input id -> sha256 of the input mcpc wrote (VS Code's `inputs`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<String, String>,
+}
+
+impl FileLedger {
+    fn is_empty(&self) -> bool {
+        self.servers.is_empty() && self.items.is_empty() && self.inputs.is_empty()
+    }
+}
+
+/// How the entries of an owned container are named: by key (a map of
+/// servers) or by their `id` member (a list of inputs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keyed {
+    Map,
+    ById,
+}
+
+impl Keyed {
+    fn noun(self) -> &'static str {
+        match self {
+            Keyed::Map => "server",
+            Keyed::ById => "input",
+        }
+    }
+
+    /// The entries of the container at `path`, by name; an error when it
+    /// is not the container this expects.
+    fn entries<'v>(
+        self,
+        doc: &'v Value,
+        path: &[&str],
+    ) -> Result<BTreeMap<String, &'v Value>, String> {
+        let at = || format!("`{}`", path.join("."));
+        match (self, pointer(doc, path)) {
+            (_, None) => Ok(BTreeMap::new()),
+            (Keyed::Map, Some(Value::Object(m))) => {
+                Ok(m.iter().map(|(k, v)| (k.clone(), v)).collect())
+            }
+            (Keyed::Map, Some(_)) => Err(format!("{} is not an object", at())),
+            (Keyed::ById, Some(Value::Array(a))) => Ok(a
+                .iter()
+                .filter_map(|v| Some((v.get("id")?.as_str()?.to_owned(), v)))
+                .collect()),
+            (Keyed::ById, Some(_)) => Err(format!("{} is not a list", at())),
+        }
+    }
+
+    /// The entry `name` of the container at `path`.
+    fn lookup<'v>(self, doc: &'v Value, path: &[&str], name: &str) -> Option<&'v Value> {
+        self.entries(doc, path).ok()?.remove(name)
+    }
 }
 
 /// One runtime file as it is now.
@@ -168,30 +221,34 @@ pub fn plan_apply(
         let old_ledger = ledger.files.get(&cur.path).cloned().unwrap_or_default();
         let mut new_ledger = FileLedger::default();
         let mut text = old_text.clone();
-        let mut expected: Vec<(Vec<String>, Option<Value>)> = Vec::new();
+        let mut expected: Vec<Expected> = Vec::new();
         let mut touched: Vec<(&[&str], BTreeSet<String>)> = Vec::new();
         for owned in cur.file.owned {
-            match owned {
-                Owned::Servers(path) => {
-                    let names = servers(
-                        cur,
-                        path,
-                        &old,
-                        &want_doc,
-                        &old_ledger,
-                        force,
-                        &mut new_ledger,
-                        &mut plan,
-                        &mut text,
-                    )
+            let keyed = match owned {
+                Owned::Servers(path) => Some((path, Keyed::Map)),
+                Owned::Inputs(path) => Some((path, Keyed::ById)),
+                Owned::Items(_) => None,
+            };
+            if let Some((path, keyed)) = keyed {
+                let (old_owned, new_owned) = match keyed {
+                    Keyed::Map => (&old_ledger.servers, &mut new_ledger.servers),
+                    Keyed::ById => (&old_ledger.inputs, &mut new_ledger.inputs),
+                };
+                let owned = Owner {
+                    path,
+                    keyed,
+                    old: old_owned,
+                    new: new_owned,
+                };
+                let names = servers(cur, owned, &old, &want_doc, force, &mut plan, &mut text)
                     .map_err(fail)?;
-                    for (name, value) in names.1 {
-                        let mut p: Vec<String> = path.iter().map(|k| (*k).to_owned()).collect();
-                        p.push(name);
-                        expected.push((p, value));
-                    }
-                    touched.push((path, names.0));
+                for (name, value) in names.1 {
+                    expected.push((path, keyed, name, value));
                 }
+                touched.push((path, names.0));
+            }
+            match owned {
+                Owned::Servers(_) | Owned::Inputs(_) => {}
                 Owned::Items(path) => {
                     let items = items(
                         cur,
@@ -209,13 +266,13 @@ pub fn plan_apply(
             }
         }
         if text == old_text {
-            if !new_ledger.servers.is_empty() || !new_ledger.items.is_empty() {
+            if !new_ledger.is_empty() {
                 plan.ledger.files.insert(cur.path.clone(), new_ledger);
             }
             continue;
         }
         prove_safe(cur.file.format, &old, &text, &expected, &touched).map_err(fail)?;
-        if !new_ledger.servers.is_empty() || !new_ledger.items.is_empty() {
+        if !new_ledger.is_empty() {
             plan.ledger.files.insert(cur.path.clone(), new_ledger);
         }
         plan.edits.push(Edit {
@@ -230,48 +287,61 @@ pub fn plan_apply(
 /// A server name and the value it must have after the edit (`None`: absent).
 type Outcome = (String, Option<Value>);
 
-/// The server entries of one map: returns the names touched and the value
-/// each must have afterwards (`None`: absent).
-#[allow(clippy::too_many_arguments)]
+/// An owned entry and the value it must have after the edit: the
+/// container's path, how it names entries, the name, the value.
+type Expected<'p> = (&'p [&'p str], Keyed, String, Option<Value>);
+
+/// One owned container of a file: where, how named, and what the ledger
+/// recorded of it before and records now.
+struct Owner<'a> {
+    path: &'a [&'a str],
+    keyed: Keyed,
+    old: &'a BTreeMap<String, String>,
+    new: &'a mut BTreeMap<String, String>,
+}
+
+/// The owned entries of one container (servers by name, inputs by id):
+/// returns the names touched and the value each must have afterwards
+/// (`None`: absent).
 fn servers(
     cur: &Current,
-    path: &[&str],
+    owner: Owner,
     old: &Value,
     want_doc: &Value,
-    old_ledger: &FileLedger,
     force: bool,
-    new_ledger: &mut FileLedger,
     plan: &mut ApplyPlan,
     text: &mut String,
 ) -> Result<(BTreeSet<String>, Vec<Outcome>), String> {
-    let empty = serde_json::Map::new();
-    let have = pointer(old, path)
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let want = pointer(want_doc, path)
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    let Owner {
+        path,
+        keyed,
+        old: old_ledger,
+        new: new_ledger,
+    } = owner;
+    let have = keyed.entries(old, path)?;
+    let want = keyed.entries(want_doc, path)?;
+    let noun = keyed.noun();
     let mut touched = BTreeSet::new();
     let mut expected = Vec::new();
     let at = &cur.path;
-    for (name, value) in want {
+    for (name, &value) in &want {
         touched.insert(name.clone());
-        let recorded = old_ledger.servers.get(name);
-        let write = match (have.get(name), recorded) {
+        let recorded = old_ledger.get(name);
+        let write = match (have.get(name).copied(), recorded) {
             (None, _) => {
-                plan.actions.push(format!("add server `{name}` to {at}"));
+                plan.actions.push(format!("add {noun} `{name}` to {at}"));
                 true
             }
             (Some(v), _) if same(v, value) => {
                 if recorded.is_none() {
                     plan.actions.push(format!(
-                        "adopt server `{name}` in {at} (already as declared)"
+                        "adopt {noun} `{name}` in {at} (already as declared)"
                     ));
                 }
                 false
             }
             (Some(v), Some(h)) if digest(v) == *h => {
-                plan.actions.push(format!("update server `{name}` in {at}"));
+                plan.actions.push(format!("update {noun} `{name}` in {at}"));
                 true
             }
             (Some(_), recorded) => {
@@ -282,30 +352,35 @@ fn servers(
                 };
                 if force {
                     plan.actions.push(format!(
-                        "overwrite server `{name}` in {at} (it {why}; --force)"
+                        "overwrite {noun} `{name}` in {at} (it {why}; --force)"
                     ));
                     true
                 } else {
                     plan.conflicts.push(format!(
-                        "server `{name}` in {at} {why}; left as it is (use --force to overwrite)"
+                        "{noun} `{name}` in {at} {why}; left as it is (use --force to overwrite)"
                     ));
                     if let Some(h) = recorded {
-                        new_ledger.servers.insert(name.clone(), h.clone());
+                        new_ledger.insert(name.clone(), h.clone());
                     }
-                    expected.push((name.clone(), have.get(name).cloned()));
+                    expected.push((name.clone(), have.get(name).map(|v| (*v).clone())));
                     continue;
                 }
             }
         };
         if write {
-            let mut p = path.to_vec();
-            p.push(name);
-            *text = edit_set(cur.file.format, text, &p, value)?;
+            *text = match keyed {
+                Keyed::Map => {
+                    let mut p = path.to_vec();
+                    p.push(name);
+                    edit_set(cur.file.format, text, &p, value)?
+                }
+                Keyed::ById => json_only(cur.file.format, path)?(text, path, name, Some(value))?,
+            };
         }
-        new_ledger.servers.insert(name.clone(), digest(value));
+        new_ledger.insert(name.clone(), digest(value));
         expected.push((name.clone(), Some(value.clone())));
     }
-    for (name, h) in &old_ledger.servers {
+    for (name, h) in old_ledger {
         if want.contains_key(name) {
             continue;
         }
@@ -314,23 +389,49 @@ fn servers(
             None => {}
             Some(v) if digest(v) == *h || force => {
                 plan.actions.push(format!(
-                    "remove server `{name}` from {at} (no longer declared)"
+                    "remove {noun} `{name}` from {at} (no longer declared)"
                 ));
-                let mut p = path.to_vec();
-                p.push(name);
-                *text = edit_remove(cur.file.format, text, &p)?;
+                *text = match keyed {
+                    Keyed::Map => {
+                        let mut p = path.to_vec();
+                        p.push(name);
+                        edit_remove(cur.file.format, text, &p)?
+                    }
+                    Keyed::ById => json_only(cur.file.format, path)?(text, path, name, None)?,
+                };
                 expected.push((name.clone(), None));
             }
             Some(v) => {
                 plan.conflicts.push(format!(
-                    "server `{name}` in {at} is no longer declared but was edited by hand; left as it is (use --force to remove)"
+                    "{noun} `{name}` in {at} is no longer declared but was edited by hand; left as it is (use --force to remove)"
                 ));
-                new_ledger.servers.insert(name.clone(), h.clone());
-                expected.push((name.clone(), Some(v.clone())));
+                new_ledger.insert(name.clone(), h.clone());
+                expected.push((name.clone(), Some((*v).clone())));
             }
         }
     }
     Ok((touched, expected))
+}
+
+/// Sets (`Some`) or removes (`None`) the entry of a list of inputs.
+type EditById = fn(&str, &[&str], &str, Option<&Value>) -> Result<String, String>;
+
+/// The edit of a list named by id: JSON files only (VS Code's).
+fn json_only(format: Format, path: &[&str]) -> Result<EditById, String> {
+    match format {
+        Format::Json | Format::Jsonc => Ok(|text, path, id, value| {
+            let base = if text.trim().is_empty() { "{}\n" } else { text };
+            match value {
+                Some(v) => json_doc::set_by_id(base, path, id, v),
+                None => json_doc::remove_by_id(text, path, id),
+            }
+            .map_err(|e| e.message)
+        }),
+        _ => Err(format!(
+            "cannot edit the list `{}` in this format",
+            path.join(".")
+        )),
+    }
 }
 
 /// A list of strings: mcpc adds the items it declares and removes only the
@@ -453,7 +554,7 @@ fn prove_safe(
     format: Format,
     old: &Value,
     new_text: &str,
-    expected: &[(Vec<String>, Option<Value>)],
+    expected: &[Expected],
     touched: &[(&[&str], BTreeSet<String>)],
 ) -> Result<(), String> {
     let new = parse(format, new_text, "").map_err(|e| {
@@ -462,9 +563,8 @@ fn prove_safe(
             e.message
         )
     })?;
-    for (path, value) in expected {
-        let keys: Vec<&str> = path.iter().map(String::as_str).collect();
-        let got = pointer(&new, &keys);
+    for (path, keyed, name, value) in expected {
+        let got = keyed.lookup(&new, path, name);
         let ok = match (got, value) {
             (Some(g), Some(v)) => same(g, v),
             (None, None) => true,
@@ -472,7 +572,7 @@ fn prove_safe(
         };
         if !ok {
             return Err(format!(
-                "the edit of `{}` did not come out as intended; nothing written",
+                "the edit of `{}.{name}` did not come out as intended; nothing written",
                 path.join(".")
             ));
         }
@@ -494,7 +594,11 @@ fn strip(value: &mut Value, path: &[&str], names: &BTreeSet<String>) {
     let Some((first, rest)) = path.split_first() else {
         match value {
             Value::Object(m) => m.retain(|k, _| !names.contains(k)),
-            Value::Array(a) => a.retain(|v| !v.as_str().is_some_and(|s| names.contains(s))),
+            // A list of strings, or of inputs named by `id`.
+            Value::Array(a) => a.retain(|v| {
+                let name = v.as_str().or_else(|| v.get("id").and_then(Value::as_str));
+                !name.is_some_and(|s| names.contains(s))
+            }),
             _ => {}
         }
         return;

@@ -3,7 +3,8 @@
 //! of the file — order, spacing, even `//` and `/* */` comments (which some
 //! runtimes accept) — stays byte for byte. Trailing commas (JSONC, which
 //! VS Code, Cursor, Zed, Amp and Auggie accept) are parsed and kept: a
-//! member added after the last one goes before the user's trailing comma.
+//! member added after the last one goes after the user's trailing comma
+//! (and a `//` comment on its line), with a trailing comma of its own.
 //! [`parse_strict`] refuses them, for files whose runtime reads strict JSON.
 
 use serde_json::Value;
@@ -401,8 +402,8 @@ pub(crate) fn set(text: &str, path: &[&str], value: &Value) -> Result<String, Pa
                 } else {
                     format!("{outer}  ")
                 };
-            let addition = format!(",\n{indent}{key}: {}", render(&inner, &indent));
-            Ok(splice(text, last.value.end, last.value.end, &addition))
+            let member = format!("{key}: {}", render(&inner, &indent));
+            Ok(append_after(text, last.value.end, &indent, &member))
         }
         None => {
             let indent = format!("{outer}  ");
@@ -484,14 +485,122 @@ pub(crate) fn remove_item(text: &str, path: &[&str], item: &str) -> Result<Strin
     let Some(i) = items.iter().position(is_item) else {
         return Ok(text.to_owned());
     };
+    Ok(remove_at(text, items, i, (*start, *end)))
+}
+
+/// The position of the object whose `id` member is `id` in a list.
+fn position_by_id(text: &str, items: &[Node], id: &str) -> Option<usize> {
+    items.iter().position(|n| match &n.kind {
+        Kind::Object(members) => members
+            .iter()
+            .rev()
+            .find(|m| m.key == "id")
+            .is_some_and(|m| {
+                serde_json::from_str::<String>(&text[m.value.start..m.value.end])
+                    .is_ok_and(|s| s == id)
+            }),
+        _ => false,
+    })
+}
+
+/// Sets the object named `id` (by its `id` member) in the list at `path`
+/// to `value`, or appends it (creating the list when missing), splicing
+/// only its bytes.
+pub(crate) fn set_by_id(
+    text: &str,
+    path: &[&str],
+    id: &str,
+    value: &Value,
+) -> Result<String, ParseError> {
+    let root = parse(text)?;
+    let Some(node) = find(&root, path) else {
+        return set(text, path, &Value::Array(vec![value.clone()]));
+    };
+    let Kind::Array(items) = &node.kind else {
+        return Err(ParseError {
+            offset: node.start,
+            message: format!("expected a list at `{}`", path.join(".")),
+        });
+    };
+    if let Some(i) = position_by_id(text, items, id) {
+        let indent = line_indent(text, items[i].start).to_owned();
+        return Ok(splice(
+            text,
+            items[i].start,
+            items[i].end,
+            &render(value, &indent),
+        ));
+    }
+    match items.last() {
+        Some(last) => {
+            let indent = line_indent(text, last.start).to_owned();
+            let rendered = render(value, &indent);
+            if text[node.start..items[0].start].contains('\n') {
+                Ok(append_after(text, last.end, &indent, &rendered))
+            } else {
+                Ok(splice(text, last.end, last.end, &format!(", {rendered}")))
+            }
+        }
+        None => {
+            let outer = line_indent(text, node.start).to_owned();
+            let indent = format!("{outer}  ");
+            let list = format!("[\n{indent}{}\n{outer}]", render(value, &indent));
+            Ok(splice(text, node.start, node.end, &list))
+        }
+    }
+}
+
+/// Removes the object named `id` from the list at `path`.
+pub(crate) fn remove_by_id(text: &str, path: &[&str], id: &str) -> Result<String, ParseError> {
+    let root = parse(text)?;
+    let Some(Node {
+        kind: Kind::Array(items),
+        start,
+        end,
+    }) = find(&root, path)
+    else {
+        return Ok(text.to_owned());
+    };
+    let Some(i) = position_by_id(text, items, id) else {
+        return Ok(text.to_owned());
+    };
+    Ok(remove_at(text, items, i, (*start, *end)))
+}
+
+/// `text` with `addition` (a member or an item) on a line of its own after
+/// the last one, which ends at `end`. When the user ended that one with a
+/// trailing comma (and perhaps a comment on its line), the addition goes
+/// after both and gets a trailing comma too, so a comment stays on the
+/// line it was written on and the file keeps its style.
+fn append_after(text: &str, end: usize, indent: &str, addition: &str) -> String {
+    let after = &text[end..];
+    let gap = after.len() - after.trim_start_matches([' ', '\t']).len();
+    if after[gap..].starts_with(',') {
+        let line = &after[gap + 1..];
+        let mut line_end = line.find('\n').unwrap_or(line.len());
+        if line[..line_end].ends_with('\r') {
+            line_end -= 1;
+        }
+        let rest_of_line = line[..line_end].trim();
+        // Only a `//` comment, or nothing, may follow on that line.
+        if rest_of_line.is_empty() || rest_of_line.starts_with("//") {
+            let at = end + gap + 1 + line_end;
+            return splice(text, at, at, &format!("\n{indent}{addition},"));
+        }
+    }
+    splice(text, end, end, &format!(",\n{indent}{addition}"))
+}
+
+/// `text` without item `i` of a list spanning `list`, and its comma.
+fn remove_at(text: &str, items: &[Node], i: usize, list: (usize, usize)) -> String {
     let (from, to) = if i + 1 < items.len() {
         (items[i].start, items[i + 1].start)
     } else if i > 0 {
         (items[i - 1].end, items[i].end)
     } else {
-        return Ok(splice(text, *start, *end, "[]"));
+        return splice(text, list.0, list.1, "[]");
     };
-    Ok(splice(text, from, to, ""))
+    splice(text, from, to, "")
 }
 
 fn splice(text: &str, start: usize, end: usize, with: &str) -> String {

@@ -142,6 +142,7 @@ fn value(block: Option<&str>, key: &str, word: &str, index: &Index) -> Vec<Compl
         (_, "runtime" | "targets") => targets(),
         ("workspace", "plugins") => names(index.names(SymbolKind::Plugin, None)),
         ("lints", _) => values(["allow", "warn", "deny"]),
+        ("target", "secrets") => values(["input", "env"]),
         ("env" | "headers", _) => secrets(),
         _ => Vec::new(),
     }

@@ -339,6 +339,13 @@ fn plugin(block: &Block, sink: &mut Sink) -> Option<Plugin> {
                     duplicate(sink, code.value.name(), first.span, code.span);
                 }
             }
+            let first_secrets = target_lints
+                .iter()
+                .filter(|t| t.target.value == lints.target.value)
+                .find_map(|t| t.secrets.as_ref());
+            if let (Some(first), Some(again)) = (first_secrets, &lints.secrets) {
+                duplicate(sink, "secrets", first.span, again.span);
+            }
             target_lints.push(lints);
         }
     }
@@ -614,8 +621,22 @@ fn target_block(block: &Block, sink: &mut Sink) -> (Vec<Override>, Option<Target
         });
         levels
     });
-    let lints = match (target, lints) {
-        (Some(target), Some(levels)) => Some(TargetLints { target, levels }),
+    let secrets = f.value("secrets").and_then(|v| {
+        values::one_of(
+            sink,
+            v,
+            "secret form",
+            &[("input", SecretForm::Input), ("env", SecretForm::Env)],
+        )
+    });
+    let lints = match (target, lints, secrets) {
+        (Some(target), lints, secrets) if lints.is_some() || secrets.is_some() => {
+            Some(TargetLints {
+                target,
+                levels: lints.unwrap_or_default(),
+                secrets,
+            })
+        }
         _ => None,
     };
     (overrides, lints)

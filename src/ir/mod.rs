@@ -69,7 +69,7 @@ pub struct Plugin {
     pub author: Option<Spanned<String>>,
     pub servers: Vec<Server>,
     pub overrides: Vec<Override>,
-    /// `target NAME { lints { … } }`, in source order.
+    /// `target NAME { lints { … } secrets = … }`, in source order.
     pub target_lints: Vec<TargetLints>,
     /// The whole `plugin` block.
     pub span: Span,
@@ -114,6 +114,14 @@ impl Plugin {
         out
     }
 
+    /// `secrets = …` of this plugin's `target` block for `target`.
+    pub fn secrets_for(&self, target: Target) -> Option<Spanned<SecretForm>> {
+        self.target_lints
+            .iter()
+            .filter(|t| t.target.value == target)
+            .find_map(|t| t.secrets.clone())
+    }
+
     /// `server` as `target` sees it: the `target` block's fields over the
     /// server's own.
     pub fn effective<'s>(&'s self, server: &'s Server, target: Target) -> Cow<'s, Server> {
@@ -146,12 +154,25 @@ fn targets_include(list: Option<&TargetList>, target: Target) -> bool {
     list.is_none_or(|l| l.value.iter().any(|t| t.value == target))
 }
 
-/// `target NAME { lints { … } }`: the levels of what NAME's backend reports
-/// about this plugin (a loss accepted for one runtime).
+/// `target NAME { lints { … } secrets = … }`: the levels of what NAME's
+/// backend reports about this plugin (a loss accepted for one runtime),
+/// and how NAME gets this plugin's secrets.
 #[derive(Debug)]
 pub struct TargetLints {
     pub target: Spanned<Target>,
     pub levels: Vec<(Spanned<Code>, Spanned<Level>)>,
+    pub secrets: Option<Spanned<SecretForm>>,
+}
+
+/// `secrets = input | env` in a `target` block: how a runtime that can
+/// prompt for a secret (VS Code's `inputs`) gets this plugin's secrets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretForm {
+    /// Prompted once and kept in the runtime's secret storage (the
+    /// default where the runtime can).
+    Input,
+    /// Taken from the environment the runtime starts with.
+    Env,
 }
 
 /// `target NAME { server LABEL { … } }`.

@@ -51,7 +51,7 @@ pub(crate) const TOOLS: BlockSchema = BlockSchema {
 };
 
 pub(crate) const TARGET: BlockSchema = BlockSchema {
-    attributes: &[],
+    attributes: &["secrets"],
     blocks: &["lints"],
     repeated: &["server"],
 };
