@@ -105,6 +105,26 @@ impl Compilation {
                 failed,
             });
         }
+        // Agent Plugins files serve every reader built without error; when
+        // the user made their gaps errors, those readers fail with them.
+        let targets: Vec<backends::Target> = out.iter().map(|b| b.target).collect();
+        let failed: Vec<backends::Target> =
+            out.iter().filter(|b| b.failed).map(|b| b.target).collect();
+        let mut sink = Sink::new();
+        let shared = backends::agent_plugins_files(
+            &self.unit, plan, &targets, &failed, explicit, &levels, &mut sink,
+        );
+        let failed = sink.fails(&levels);
+        self.sink.append(sink);
+        for b in &mut out {
+            b.failed |= failed && b.target.backend().reads_agent_plugins();
+        }
+        for f in shared {
+            if let Some(b) = out.iter_mut().find(|b| b.target == f.target && !b.failed) {
+                b.files.push(f);
+                b.files.sort_by(|a, b| a.path.cmp(&b.path));
+            }
+        }
         out
     }
 

@@ -637,3 +637,97 @@ fn project_root_is_written_per_runtime_and_refused_in_user_scope() {
     );
     assert!(!t.0.join("home/.codex/config.toml").exists());
 }
+
+/// `mcpc build --emit package` (target by target) writes the same package
+/// as the golden case, Agent Plugins files included; a later build of one
+/// reader into the same directory writes no pair that the other reader's
+/// view contradicts; and with `--deny lossy-lowering` a gap fails the
+/// readers, whose files are then not written.
+#[test]
+fn package_build_writes_agent_plugins_only_when_every_reader_agrees() {
+    let golden =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/ok/package-agent-plugins");
+    let t = Tmp::new("agent-plugins");
+    let source = golden.join("p.mcpc");
+    let out = t.mcpc(&[
+        "build",
+        source.to_str().unwrap(),
+        "--target",
+        "all",
+        "--emit",
+        "package",
+        "--out",
+        "pkg",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for file in [
+        "plugin.json",
+        "mcp.json",
+        "qwen-extension.json",
+        "codex.mcp.json",
+    ] {
+        assert_eq!(
+            fs::read_to_string(t.0.join("pkg/acme-portable").join(file)).unwrap(),
+            fs::read_to_string(golden.join("out/acme-portable").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+
+    // Codex sees another server than Qwen: neither a full build nor a
+    // Codex-only build into the same directory writes the pair.
+    t.write(
+        "split.mcpc",
+        r#"plugin "split" {
+  version = "1.0.0"
+  targets = ["codex", "qwen"]
+  server "s" { command = "acme" }
+  target codex {
+    server "s" { args = ["--codex"] }
+  }
+}
+"#,
+    );
+    for target in ["all", "codex"] {
+        let out = t.mcpc(&[
+            "build",
+            "split.mcpc",
+            "--target",
+            target,
+            "--emit",
+            "package",
+            "--out",
+            "split",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("see different servers"),
+            "{target}: {}",
+            text(&out.stderr)
+        );
+        assert!(t.0.join("split/split/codex.mcp.json").exists());
+        assert!(!t.0.join("split/split/plugin.json").exists(), "{target}");
+        assert!(!t.0.join("split/split/mcp.json").exists(), "{target}");
+    }
+
+    let secret = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/ok/package/p.mcpc");
+    let out = t.mcpc(&[
+        "build",
+        secret.to_str().unwrap(),
+        "--target",
+        "all",
+        "--emit",
+        "package",
+        "--out",
+        "denied",
+        "--deny",
+        "lossy-lowering",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        t.0.join("denied/acme-local/.claude-plugin/plugin.json")
+            .exists()
+    );
+    assert!(!t.0.join("denied/acme-local/qwen-extension.json").exists());
+    assert!(!t.0.join("denied/acme-local/codex.mcp.json").exists());
+    assert!(!t.0.join("denied/acme-local/plugin.json").exists());
+}

@@ -77,19 +77,32 @@ struct Lowered {
 
 /// The Agent Plugins files of each plugin the plan packages for a runtime
 /// that reads them, reporting (as `lossy-lowering`) why a plugin has none.
+///
+/// The pair must serve every reader the plugin is built for, also those
+/// outside this build (a later `--target` build into the same directory
+/// keeps their files), so each reader's view of the servers is lowered; the
+/// pair is attributed to the first reader of `targets`, and none is
+/// written when no reader is in `targets` or all of them are in `failed`.
 pub(super) fn files(
     unit: &Unit,
     plan: &Plan,
     targets: &[Target],
+    failed: &[Target],
     explicit: bool,
     levels: &LintLevels,
     sink: &mut Sink,
 ) -> Vec<OutFile> {
-    let readers: Vec<Target> = targets
+    let reads = |t: &Target| t.backend().reads_agent_plugins() && !failed.contains(t);
+    let mut readers: Vec<Target> = targets.iter().copied().filter(reads).collect();
+    if readers.is_empty() {
+        return Vec::new();
+    }
+    let others: Vec<Target> = Target::ALL
         .iter()
         .copied()
-        .filter(|t| t.backend().reads_agent_plugins())
+        .filter(|t| reads(t) && !readers.contains(t))
         .collect();
+    readers.extend(others);
     let mut out = Vec::new();
     for p in selected_plugins(unit, plan) {
         let views: Vec<(Target, Vec<String>, Lowered)> = readers
@@ -102,6 +115,9 @@ pub(super) fn files(
                 (t, names, lower(p, &servers))
             })
             .collect();
+        if !views.iter().any(|(t, ..)| targets.contains(t)) {
+            continue;
+        }
         let Some((owner, names, first)) = views.first() else {
             continue;
         };

@@ -540,13 +540,36 @@ pub(crate) fn build(
         .iter()
         .flat_map(|&target| build_target(unit, plan, target, explicit, levels, sink))
         .collect();
-    if plan.emit == Emit::Package {
-        out.extend(agent_plugins::files(
-            unit, plan, &targets, explicit, levels, sink,
-        ));
-    }
+    out.extend(agent_plugins_files(
+        unit,
+        plan,
+        &targets,
+        &[],
+        explicit,
+        levels,
+        sink,
+    ));
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
+}
+
+/// With `--emit package`, the Agent Plugins v1 files of each plugin that
+/// `targets` package for a runtime that reads them (`failed` excepted),
+/// when complete: one pair per plugin, attributed to the first such target.
+/// Why a plugin has none is reported to `sink` (`lossy-lowering`).
+pub(crate) fn agent_plugins_files(
+    unit: &Unit,
+    plan: &Plan,
+    targets: &[Target],
+    failed: &[Target],
+    explicit: bool,
+    levels: &LintLevels,
+    sink: &mut Sink,
+) -> Vec<OutFile> {
+    if plan.emit != Emit::Package {
+        return Vec::new();
+    }
+    agent_plugins::files(unit, plan, targets, failed, explicit, levels, sink)
 }
 
 /// One target's files of a plan (as `build` gives them, unsorted), at the
