@@ -38,25 +38,8 @@ impl Compilation {
     /// Parses, lowers and checks every file; `cli_levels` are the
     /// `--deny/--warn/--allow` flags, which win over the policy's levels.
     pub fn new(sources: SourceMap, cli_levels: LintLevels) -> Compilation {
-        let mut sink = Sink::new();
-        let mut unit = ir::Unit::default();
-        for (id, file) in sources.files() {
-            // Each block is lowered as soon as it is parsed and its syntax
-            // tree dropped; a file with a syntax error contributes only
-            // that error, as if it had not been parsed at all.
-            let mut local = Sink::new();
-            let mut part = ir::Unit::default();
-            let parsed = parse::parse_each(id, &file.text, &mut local, |block, sink| {
-                ir::lower_block(&mut part, &block, sink)
-            });
-            match parsed {
-                Ok(()) => {
-                    sink.append(local);
-                    unit.append(part);
-                }
-                Err(error) => sink.push(*error),
-            }
-        }
+        let (mut unit, mut sink) = lower_unit(&sources);
+        registry::lock::resolve(&mut unit, sources.lock(), &mut sink);
         check::check(&unit, &mut sink);
         Compilation {
             sources,
@@ -187,6 +170,31 @@ impl Compilation {
         let diagnostics = self.take_diagnostics(&levels);
         (self.sources, diagnostics)
     }
+}
+
+/// Parses and lowers every file of `sources`, nothing more: the unit as
+/// written (registry references not resolved), and the problems so far.
+pub fn lower_unit(sources: &SourceMap) -> (ir::Unit, Sink) {
+    let mut sink = Sink::new();
+    let mut unit = ir::Unit::default();
+    for (id, file) in sources.files() {
+        // Each block is lowered as soon as it is parsed and its syntax
+        // tree dropped; a file with a syntax error contributes only
+        // that error, as if it had not been parsed at all.
+        let mut local = Sink::new();
+        let mut part = ir::Unit::default();
+        let parsed = parse::parse_each(id, &file.text, &mut local, |block, sink| {
+            ir::lower_block(&mut part, &block, sink)
+        });
+        match parsed {
+            Ok(()) => {
+                sink.append(local);
+                unit.append(part);
+            }
+            Err(error) => sink.push(*error),
+        }
+    }
+    (unit, sink)
 }
 
 /// One target's share of [`Compilation::build_each`].

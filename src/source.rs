@@ -124,6 +124,8 @@ impl SourceFile {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// `mcpc.lock` beside the unit, if there is one (read by the CLI).
+    lock: Option<crate::registry::lock::LockText>,
 }
 
 impl SourceMap {
@@ -149,6 +151,15 @@ impl SourceMap {
 
     pub fn slice(&self, span: Span) -> &str {
         self.get(span.file).slice(span)
+    }
+
+    /// Gives the unit its `mcpc.lock`: registry references resolve against it.
+    pub fn set_lock(&mut self, lock: crate::registry::lock::LockText) {
+        self.lock = Some(lock);
+    }
+
+    pub fn lock(&self) -> Option<&crate::registry::lock::LockText> {
+        self.lock.as_ref()
     }
 
     /// Replaces the text of `span` by `*` (quotes kept), byte for byte, so
@@ -178,6 +189,7 @@ impl SourceMap {
         for (_, f) in self.files() {
             copy.add(SourceFile::new(f.name.clone(), f.text.clone()));
         }
+        copy.lock = self.lock.clone();
         copy
     }
 }

@@ -260,11 +260,13 @@ fn golden_cases() {
 fn every_code_has_an_err_case() {
     let mut seen = String::new();
     // `import` cases (tests/import.rs) show the codes of reading native
-    // files, `deliver` cases (tests/deliver.rs) those of apply and rollback.
+    // files, `deliver` cases (tests/deliver.rs) those of apply and rollback,
+    // `registry` cases (tests/registry_lock.rs) those of `mcpc lock`.
     let dirs = fs::read_dir(root().join("err"))
         .unwrap()
         .chain(fs::read_dir(root().join("import")).unwrap())
-        .chain(fs::read_dir(root().join("deliver")).unwrap());
+        .chain(fs::read_dir(root().join("deliver")).unwrap())
+        .chain(fs::read_dir(root().join("registry")).unwrap());
     for entry in dirs {
         seen.push_str(
             &fs::read_to_string(entry.unwrap().path().join("stderr.txt")).unwrap_or_default(),

@@ -8,7 +8,9 @@ use crate::source::Span;
 /// The server as written must say how it is reached.
 pub(super) fn check_base(plugin: &Plugin, server: &Server, sink: &mut Sink) {
     let f = &server.fields;
-    if f.command.is_none() && f.url.is_none() {
+    // A registry reference gets its launch line from the lock (or an
+    // error of its own when it cannot).
+    if f.command.is_none() && f.url.is_none() && f.registry.is_none() {
         sink.push(
             Diagnostic::new(
                 Code::MissingAttribute,

@@ -40,7 +40,55 @@ pub(crate) fn load(paths: &[PathBuf]) -> Result<SourceMap, UsageError> {
             .to_string();
         sources.add(SourceFile::new(name, text));
     }
+    if let Some(lock) = read_lock(&unit_dir(paths))? {
+        sources.set_lock(lock);
+    }
     Ok(sources)
+}
+
+/// The directory a unit's `mcpc.lock` lives in: the first path named if it
+/// is a directory, else that file's directory; the current directory when
+/// none is named.
+pub(crate) fn unit_dir(paths: &[PathBuf]) -> PathBuf {
+    match paths.first() {
+        None => PathBuf::from("."),
+        Some(p) if p.is_dir() => p.clone(),
+        Some(p) => match p.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+    }
+}
+
+/// The largest `mcpc.lock` mcpc reads (a lock of a few hundred entries is
+/// well under 1 MiB).
+const LOCK_CAP: u64 = 16 << 20;
+
+/// `DIR/mcpc.lock`, if it exists: a regular file (a link to one is
+/// followed), at most 16 MiB, UTF-8. Whether it means anything is the
+/// compiler's to say.
+pub(crate) fn read_lock(dir: &Path) -> Result<Option<crate::registry::lock::LockText>, UsageError> {
+    let path = dir.join(crate::registry::lock::LOCK_FILE);
+    let shown = path
+        .strip_prefix("./")
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    let meta = match fs::metadata(&path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(UsageError(format!("cannot read `{shown}`: {e}"))),
+    };
+    if !meta.is_file() || meta.len() > LOCK_CAP {
+        return Err(UsageError(format!(
+            "`{shown}` is not a lock file (not a regular file, or over {} MiB)",
+            LOCK_CAP >> 20
+        )));
+    }
+    let bytes = fs::read(&path).map_err(|e| UsageError(format!("cannot read `{shown}`: {e}")))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| UsageError(format!("`{shown}` is not UTF-8")))?;
+    Ok(Some(crate::registry::lock::LockText { file: shown, text }))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {

@@ -36,8 +36,14 @@ fn parse_from(text: &str) -> Result<From, String> {
 pub(crate) struct ImportArgs {
     #[arg(long = "from", value_name = "FORMAT", value_parser = parse_from, help = from_help())]
     from: Option<From>,
-    /// The file: `.mcp.json`, `.codex/config.toml`, `config.yaml`, `settings.json`, …
+    /// The file: `.mcp.json`, `.codex/config.toml`, `config.yaml`, `settings.json`, …; with `--registry`, the entry as `NAME@VERSION`
     file: PathBuf,
+    /// Print a declaration that references the registry entry `NAME@VERSION` of the registry at URL (fetched once, to check it)
+    #[arg(long, value_name = "URL", conflicts_with = "from")]
+    registry: Option<String>,
+    /// With `--registry`: longest the request may take (`30s`, `500ms`, `2m`)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::lock::parse_duration, requires = "registry")]
+    timeout: std::time::Duration,
     /// The name of the plugin to declare
     #[arg(long, value_name = "NAME", default_value = "imported")]
     plugin: String,
@@ -56,6 +62,9 @@ fn from_help() -> String {
 }
 
 pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
+    if let Some(base) = &args.registry {
+        return reference(&args, base);
+    }
     let raw = fs::read_to_string(&args.file)
         .map_err(|e| UsageError(format!("cannot read `{}`: {e}", args.file.display())))?;
     let file = args.file.display().to_string();
@@ -294,4 +303,83 @@ fn check_for(target: Target, text: &str) -> Vec<String> {
         .filter(|d| d.severity == Severity::Error)
         .map(|d| renderer.render(d).trim_end().to_owned())
         .collect()
+}
+
+/// `mcpc import --registry URL NAME@VERSION`: a plugin whose server
+/// references the entry (its launch line stays in the registry and the
+/// lock, not copied into the source). The entry is fetched (or taken from
+/// the cache) to check that it exists and to choose a package when it has
+/// several.
+fn reference(args: &ImportArgs, base: &str) -> Result<u8, UsageError> {
+    use crate::registry::lock::{self, DEFAULT_REGISTRY};
+    let base = super::lock::checked_base(base)?;
+    let wanted = args.file.to_string_lossy();
+    let (name, version) = wanted
+        .rsplit_once('@')
+        .filter(|(n, v)| lock::is_entry_name(n) && lock::is_entry_version(v))
+        .ok_or_else(|| {
+            UsageError(format!(
+                "`{wanted}` is not `NAME@VERSION` (such as `io.github.acme/github@0.9.1`)"
+            ))
+        })?;
+    let cache = super::lock::Cache::locate();
+    let entry = match cache.as_ref().and_then(|c| c.get(&base, name, version)) {
+        Some(entry) => entry,
+        None => match super::lock::Client::new(args.timeout).entry(&base, name, version) {
+            Ok(entry) => {
+                if let Some(cache) = &cache
+                    && let Err(e) = cache.put(&entry)
+                {
+                    eprintln!("warning: the registry cache was not updated: {e}");
+                }
+                entry
+            }
+            Err(failure) => {
+                eprintln!("{}", failure.render());
+                return Ok(super::FAILED);
+            }
+        },
+    };
+    let doc = lock::validate(&entry.server).map_err(|e| UsageError(e.to_string()))?;
+    let mut kinds: Vec<&str> = doc
+        .packages
+        .iter()
+        .map(|p| p.registry_type.as_str())
+        .filter(|k| lock::PACKAGE_KINDS.contains(k))
+        .collect();
+    if !doc.remotes.is_empty() {
+        kinds.push("remote");
+    }
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut out = format!(
+        "// References {name}@{version} of the registry at {base}, by `mcpc import`.\n// Run `mcpc lock` next: the launch line comes from the lock.\nplugin {} {{\n  version = \"0.1.0\"\n  description = {}\n",
+        quote(&args.plugin),
+        quote(&doc.description)
+    );
+    if base != DEFAULT_REGISTRY {
+        out.push_str(&format!("  registry = {}\n", quote(&base)));
+    }
+    out.push_str(&format!(
+        "\n  server {} {{\n    registry {{\n      name    = {}\n      version = {}\n",
+        quote(&crate::registry::server_name(name)),
+        quote(name),
+        quote(version)
+    ));
+    match kinds.as_slice() {
+        [] => eprintln!(
+            "warning: `{name}@{version}` has no package or remote mcpc can launch; `mcpc import --from server-json` says why"
+        ),
+        [_] => {}
+        [first, ..] => out.push_str(&format!(
+            "      // The entry also offers: {}.\n      package = {}\n",
+            kinds[1..].join(", "),
+            quote(first)
+        )),
+    }
+    out.push_str("    }\n  }\n}\n");
+    let formatted =
+        crate::format::format(crate::source::FileId(0), &out).unwrap_or_else(|_| out.clone());
+    print!("{formatted}");
+    eprintln!("referenced {name}@{version} (sha256 {})", entry.sha256);
+    Ok(OK)
 }

@@ -8,6 +8,7 @@ mod export;
 mod files;
 mod fmt;
 mod import;
+mod lock;
 pub mod lsp;
 mod probe;
 mod targets;
@@ -66,6 +67,8 @@ enum Command {
     Verify(deliver::VerifyArgs),
     /// Print `.mcpc` source equivalent to a runtime's native file
     Import(import::ImportArgs),
+    /// Resolve the unit's registry references and write `mcpc.lock` beside it
+    Lock(lock::LockArgs),
     /// Write a published form of the servers: an MCP Registry `server.json` each
     Export(export::ExportArgs),
     /// Start servers, perform the MCP handshake, list their tools, time it
@@ -270,6 +273,7 @@ fn run(command: Command) -> Result<u8, UsageError> {
         Command::Rollback(args) => deliver::rollback(args),
         Command::Verify(args) => deliver::verify(args),
         Command::Import(args) => import::run(args),
+        Command::Lock(args) => lock::run(args),
         Command::Export(args) => export::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Explain { code } => explain(code.as_deref()),

@@ -97,6 +97,17 @@ codes! {
     UnsupportedFeature = "unsupported-feature", Error;
     AmbiguousFormat = "ambiguous-format", Error;
     OutsideRoot = "outside-root", Error;
+    LockMissing = "lock-missing", Error;
+    LockMismatch = "lock-mismatch", Error;
+    LockDigestMismatch = "lock-digest-mismatch", Error;
+    RegistryUnreachable = "registry-unreachable", Error;
+    RegistryTimeout = "registry-timeout", Error;
+    RegistryHttpError = "registry-http-error", Error;
+    RegistryVersionNotFound = "registry-version-not-found", Error;
+    RegistryNotJson = "registry-not-json", Error;
+    RegistryInvalidEntry = "registry-invalid-entry", Error;
+    RegistryRedirect = "registry-redirect", Error;
+    RegistryNotCached = "registry-not-cached", Error;
     PlaintextSecret = "plaintext-secret", Lint(Deny);
     UnpinnedPackage = "unpinned-package", Lint(Warn);
     InsecureUrl = "insecure-url", Lint(Deny);

@@ -114,6 +114,7 @@ pub(super) fn block_schema(kind: &str) -> Option<&'static schema::BlockSchema> {
         "plugin" => &schema::PLUGIN,
         "server" => &schema::SERVER,
         "tools" => &schema::TOOLS,
+        "registry" => &schema::REGISTRY,
         "target" => &schema::TARGET,
         "workspace" => &schema::WORKSPACE,
         "policy" => &schema::POLICY,

@@ -477,6 +477,7 @@ fn hover_and_completion_cover_every_block_and_attribute() {
         ("plugin", &schema::PLUGIN),
         ("server", &schema::SERVER),
         ("tools", &schema::TOOLS),
+        ("registry", &schema::REGISTRY),
         ("target", &schema::TARGET),
         ("workspace", &schema::WORKSPACE),
         ("policy", &schema::POLICY),

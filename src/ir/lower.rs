@@ -358,6 +358,7 @@ fn plugin(block: &Block, sink: &mut Sink) -> Option<Plugin> {
         homepage: opt_string(sink, &f, "homepage"),
         license: opt_string(sink, &f, "license"),
         author: opt_string(sink, &f, "author"),
+        registry: registry_url(sink, &f),
         servers: f.blocks("server").filter_map(|b| server(b, sink)).collect(),
         overrides,
         target_lints,
@@ -456,7 +457,119 @@ fn server_fields(block: &Block, sink: &mut Sink) -> ServerFields {
         enabled: f.value("enabled").and_then(|v| values::boolean(sink, v)),
         description: opt_string(sink, &f, "description"),
         targets: target_list(sink, &f),
+        registry: f.block("registry").and_then(|b| registry_ref(b, sink)),
     }
+}
+
+/// A plugin's `registry = "https://…"`: an `https://` base URL (or
+/// `http://` on a loopback host), without query or credentials.
+fn registry_url(sink: &mut Sink, f: &Fields) -> Option<Spanned<String>> {
+    let url = opt_string(sink, f, "registry")?;
+    let problem = match crate::ir::url::parse(&url.value) {
+        Err(why) => Some(why),
+        Ok(_) if url.value.contains(['?', '#']) => Some("it has a query or fragment"),
+        Ok(u) if u.scheme == "http" && !crate::ir::url::is_loopback(&u.host) => {
+            Some("a registry is reached over `https://` (`http://` on a loopback host only)")
+        }
+        Ok(_) => None,
+    };
+    if let Some(why) = problem {
+        let shown = crate::ir::url::without_userinfo(&url.value).unwrap_or(url.value.clone());
+        sink.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                url.span,
+                format!("`{shown}` is not a registry base URL: {why}"),
+            )
+            .with_label("invalid registry URL")
+            .with_help("write the registry's base URL, such as `registry = \"https://registry.example.com\"`"),
+        );
+        return None;
+    }
+    Some(url)
+}
+
+/// `registry { name = …, version = …, package = … }` in a server.
+fn registry_ref(block: &Block, sink: &mut Sink) -> Option<RegistryRef> {
+    no_label(block, sink);
+    let f = fields(block, &schema::REGISTRY, sink);
+    let name = opt_string(sink, &f, "name");
+    let version = opt_string(sink, &f, "version");
+    let package = opt_string(sink, &f, "package");
+    if f.value("name").is_none() {
+        missing(
+            sink,
+            block.kind.span,
+            "this `registry` block",
+            "name",
+            "name = \"io.github.owner/server\"",
+        );
+    }
+    if f.value("version").is_none() {
+        missing(
+            sink,
+            block.kind.span,
+            "this `registry` block",
+            "version",
+            "version = \"1.0.0\"",
+        );
+    }
+    if let Some(n) = &name
+        && !crate::registry::lock::is_entry_name(&n.value)
+    {
+        sink.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                n.span,
+                format!("`{}` is not a registry entry name", n.value),
+            )
+            .with_label("expected `namespace/name`")
+            .with_help("a registry name is `namespace/name` (letters, digits, `.`, `-`; `_` after the `/`), such as `\"io.github.acme/github\"`"),
+        );
+        return None;
+    }
+    if let Some(v) = &version
+        && !crate::registry::lock::is_entry_version(&v.value)
+    {
+        sink.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                v.span,
+                format!("`{}` is not a version of a registry entry", v.value),
+            )
+            .with_label("expected one exact version")
+            .with_help("write the exact version the registry lists, such as `\"0.9.1\"` (or `\"latest\"`, which `mcpc lock` pins); ranges are not resolved"),
+        );
+        return None;
+    }
+    if let Some(p) = &package
+        && !crate::registry::lock::PACKAGE_KINDS.contains(&p.value.as_str())
+    {
+        let mut d = Diagnostic::new(
+            Code::InvalidValue,
+            p.span,
+            format!("`{}` is not a kind of registry package", p.value),
+        )
+        .with_label("unknown package kind");
+        d = match nearest(
+            &p.value,
+            crate::registry::lock::PACKAGE_KINDS.iter().copied(),
+        ) {
+            Some(near) => d.did_you_mean(near),
+            None => d.with_help(format!(
+                "write one of {}",
+                backticked(crate::registry::lock::PACKAGE_KINDS)
+            )),
+        };
+        sink.push(d);
+        return None;
+    }
+    Some(RegistryRef {
+        name: name?,
+        version: version?,
+        package,
+        span: block.kind.span,
+    })
 }
 
 fn check_url(sink: &mut Sink, url: &Spanned<Str>) {
@@ -589,7 +702,18 @@ fn target_block(block: &Block, sink: &mut Sink) -> (Vec<Override>, Option<Target
     let mut overrides = Vec::new();
     for b in f.blocks("server") {
         let server = label(b, sink);
-        let fields = server_fields(b, sink);
+        let mut fields = server_fields(b, sink);
+        if let Some(r) = fields.registry.take() {
+            sink.push(
+                Diagnostic::new(
+                    Code::UnknownBlock,
+                    r.span,
+                    "a `target` override cannot name a registry entry",
+                )
+                .with_label("not in a `target` block")
+                .with_help("write `registry { … }` in the plugin's own `server` block; a `target` block overrides single attributes"),
+            );
+        }
         if let (Some(target), Some(server)) = (&target, server) {
             overrides.push(Override {
                 target: target.clone(),

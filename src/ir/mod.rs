@@ -67,6 +67,9 @@ pub struct Plugin {
     pub homepage: Option<Spanned<String>>,
     pub license: Option<Spanned<String>>,
     pub author: Option<Spanned<String>>,
+    /// `registry = "https://…"`: the MCP Registry this plugin's `registry`
+    /// references are resolved against (default: `mcpc lock`'s).
+    pub registry: Option<Spanned<String>>,
     pub servers: Vec<Server>,
     pub overrides: Vec<Override>,
     /// `target NAME { lints { … } secrets = … }`, in source order.
@@ -206,6 +209,23 @@ pub struct ServerFields {
     pub enabled: Option<Spanned<bool>>,
     pub description: Option<Spanned<String>>,
     pub targets: Option<TargetList>,
+    /// `registry { … }`: the launch line comes from this registry entry, as
+    /// locked in `mcpc.lock`. Only in a plugin's own `server` block.
+    pub registry: Option<RegistryRef>,
+}
+
+/// `registry { name = "io.github.acme/github"  version = "0.9.1" }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistryRef {
+    /// The entry's name in the registry (`namespace/name`).
+    pub name: Spanned<String>,
+    /// An exact version, or `latest` (which the lock pins).
+    pub version: Spanned<String>,
+    /// Which of the entry's packages or remotes: a `registryType` (`npm`,
+    /// `pypi`, `oci`, `nuget`) or `remote`; needed when it has several.
+    pub package: Option<Spanned<String>>,
+    /// The `registry` keyword.
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -265,6 +285,8 @@ impl ServerFields {
             enabled: pick(&self.enabled, &over.enabled),
             description: pick(&self.description, &over.description),
             targets: pick(&self.targets, &over.targets),
+            // An override names no registry entry (lowering reports one).
+            registry: self.registry.clone(),
         }
     }
 

@@ -22,6 +22,7 @@ pub(crate) const PLUGIN: BlockSchema = BlockSchema {
         "homepage",
         "license",
         "author",
+        "registry",
     ],
     blocks: &[],
     repeated: &["server", "target"],
@@ -40,7 +41,15 @@ pub(crate) const SERVER: BlockSchema = BlockSchema {
         "description",
         "targets",
     ],
-    blocks: &["env", "headers", "tools"],
+    blocks: &["env", "headers", "tools", "registry"],
+    repeated: &[],
+};
+
+/// `registry { name = …, version = … }` in a server: the entry of an MCP
+/// Registry its launch line comes from (through `mcpc.lock`).
+pub(crate) const REGISTRY: BlockSchema = BlockSchema {
+    attributes: &["name", "version", "package"],
+    blocks: &[],
     repeated: &[],
 };
 

@@ -9,6 +9,7 @@
 //! a silent drop.
 
 pub mod export;
+pub mod lock;
 pub mod mcpb;
 pub mod server_json;
 
