@@ -431,7 +431,12 @@ pub(crate) fn remove(text: &str, path: &[&str]) -> Result<String, ParseError> {
     let (start, end) = if i + 1 < members.len() {
         (members[i].key_start, members[i + 1].key_start)
     } else if i > 0 {
-        (members[i - 1].value.end, members[i].value.end)
+        last_span(
+            text,
+            members[i - 1].value.end,
+            members[i].key_start,
+            members[i].value.end,
+        )
     } else {
         return Ok(splice(text, parent.start, parent.end, "{}"));
     };
@@ -471,6 +476,19 @@ pub(crate) fn push_item(text: &str, path: &[&str], item: &str) -> Result<String,
 
 /// Removes the string `item` from the list at `path`.
 pub(crate) fn remove_item(text: &str, path: &[&str], item: &str) -> Result<String, ParseError> {
+    remove_where(text, path, |items| {
+        items.iter().position(|n| {
+            serde_json::from_str::<String>(&text[n.start..n.end]).is_ok_and(|s| s == item)
+        })
+    })
+}
+
+/// Removes the item `pick` chooses from the list at `path`, if any.
+fn remove_where(
+    text: &str,
+    path: &[&str],
+    pick: impl Fn(&[Node]) -> Option<usize>,
+) -> Result<String, ParseError> {
     let root = parse(text)?;
     let Some(Node {
         kind: Kind::Array(items),
@@ -480,9 +498,7 @@ pub(crate) fn remove_item(text: &str, path: &[&str], item: &str) -> Result<Strin
     else {
         return Ok(text.to_owned());
     };
-    let is_item =
-        |n: &Node| serde_json::from_str::<String>(&text[n.start..n.end]).is_ok_and(|s| s == item);
-    let Some(i) = items.iter().position(is_item) else {
+    let Some(i) = pick(items) else {
         return Ok(text.to_owned());
     };
     Ok(remove_at(text, items, i, (*start, *end)))
@@ -552,19 +568,7 @@ pub(crate) fn set_by_id(
 
 /// Removes the object named `id` from the list at `path`.
 pub(crate) fn remove_by_id(text: &str, path: &[&str], id: &str) -> Result<String, ParseError> {
-    let root = parse(text)?;
-    let Some(Node {
-        kind: Kind::Array(items),
-        start,
-        end,
-    }) = find(&root, path)
-    else {
-        return Ok(text.to_owned());
-    };
-    let Some(i) = position_by_id(text, items, id) else {
-        return Ok(text.to_owned());
-    };
-    Ok(remove_at(text, items, i, (*start, *end)))
+    remove_where(text, path, |items| position_by_id(text, items, id))
 }
 
 /// `text` with `addition` (a member or an item) on a line of its own after
@@ -591,12 +595,27 @@ fn append_after(text: &str, end: usize, indent: &str, addition: &str) -> String 
     splice(text, end, end, &format!(",\n{indent}{addition}"))
 }
 
+/// The bytes to take out to remove the last member or item (`start` to
+/// `end`, after one that ends at `prev_end`). With a trailing comma after
+/// it, on a line of its own, that is its line and its comma — so the one
+/// before keeps its comma and any comment after it; else the comma before
+/// it, and it.
+fn last_span(text: &str, prev_end: usize, start: usize, end: usize) -> (usize, usize) {
+    let after = &text[end..];
+    let gap = after.len() - after.trim_start_matches([' ', '\t']).len();
+    let line_start = text[..start].rfind('\n');
+    match line_start {
+        Some(nl) if after[gap..].starts_with(',') && nl >= prev_end => (nl, end + gap + 1),
+        _ => (prev_end, end),
+    }
+}
+
 /// `text` without item `i` of a list spanning `list`, and its comma.
 fn remove_at(text: &str, items: &[Node], i: usize, list: (usize, usize)) -> String {
     let (from, to) = if i + 1 < items.len() {
         (items[i].start, items[i + 1].start)
     } else if i > 0 {
-        (items[i - 1].end, items[i].end)
+        last_span(text, items[i - 1].end, items[i].start, items[i].end)
     } else {
         return splice(text, list.0, list.1, "[]");
     };
@@ -625,6 +644,40 @@ mod tests {
     "other": [1, 2,   3]
 }
 "#;
+
+    #[test]
+    fn inputs_by_id_and_members_after_a_trailing_comma_keep_the_users_bytes() {
+        let text =
+            "{\n  \"inputs\": [\n    {\"id\": \"mine\"}, // keep\n  ],\n  \"a\": 1, // one\n}\n";
+        let added = set(text, &["b"], &json!(2)).unwrap();
+        assert_eq!(
+            added,
+            "{\n  \"inputs\": [\n    {\"id\": \"mine\"}, // keep\n  ],\n  \"a\": 1, // one\n  \"b\": 2,\n}\n"
+        );
+        let with = set_by_id(&added, &["inputs"], "T", &json!({"id": "T"})).unwrap();
+        assert!(
+            with.contains("{\"id\": \"mine\"}, // keep\n    {\n      \"id\": \"T\"\n    },\n  ],"),
+            "{with}"
+        );
+        let replaced = set_by_id(
+            &with,
+            &["inputs"],
+            "T",
+            &json!({"id": "T", "password": true}),
+        )
+        .unwrap();
+        assert!(replaced.contains("\"password\": true"), "{replaced}");
+        assert_eq!(
+            to_value(&replaced).unwrap()["inputs"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(remove_by_id(&replaced, &["inputs"], "T").unwrap(), added);
+        assert_eq!(remove_by_id(&added, &["inputs"], "absent").unwrap(), added);
+        assert_eq!(remove(&added, &["b"]).unwrap(), text);
+    }
 
     #[test]
     fn adds_and_replaces_without_touching_other_bytes() {
