@@ -212,11 +212,7 @@ impl JsonRuntime for ClaudeCode {
             if let Some(deny) = &s.fields.tools.deny
                 && !deny.value.is_empty()
             {
-                cx.unsupported(
-                    s,
-                    deny.span,
-                    "a tool deny-list in a plugin (deny rules live in the user's settings)",
-                );
+                plugin_deny_list(cx, p.plugin, s, deny);
             }
             let help = "a plugin cannot ship a disabled server; users disable it in their settings";
             if !leave_out_disabled(cx, s, "claude-code plugin", help) {
@@ -243,6 +239,49 @@ impl JsonRuntime for ClaudeCode {
                 contents: emit::json(&DIALECT.document(servers, Vec::new())),
             },
         ]
+    }
+}
+
+/// A plugin cannot ship deny rules: Claude Code reads them from settings
+/// only. The error (or, when the plugin's `target claude-code` block
+/// accepts the loss, the warning) gives the exact rules to put in the
+/// settings instead: Claude Code names a plugin's tool
+/// `mcp__plugin_<plugin>_<server>__<tool>`.
+fn plugin_deny_list(
+    cx: &mut Cx,
+    plugin: &crate::ir::Plugin,
+    s: &Server,
+    deny: &crate::source::Spanned<Vec<crate::source::Spanned<String>>>,
+) {
+    let rules: Vec<String> = deny
+        .value
+        .iter()
+        .map(|t| {
+            format!(
+                "\"mcp__plugin_{}_{}__{}\"",
+                plugin.name.value, s.name.value, t.value
+            )
+        })
+        .collect();
+    let settings = format!(
+        "`{{ \"permissions\": {{ \"deny\": [{}] }} }}` in Claude Code's managed settings (for an org) or the users' `~/.claude/settings.json`",
+        rules.join(", ")
+    );
+    if cx.loss_accepted(deny.span) {
+        cx.lossy(
+            deny.span,
+            format!("claude-code cannot ship a tool deny-list in a plugin; plugin `{}` is packaged without it, as its `target claude-code` block accepts: deny {} in Claude Code's settings (server `{}`)", plugin.name.value, rules.join(", "), s.name.value),
+            &format!("deny the tools in the settings: {settings}"),
+        );
+    } else {
+        cx.unsupported_or(
+            s,
+            deny.span,
+            "a tool deny-list in a plugin (Claude Code reads deny rules from settings only)",
+            &format!(
+                "; or package it without the deny-list and deny the tools in the settings: {settings}, accepting the loss with `target claude-code {{ lints {{ lossy-lowering = allow }} }}`"
+            ),
+        );
     }
 }
 

@@ -273,7 +273,7 @@ impl<'a> Cx<'a> {
     }
 
     /// `unsupported-feature` with a third way out after the two usual ones.
-    fn unsupported_or(&mut self, server: &Server, span: Span, what: &str, or: &str) {
+    pub(super) fn unsupported_or(&mut self, server: &Server, span: Span, what: &str, or: &str) {
         let t = self.target;
         let others: Vec<String> = Target::ALL
             .iter()
