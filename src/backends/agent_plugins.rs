@@ -24,7 +24,7 @@
 //! as remote sign-in is the client's OAuth.
 
 use super::lowering::Cx;
-use super::{OutFile, Plan, Target, selected_plugins};
+use super::{Emit, OutFile, Plan, Target, selected_plugins};
 use crate::diag::{LintLevels, Sink};
 use crate::emit;
 use crate::ir::{Part, Plugin, Ref, RemoteTransport, Server, Str, Transport, Unit};
@@ -75,15 +75,16 @@ struct Lowered {
     gaps: Vec<Gap>,
 }
 
-/// The Agent Plugins files of each plugin the plan packages for a runtime
-/// that reads them, reporting (as `lossy-lowering`) why a plugin has none.
+/// With `--emit package`, the Agent Plugins files of each plugin the plan
+/// packages for a runtime that reads them, reporting (as `lossy-lowering`)
+/// why a plugin has none.
 ///
 /// The pair must serve every reader the plugin is built for, also those
 /// outside this build (a later `--target` build into the same directory
 /// keeps their files), so each reader's view of the servers is lowered; the
 /// pair is attributed to the first reader of `targets`, and none is
 /// written when no reader is in `targets` or all of them are in `failed`.
-pub(super) fn files(
+pub(crate) fn files(
     unit: &Unit,
     plan: &Plan,
     targets: &[Target],
@@ -92,6 +93,9 @@ pub(super) fn files(
     levels: &LintLevels,
     sink: &mut Sink,
 ) -> Vec<OutFile> {
+    if plan.emit != Emit::Package {
+        return Vec::new();
+    }
     let reads = |t: &Target| t.backend().reads_agent_plugins() && !failed.contains(t);
     let mut readers: Vec<Target> = targets.iter().copied().filter(reads).collect();
     if readers.is_empty() {

@@ -20,6 +20,7 @@ mod opencode;
 mod qwen;
 pub mod spec;
 
+pub(crate) use agent_plugins::files as agent_plugins_files;
 pub use lowering::{Cx, Fields, Spelling, Vars};
 pub use spec::ServerSpec;
 
@@ -551,25 +552,6 @@ pub(crate) fn build(
     ));
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
-}
-
-/// With `--emit package`, the Agent Plugins v1 files of each plugin that
-/// `targets` package for a runtime that reads them (`failed` excepted),
-/// when complete: one pair per plugin, attributed to the first such target.
-/// Why a plugin has none is reported to `sink` (`lossy-lowering`).
-pub(crate) fn agent_plugins_files(
-    unit: &Unit,
-    plan: &Plan,
-    targets: &[Target],
-    failed: &[Target],
-    explicit: bool,
-    levels: &LintLevels,
-    sink: &mut Sink,
-) -> Vec<OutFile> {
-    if plan.emit != Emit::Package {
-        return Vec::new();
-    }
-    agent_plugins::files(unit, plan, targets, failed, explicit, levels, sink)
 }
 
 /// One target's files of a plan (as `build` gives them, unsorted), at the
