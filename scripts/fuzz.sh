@@ -5,10 +5,15 @@
 # input in fuzz/artifacts/<target>/. Without nightly: the same bodies under
 # stable `cargo test --test fuzz`, with MCPC_FUZZ_CASES mutated inputs per
 # target (default 2000).
+#
+# MCPC_FUZZ_TARGETS="parse lsp" runs only those targets; MCPC_FUZZ_JOBS=N
+# runs each target in N processes at once (default 1: one core).
+# Prints the executions of each target and their total.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
-targets=(parse pipeline fmt apply import lsp)
+read -r -a targets <<<"${MCPC_FUZZ_TARGETS:-parse pipeline fmt apply import lsp}"
+jobs=${MCPC_FUZZ_JOBS:-1}
 cargo_fuzz_version=0.13.2
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -24,29 +29,58 @@ if ! cargo fuzz --version 2>/dev/null | grep -q "$cargo_fuzz_version"; then
 fi
 
 # The starting corpus: every target's seeds, as the stable harness has them.
-MCPC_FUZZ_SEED_DIR="$PWD/fuzz/corpus" MCPC_FUZZ_CASES=0 cargo test --test fuzz >/dev/null
+start=$(date +%s)
+seeds_log=$(mktemp)
+if ! MCPC_FUZZ_SEED_DIR="$PWD/fuzz/corpus" MCPC_FUZZ_CASES=0 cargo test --test fuzz >"$seeds_log" 2>&1; then
+  tail -n 40 "$seeds_log"
+  echo "fuzz: writing the seeds failed"
+  exit 1
+fi
+rm -f "$seeds_log"
+echo "fuzz: seeds written in $(( $(date +%s) - start ))s"
 # MCPC_FUZZ_FREE_TARGET=1 (CI, whose disk is small): the tests' build in
 # target/ is not needed again; the fuzz build in fuzz/target/ is separate.
 if [ "${MCPC_FUZZ_FREE_TARGET:-}" = 1 ]; then
   cargo clean -q
 fi
 
-start=$(date +%s)
+# One build of every target; `cargo fuzz run` below uses the same flags, so
+# it finds the build fresh and does not rebuild.
 # No sanitizer: mcpc forbids unsafe code; debug assertions catch overflow.
-(cd fuzz && cargo +nightly fuzz build -s none -a)
+flags=(-s none -a)
+start=$(date +%s)
+(cd fuzz && cargo +nightly fuzz build "${flags[@]}")
 echo "fuzz: targets built in $(( $(date +%s) - start ))s"
+
 mkdir -p fuzz/artifacts
+total=0
 for t in "${targets[@]}"; do
   dirs=("$PWD/fuzz/corpus/$t")
   [ -d "fuzz/regressions/$t" ] && dirs+=("$PWD/fuzz/regressions/$t")
   log="$PWD/fuzz/artifacts/$t.log"
+  marker="$PWD/fuzz/artifacts/$t.started"
+  touch "$marker"
+  rm -f fuzz/fuzz-*.log
+  parallel=()
+  if [ "$jobs" -gt 1 ]; then
+    # Each job writes its own fuzz-N.log (in fuzz/); collected below.
+    parallel=(-jobs="$jobs" -workers="$jobs")
+  fi
   status=0
-  (cd fuzz && cargo +nightly fuzz run -s none -a "$t" "${dirs[@]}" -- \
-    -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1) >"$log" 2>&1 || status=$?
-  grep -E "^stat::number_of_executed_units|^stat::new_units_added" "$log" | sed "s/^/fuzz $t: /" || true
-  if [ "$status" != 0 ]; then
+  (cd fuzz && cargo +nightly fuzz run "${flags[@]}" "$t" "${dirs[@]}" -- \
+    -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+    "${parallel[@]}") >"$log" 2>&1 || status=$?
+  stats=$(cat "$log" fuzz/fuzz-*.log 2>/dev/null || true)
+  [ "$jobs" -gt 1 ] && cat fuzz/fuzz-*.log >>"$log" 2>/dev/null && rm -f fuzz/fuzz-*.log
+  runs=$(grep -E "^stat::number_of_executed_units" <<<"$stats" | awk '{s += $2} END {print s + 0}')
+  added=$(grep -E "^stat::new_units_added" <<<"$stats" | awk '{s += $2} END {print s + 0}')
+  total=$(( total + runs ))
+  echo "fuzz $t: $runs executions in ${seconds}s, $added new inputs"
+  found=$(find "fuzz/artifacts/$t" -newer "$marker" -type f 2>/dev/null | head -n 5)
+  if [ "$status" != 0 ] || [ -n "$found" ]; then
     tail -n 40 "$log"
-    echo "fuzz: target $t failed (its input is in fuzz/artifacts/$t/)"
+    echo "fuzz: target $t failed; its input: ${found:-see $log}"
     exit 1
   fi
 done
+echo "fuzz: $total executions in total, no crash"

@@ -399,6 +399,63 @@ pub struct Dropped {
     pub line: Option<usize>,
 }
 
+/// A server entry whose transport field holds a value the runtime does not
+/// know: its reader falls back on the entry's `url` or `command`, so the
+/// declaration gets `read` as its transport, which may not be what the
+/// file's author meant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownTransport {
+    pub server: String,
+    pub field: &'static str,
+    pub value: String,
+    pub known: Vec<&'static str>,
+    pub read: Transport,
+    /// 1-based line of the field in the native file, when found.
+    pub line: Option<usize>,
+}
+
+/// Every server entry of `text` (as `target`'s file) whose transport
+/// field ([`crate::backends::Backend::transport_field`]) holds a value
+/// `target` does not know.
+pub fn unknown_transports(target: Target, text: &str) -> Vec<UnknownTransport> {
+    let Some((field, known)) = target.backend().transport_field() else {
+        return Vec::new();
+    };
+    let Some((file, path)) = servers_file(target) else {
+        return Vec::new();
+    };
+    let (Some(doc), Ok(servers)) = (document(file.format, text), read_as(target, text)) else {
+        return Vec::new();
+    };
+    let Some(entries) = path
+        .iter()
+        .try_fold(&doc, |v, k| v.get(k))
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, entry) in entries {
+        let Some(value) = entry.get(field).and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(spec) = servers.iter().find(|s| s.name == *name) else {
+            continue;
+        };
+        if !known.contains(&value) {
+            out.push(UnknownTransport {
+                server: name.clone(),
+                field,
+                value: value.to_owned(),
+                known: known.clone(),
+                read: spec.transport,
+                line: line_of(text, name, field),
+            });
+        }
+    }
+    out
+}
+
 /// The file as a generic tree, in the syntax of `format`.
 fn document(format: Format, text: &str) -> Option<Value> {
     match format {

@@ -63,6 +63,11 @@ pub struct SourceFile {
     /// Whether some `\r` is not followed by `\n` (a line break for miette,
     /// not for `line_starts`).
     lone_cr: bool,
+    /// The text as snippets show it, when it holds characters a terminal
+    /// must not get ([`crate::diag::unsafe_char`]; `\r` kept): each one
+    /// replaced by a visible character of the same length in bytes, so
+    /// every offset stays valid. Made once per file, not per diagnostic.
+    shown: Option<String>,
 }
 
 impl SourceFile {
@@ -74,12 +79,33 @@ impl SourceFile {
         let lone_cr = text
             .match_indices('\r')
             .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'));
+        let shown = text
+            .chars()
+            .any(|c| c != '\r' && crate::diag::unsafe_char(c))
+            .then(|| {
+                text.chars()
+                    .map(|c| match c.len_utf8() {
+                        _ if c == '\r' || !crate::diag::unsafe_char(c) => c,
+                        1 => '?',
+                        2 => '\u{bf}',   // ¿
+                        _ => '\u{fffd}', // the replacement character, 3 bytes
+                    })
+                    .collect()
+            });
         SourceFile {
             name: name.into(),
             text,
             line_starts,
             lone_cr,
+            shown,
         }
+    }
+
+    /// The text as a terminal may show it: [`SourceFile::text`] with each
+    /// character a terminal must not get replaced by a visible one of the
+    /// same byte length (`?`, `¿` or `\u{fffd}`).
+    pub fn shown(&self) -> &str {
+        self.shown.as_deref().unwrap_or(&self.text)
     }
 
     /// 1-based line and column (in characters) of a byte offset.

@@ -731,3 +731,35 @@ fn package_build_writes_agent_plugins_only_when_every_reader_agrees() {
     assert!(!t.0.join("denied/acme-local/codex.mcp.json").exists());
     assert!(!t.0.join("denied/acme-local/plugin.json").exists());
 }
+
+/// Issue #15, item 19: a hostile file — escape sequences and a BEL in its
+/// name and in its contents next to an error — prints no escape sequence
+/// in the human or short format, nor in a usage error naming the file.
+#[test]
+fn diagnostics_print_no_terminal_escapes() {
+    let t = Tmp::new("escapes");
+    let name = "x\u{1b}[2J\u{7}.mcpc";
+    t.write(
+        name,
+        "plugin \"p\" {\n  version = \"1.0.0\"\n  // \u{1b}]0;pwned\u{7}\u{1b}[31m\n  colour = \"red\"\n}\n",
+    );
+    for format in ["human", "short"] {
+        let out = t.mcpc(&["check", "--message-format", format, name]);
+        let stderr = crate::text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        assert!(stderr.contains("unknown-attribute"), "{format}: {stderr}");
+        assert!(
+            stderr.contains("x\\u{1b}[2J\\u{7}.mcpc"),
+            "{format}: {stderr}"
+        );
+        assert!(
+            !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+            "{format}: {stderr:?}"
+        );
+    }
+    let out = t.mcpc(&["check", "missing\u{1b}[2J.mcpc"]);
+    let stderr = crate::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("missing\\u{1b}[2J.mcpc"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}

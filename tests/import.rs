@@ -158,6 +158,18 @@ fn assert_round_trip(target: Target, native: &str) -> import::Imported {
 /// Adds foreign fields to every server entry of a native file: fields no
 /// reader can know, which the import must name.
 fn with_foreign_fields(target: Target, native: &str) -> String {
+    edit_entries(target, native, &|entry| {
+        entry.insert("mcpcForeignFlag".into(), serde_json::json!(true));
+        entry.insert("mcpc_foreign_note".into(), serde_json::json!("kept?"));
+    })
+}
+
+/// A native file with every server entry changed by `edit`.
+fn edit_entries(
+    target: Target,
+    native: &str,
+    edit: &dyn Fn(&mut serde_json::Map<String, serde_json::Value>),
+) -> String {
     let file = target.backend().managed_files()[0];
     let path: Vec<&str> = file
         .owned
@@ -180,9 +192,7 @@ fn with_foreign_fields(target: Target, native: &str) -> String {
         .and_then(|v| v.as_object_mut())
         .unwrap();
     for entry in servers.values_mut() {
-        let entry = entry.as_object_mut().unwrap();
-        entry.insert("mcpcForeignFlag".into(), serde_json::json!(true));
-        entry.insert("mcpc_foreign_note".into(), serde_json::json!("kept?"));
+        edit(entry.as_object_mut().unwrap());
     }
     match file.format {
         mcpc::backends::Format::Json | mcpc::backends::Format::Jsonc => {
@@ -573,7 +583,7 @@ fn golden_imports() {
 /// U+0085 and U+2028, so Hermes reads back what was written.
 #[test]
 fn control_characters_import_as_escapes_mcpc_reads() {
-    let native = "mcp_servers:\n  x:\n    command: \"a\\u0007b\\u0085c\"\n    args: [\"tab\\there\", \"nul\\u0000\", \"\\u2028\"]\n";
+    let native = "mcp_servers:\n  x:\n    command: \"a\\u0007b\\u0085c\"\n    args: [\"tab\\there\", \"\\u2028\"]\n";
     let imported = assert_round_trip(Target::Hermes, native);
     assert!(
         imported.text.contains(r#"command = "a\u{7}b\u{85}c""#),
@@ -665,4 +675,63 @@ fn vscode_inputs_mcpc_wrote_round_trip_and_odd_ones_become_prompts() {
     let rebuilt = &files[".vscode/mcp.json"];
     assert!(rebuilt.contains(r#""B": "${input:shown}""#), "{rebuilt}");
     assert!(rebuilt.contains(r#""id": "UNDEFINED_ONE""#), "{rebuilt}");
+}
+
+/// Issue #15, item 17: a transport tag the runtime does not know
+/// (`"type": "websocket"`) is never read as HTTP in silence. For every
+/// format: a `lossy-lowering` warning with the line that names the field,
+/// the value (terminal escapes in it shown as `\u{1b}`) and what it was
+/// imported as; or, where the runtime itself skips such an entry (Goose),
+/// an error naming the value. A runtime with no transport field names the
+/// field as dropped.
+#[test]
+fn an_unknown_transport_tag_is_a_coded_warning_in_every_format() {
+    let source = declaration(&[("remote", vec![r#"url = "https://remote.acme.dev/mcp""#])]);
+    for &target in Target::ALL {
+        let Some(files) = build(&source, target) else {
+            continue;
+        };
+        let path = servers_path(target);
+        let field = target
+            .backend()
+            .transport_field()
+            .map_or("type", |(f, _)| f);
+        let native = edit_entries(target, &files[path], &|entry| {
+            entry.insert(field.into(), serde_json::json!("websocket\u{1b}[2J\u{7}"));
+        });
+        let run = import_file(path, &native, &["--from", target.name()]);
+        assert!(
+            !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
+            "{target}: a raw escape on the terminal:\n{}",
+            run.stderr
+        );
+        if run.code != Some(0) {
+            assert!(
+                run.stderr.contains("websocket\\u{1b}[2J\\u{7}"),
+                "{target}: the error does not name the value:\n{}",
+                run.stderr
+            );
+            continue;
+        }
+        let warning = run
+            .stderr
+            .lines()
+            .find(|l| l.contains("warning[lossy-lowering]") && l.contains(&format!("`{field}`")))
+            .unwrap_or_else(|| panic!("{target}: `{field}` not named:\n{}", run.stderr));
+        let line = native
+            .lines()
+            .position(|l| l.contains("websocket"))
+            .unwrap()
+            + 1;
+        assert!(
+            warning.starts_with(&format!("{path}:{line}: ")),
+            "{target}: not at line {line}: {warning}"
+        );
+        if target.backend().transport_field().is_some() {
+            assert!(
+                warning.contains(r#""websocket\u{1b}[2J\u{7}""#) && warning.contains("as `http`"),
+                "{target}: {warning}"
+            );
+        }
+    }
 }

@@ -374,3 +374,79 @@ fn probe_leaves_no_child_of_a_forking_server() {
     }
     assert!(!alive, "the forked child {} still runs", pid.trim());
 }
+
+/// A proxy from the environment (issue 15, the proxy note): an `https://`
+/// server is reached through it as a TLS tunnel, so the proxy sees
+/// `CONNECT host:443` and never a declared header or the URL's secret; a
+/// plain-`http://` server is reached directly, never through the proxy,
+/// which would carry its headers in the clear.
+#[test]
+fn a_proxy_never_sees_declared_headers() {
+    let t = Tmp::new("proxy");
+    let heads = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = heads.clone();
+    let (proxy, _) = serve(move |request, stream| {
+        seen.lock().unwrap().push(request.head.clone());
+        respond(stream, "403 Forbidden", "", "");
+    });
+    let (direct, reached) = serve(|request, stream| {
+        let id = serde_json::from_str::<serde_json::Value>(&request.body)
+            .map(|v| v["id"].clone())
+            .unwrap_or_default();
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": id,
+            "error": {"code": -32000, "message": "no"}})
+        .to_string();
+        respond(
+            stream,
+            "200 OK",
+            "content-type: application/json\r\n",
+            &body,
+        );
+    });
+    t.write(
+        "p.mcpc",
+        &plugin(&format!(
+            "  server \"tls\" {{ url = \"https://mcp.example.test/mcp?key=${{secret.PROBE_KEY}}\" headers {{ X-Api-Key = secret.PROBE_KEY }} }}\n  server \"plain\" {{ url = \"http://127.0.0.1:{direct}/mcp\" headers {{ X-Api-Key = secret.PROBE_KEY }} }}\n"
+        )),
+    );
+    let proxy_url = format!("http://127.0.0.1:{proxy}");
+    let out = t
+        .command(&["probe", "--timeout", "5"])
+        .env("HTTPS_PROXY", &proxy_url)
+        .env("HTTP_PROXY", &proxy_url)
+        .env("ALL_PROXY", &proxy_url)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    let text = all(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(!text.contains(SECRET), "printed the secret:\n{text}");
+    let heads = heads.lock().unwrap().clone();
+    assert_eq!(
+        heads.len(),
+        1,
+        "one request to the proxy: {heads:?}\n{text}"
+    );
+    assert!(
+        heads[0].starts_with("CONNECT mcp.example.test:443 "),
+        "{heads:?}"
+    );
+    let head = heads[0].to_ascii_lowercase();
+    assert!(
+        !head.contains(SECRET) && !head.contains("x-api-key") && !head.contains("/mcp"),
+        "the proxy saw more than the tunnel's host: {heads:?}"
+    );
+    let tls = text
+        .lines()
+        .find(|l| l.contains(" tls "))
+        .unwrap_or_default();
+    assert!(
+        tls.contains("through the proxy 127.0.0.1 from the environment"),
+        "{text}"
+    );
+    assert!(
+        reached.load(Ordering::SeqCst) >= 1,
+        "the http server was not reached directly:\n{text}"
+    );
+}

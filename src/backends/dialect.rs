@@ -1111,6 +1111,17 @@ impl<R: JsonRuntime> Backend for R {
         JsonRuntime::reads_agent_plugins(self)
     }
 
+    fn transport_field(&self) -> Option<(&'static str, Vec<&'static str>)> {
+        let d = self.dialect();
+        let field = d.entry_keys().find_map(|k| match k {
+            Key::Type(k) => Some(*k),
+            _ => None,
+        })?;
+        let t = &d.tags;
+        let known: Vec<&'static str> = [t.stdio, t.http, t.sse].into_iter().flatten().collect();
+        (!known.is_empty()).then_some((field, known))
+    }
+
     fn clashes(
         &self,
         declared: &[ServerSpec],

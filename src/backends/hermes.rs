@@ -241,4 +241,9 @@ impl Backend for Hermes {
     fn managed_files(&self) -> &'static [ManagedFile] {
         FILES
     }
+
+    fn transport_field(&self) -> Option<(&'static str, Vec<&'static str>)> {
+        // Hermes reads `transport: sse`; anything else is streamable HTTP.
+        Some(("transport", vec!["sse"]))
+    }
 }

@@ -178,6 +178,14 @@ pub trait Backend {
         false
     }
 
+    /// The entry field that names a server's transport in this runtime's
+    /// file, and the values the runtime knows; `import` warns of any other
+    /// value (the reader falls back on `url` or `command`). `None`: the
+    /// runtime has no such field.
+    fn transport_field(&self) -> Option<(&'static str, Vec<&'static str>)> {
+        None
+    }
+
     /// Where a project file lives in user scope: `env` looks up the
     /// runtime's own variables (`CODEX_HOME`…), `home` is the user's home.
     fn user_location(

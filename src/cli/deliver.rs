@@ -409,10 +409,10 @@ fn apply_one(args: &ApplyArgs, target: Target) -> Result<u8, UsageError> {
             .map_or_else(|| PathBuf::from(path), |(_, r)| r.clone())
     };
     for line in &plan.actions {
-        eprintln!("  {line}");
+        eprintln!("  {}", crate::diag::sanitize(line));
     }
     for line in &plan.conflicts {
-        eprintln!("conflict: {line}");
+        eprintln!("conflict: {}", crate::diag::sanitize(line));
     }
     if args.dry_run || args.check {
         for edit in &plan.edits {
@@ -675,7 +675,7 @@ fn rollback_one(args: &RollbackArgs, target: Target) -> Result<u8, UsageError> {
     }
     if !edited.is_empty() && !args.force {
         for e in &edited {
-            eprintln!("conflict: {e}");
+            eprintln!("conflict: {}", crate::diag::sanitize(e));
         }
         eprintln!("nothing rolled back");
         return Ok(FAILED);

@@ -98,7 +98,7 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
         None => match detect(&file, &raw) {
             Ok(t) => t,
             Err(message) => {
-                eprintln!("error[ambiguous-format]: {message}");
+                eprintln!("error[ambiguous-format]: {}", diag::sanitize(&message));
                 return Ok(super::USAGE);
             }
         },
@@ -138,6 +138,23 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
                 d.server, d.field
             ),
             "keep it in the runtime's own settings, or express it with mcpc's fields (`tools`, `enabled`, timeouts)",
+        ));
+    }
+    for u in import::unknown_transports(from, &text) {
+        let known: Vec<String> = u.known.iter().map(|k| format!("\"{k}\"")).collect();
+        warnings.push((
+            u.line,
+            Code::LossyLowering,
+            format!(
+                "server `{}`: `{}` is \"{}\", which is no transport {from} knows ({}); imported as `{}` from its {}",
+                u.server,
+                u.field,
+                u.value,
+                known.join(", "),
+                u.read.name(),
+                if u.read == crate::ir::Transport::Stdio { "`command`" } else { "`url`" },
+            ),
+            "check the entry: set `transport` in the imported source to what the server speaks",
         ));
     }
     let formatted = crate::format::format(crate::source::FileId(0), &source.text)
@@ -190,9 +207,11 @@ fn print_warnings(format: MessageFormat, file: &str, warnings: &[Warning]) {
             ),
             MessageFormat::Github => eprint!("{}", ci::github(finding)),
             MessageFormat::Sarif => {}
-            MessageFormat::Human | MessageFormat::Short => {
-                eprintln!("{file}{at}: warning[{code}]: {message}")
-            }
+            MessageFormat::Human | MessageFormat::Short => eprintln!(
+                "{}{at}: warning[{code}]: {}",
+                diag::sanitize(file),
+                diag::sanitize(message)
+            ),
         }
     }
     if format == MessageFormat::Sarif {

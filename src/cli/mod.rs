@@ -118,15 +118,18 @@ impl UsageError {
         UsageError(format!("[{code}]: {message}"))
     }
 
-    /// How `main` prints it.
+    /// How `main` prints it: file names, OS errors and text quoted from
+    /// files go through [`diag::sanitize`], so no escape sequence reaches
+    /// the terminal.
     fn render(&self) -> String {
         let coded = Code::ALL
             .iter()
             .any(|c| self.0.starts_with(&format!("[{c}]: ")));
+        let text = diag::sanitize(&self.0);
         if coded {
-            format!("error{}", self.0)
+            format!("error{text}")
         } else {
-            format!("error: {}", self.0)
+            format!("error: {text}")
         }
     }
 }

@@ -489,6 +489,19 @@ impl StdioSession {
     }
 }
 
+/// The proxy a request to `url` goes through: the environment's
+/// (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, minus `NO_PROXY`) for an
+/// `https://` URL only, where the proxy carries a TLS tunnel (`CONNECT
+/// host:port`) and never sees the path, the headers or the body. A
+/// plain-`http://` URL (a loopback server, or one whose `insecure-url` is
+/// allowed) is always reached directly: through a proxy its declared
+/// headers and any secret in its URL would travel in the clear, and a
+/// proxy would resolve `127.0.0.1` as its own host.
+fn proxy_for(url: &str) -> Option<ureq::Proxy> {
+    let https = url::Url::parse(url).is_ok_and(|u| u.scheme() == "https");
+    https.then(ureq::Proxy::try_from_env).flatten()
+}
+
 /// The most read from one HTTP response body.
 const BODY_CAP: u64 = 8 << 20;
 
@@ -505,10 +518,16 @@ fn http(
     }
     // Redirects are never followed: the declared headers (credentials)
     // go to the declared origin only, and a redirect is reported.
+    let proxy = proxy_for(&url);
+    let via = proxy
+        .as_ref()
+        .map(|p| format!(" (through the proxy {} from the environment)", p.host()))
+        .unwrap_or_default();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .max_redirects(0)
+        .proxy(proxy)
         .build()
         .into();
     let mut session: Option<String> = None;
@@ -527,7 +546,7 @@ fn http(
         }
         let mut response = request
             .send(message.to_string())
-            .map_err(|e| format!("cannot reach {declared}: {e}"))?;
+            .map_err(|e| format!("cannot reach {declared}{via}: {e}"))?;
         let status = response.status().as_u16();
         if (300..400).contains(&status) {
             let to = response

@@ -93,12 +93,12 @@ pub fn github(f: &Finding) -> String {
     properties.push(("title", f.code.to_owned()));
     let properties: Vec<String> = properties
         .iter()
-        .map(|(k, v)| format!("{k}={}", escape_property(v)))
+        .map(|(k, v)| format!("{k}={}", escape_property(&super::sanitize(v))))
         .collect();
     format!(
         "::{command} {}::{}\n",
         properties.join(","),
-        escape_data(&message_text(f))
+        escape_data(&super::sanitize(&message_text(f)))
     )
 }
 

@@ -327,12 +327,20 @@ pub fn count_errors(diagnostics: &[Diagnostic]) -> usize {
         .count()
 }
 
-/// `text` safe to print on a terminal: control characters (C0 but tab and
-/// line feed, DEL, C1 — so ESC and CSI, which drive terminals) are written
-/// as `\u{…}` escapes. Used on anything printed that comes from user input
-/// or a server; JSON output escapes them anyway.
+/// Whether `c` must not reach a terminal as it is: control characters (C0
+/// but tab and line feed, DEL, C1 — so ESC, CSI and BEL, which drive
+/// terminals) and the bidirectional formatting characters, which reorder
+/// what is shown ("Trojan Source").
+pub fn unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` safe to print on a terminal: every [`unsafe_char`] is written as
+/// a `\u{…}` escape. Used on anything printed that comes from user input,
+/// a file or a server (the human and short renderers apply it to every
+/// message, label, help and file name); JSON output escapes them anyway.
 pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }

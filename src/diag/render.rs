@@ -61,10 +61,11 @@ impl Renderer<'_> {
     fn short(&self, d: &Diagnostic) -> String {
         let (file, line, column) = self.position(d.primary.span.file, d.primary.span.start);
         format!(
-            "{file}:{line}:{column}: {}[{}]: {}\n",
+            "{}:{line}:{column}: {}[{}]: {}\n",
+            super::sanitize(file),
             d.severity.name(),
             d.code,
-            d.message
+            super::sanitize(&d.message)
         )
     }
 
@@ -133,7 +134,7 @@ impl Renderer<'_> {
                 labels.push(labeled(label, false));
             } else {
                 related.push(Report {
-                    message: label.message.clone(),
+                    message: super::sanitize(&label.message).into_owned(),
                     code: None,
                     severity: miette::Severity::Advice,
                     help: None,
@@ -144,13 +145,13 @@ impl Renderer<'_> {
             }
         }
         Report {
-            message: d.message.clone(),
+            message: super::sanitize(&d.message).into_owned(),
             code: Some(d.code.name()),
             severity: match d.severity {
                 Severity::Error => miette::Severity::Error,
                 Severity::Warning => miette::Severity::Warning,
             },
-            help: d.help.clone(),
+            help: d.help.as_deref().map(|h| super::sanitize(h).into_owned()),
             source: self.named_source(d.primary.span),
             labels,
             related,
@@ -163,7 +164,7 @@ impl Renderer<'_> {
 }
 
 fn labeled(label: &Label, primary: bool) -> LabeledSpan {
-    let text = (!label.message.is_empty()).then(|| label.message.clone());
+    let text = (!label.message.is_empty()).then(|| super::sanitize(&label.message).into_owned());
     let span = SourceSpan::new((label.span.start as usize).into(), label.span.len());
     if primary {
         LabeledSpan::new_primary_with_span(text, span)
@@ -225,10 +226,13 @@ impl SourceCode for Window<'_> {
         let file = self.0;
         let (start, line) = file.window_start(span.offset(), context_lines_before);
         let relative = SourceSpan::new((span.offset() - start).into(), span.len());
-        let inner =
-            file.text[start..].read_span(&relative, context_lines_before, context_lines_after)?;
+        let inner = file.shown()[start..].read_span(
+            &relative,
+            context_lines_before,
+            context_lines_after,
+        )?;
         Ok(Box::new(MietteSpanContents::new_named(
-            file.name.clone(),
+            super::sanitize(&file.name).into_owned(),
             inner.data(),
             SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
             inner.line() + line,
@@ -331,6 +335,82 @@ mod tests {
                 .unwrap();
             assert_eq!(windowed, expected, "newline {newline:?}");
             assert!(windowed.contains("s200"), "{windowed}");
+        }
+    }
+
+    /// Issue #15, item 19: text from outside — the file's contents in the
+    /// snippet, its name, the message, labels and help — never reaches the
+    /// terminal with an escape sequence, a BEL or a bidirectional override,
+    /// in the human (with and without colour) and short renderers; offsets
+    /// stay right (the underline is under the same characters).
+    #[test]
+    fn renderers_print_no_terminal_escapes() {
+        let text = "plugin \"p\" {\n  // \u{1b}[2J\u{1b}]0;pwned\u{7} \u{202e}evil\u{9b}31m\n  colour = \"\u{1b}[31mred\"\n}\n";
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("a\u{1b}[1mb.mcpc", text));
+        let start = text.find("colour").unwrap() as u32;
+        let d = Diagnostic::new(
+            Code::UnknownAttribute,
+            Span {
+                file,
+                start,
+                end: start + 6,
+            },
+            "unknown `\u{1b}[31m` \u{7}",
+        )
+        .with_label("label \u{1b}[5m")
+        .with_help("help \u{7}\u{2066}");
+        for (format, color) in [
+            (MessageFormat::Human, false),
+            (MessageFormat::Human, true),
+            (MessageFormat::Short, false),
+        ] {
+            let out = Renderer {
+                sources: &sources,
+                format,
+                color,
+            }
+            .render(&d);
+            // Colour is miette's own SGR sequences (`ESC[…m`), nothing else.
+            let foreign = [
+                "\u{1b}[2J",
+                "\u{1b}]",
+                "\u{1b}[31mred",
+                "\u{1b}[1mb",
+                "\u{1b}[5m",
+            ];
+            for bad in foreign {
+                assert!(!out.contains(bad), "{format:?} {color}: {bad:?} in {out:?}");
+            }
+            for bad in ['\u{7}', '\u{9b}', '\u{202e}', '\u{2066}'] {
+                assert!(!out.contains(bad), "{format:?} {color}: {bad:?} in {out:?}");
+            }
+            if !color {
+                assert!(!out.contains('\u{1b}'), "{format:?}: {out:?}");
+            }
+            assert!(out.contains("a\\u{1b}[1mb.mcpc"), "{out}");
+            assert!(out.contains("unknown `\\u{1b}[31m` \\u{7}"), "{out}");
+            if format == MessageFormat::Human && !color {
+                assert!(
+                    out.contains("// ?[2J?]0;pwned? \u{fffd}evil\u{bf}31m"),
+                    "{out}"
+                );
+                assert!(out.contains("label \\u{1b}[5m"), "{out}");
+                assert!(out.contains("help \\u{7}\\u{2066}"), "{out}");
+                // The underline is still under `colour`.
+                let line = out.lines().find(|l| l.contains("colour =")).unwrap();
+                let under = out
+                    .lines()
+                    .skip_while(|l| !l.contains("colour ="))
+                    .nth(1)
+                    .unwrap();
+                let at = line[..line.find("colour").unwrap()].chars().count();
+                let marks: String = under.chars().skip(at - 1).take(8).collect();
+                assert!(
+                    marks.starts_with(' ') && !marks[1..].starts_with(' '),
+                    "{marks:?}\n{out}"
+                );
+            }
         }
     }
 

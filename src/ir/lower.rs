@@ -426,6 +426,17 @@ fn server_fields(block: &Block, sink: &mut Sink) -> ServerFields {
     let args = f
         .value("args")
         .and_then(|v| values::list(sink, v, "strings", values::str_value));
+    for (s, what) in command
+        .iter()
+        .map(|c| (c, "command"))
+        .chain(cwd.iter().map(|c| (c, "cwd")))
+        .chain(
+            args.iter()
+                .flat_map(|a| a.value.iter().map(|a| (a, "argument"))),
+        )
+    {
+        no_nul(sink, s, what);
+    }
     let transport = f.value("transport").and_then(|v| {
         values::one_of(
             sink,
@@ -572,6 +583,26 @@ fn registry_ref(block: &Block, sink: &mut Sink) -> Option<RegistryRef> {
     })
 }
 
+/// A NUL cannot pass to a program (`execve` takes C strings): a runtime
+/// would cut the text there, or fail to start the server.
+fn no_nul(sink: &mut Sink, s: &Spanned<Str>, what: &str) {
+    let nul = s.value.parts.iter().any(|p| match p {
+        Part::Lit(text) => text.contains('\0'),
+        Part::Ref(_) => false,
+    });
+    if nul {
+        sink.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                s.span,
+                format!("the {what} holds a NUL character (`\\u{{0}}`)"),
+            )
+            .with_label("NUL here")
+            .with_help("remove the `\\u{0}`: a program's command, arguments, working directory and environment cannot hold NUL"),
+        );
+    }
+}
+
 fn check_url(sink: &mut Sink, url: &Spanned<Str>) {
     // Only the literal text before the first reference can be checked; when
     // a reference follows, it stands in for the rest of the URL.
@@ -659,6 +690,9 @@ fn entries(block: &Block, sink: &mut Sink, kind: EntryKind) -> Spanned<Vec<Entry
             continue;
         }
         if let Some(value) = values::str_value(sink, &attribute.value) {
+            if kind == EntryKind::Env {
+                no_nul(sink, &value, "environment value");
+            }
             out.push(Entry {
                 key: Spanned::new(key.to_owned(), attribute.key.span),
                 value,
