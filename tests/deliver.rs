@@ -523,6 +523,39 @@ fn claude_settings_keep_the_users_rules() {
     );
 }
 
+/// VS Code's user `mcp.json` (under `$XDG_CONFIG_HOME` on Linux) gets the
+/// same inputs, merged beside the user's own; verify and rollback in user
+/// scope see them.
+#[test]
+fn vscode_user_scope_merges_inputs_into_the_profile_file() {
+    let p = Project::new("vscode-user");
+    p.write("src/acme.mcpc", &source_for("vscode"));
+    let home = p.path("home");
+    let xdg = p.path("xdg");
+    fs::create_dir_all(&home).unwrap();
+    let file = xdg.join("Code/User/mcp.json");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, VSCODE_USER).unwrap();
+    let env: &[(&str, &Path)] = &[("HOME", &home), ("XDG_CONFIG_HOME", &xdg)];
+    let run = |cmd: &[&str]| {
+        let mut args = cmd.to_vec();
+        args.extend(["--target", "vscode", "--scope", "user"]);
+        p.mcpc(&args, env)
+    };
+    let out = run(&["apply", "src"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        input_ids(&text),
+        ["my-key", "DOCS_TOKEN", "SEARCH_KEY"],
+        "{text}"
+    );
+    assert_eq!(run(&["verify", "src"]).status.code(), Some(0));
+    let out = run(&["rollback"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&file).unwrap(), VSCODE_USER);
+}
+
 #[test]
 fn user_scope_follows_the_runtimes_own_variables() {
     let p = Project::new("user-scope");
