@@ -691,14 +691,14 @@ fn codex_install(
     let home = work.join(format!("home-codex-{plugin}"));
     let codex_home = home.join(".codex");
     fs::create_dir_all(&codex_home).unwrap();
-    fs::create_dir_all(market.join(".agents/plugins")).unwrap();
-    fs::write(
-        market.join(".agents/plugins/marketplace.json"),
-        format!(
-            r#"{{"name": "mcpc-local", "plugins": [{{"name": "{plugin}", "source": {{"source": "local", "path": "./{plugin}"}}}}]}}"#
-        ),
+    // The index `build --emit package` wrote: the output directory is the
+    // marketplace, as it is.
+    let index: Value = serde_json::from_str(
+        &fs::read_to_string(market.join(".agents/plugins/marketplace.json"))
+            .expect("build --emit package writes Codex's marketplace index"),
     )
     .unwrap();
+    let marketplace = index["name"].as_str().unwrap().to_owned();
     let codex = runtimes.join("node_modules/.bin/codex");
     let env = [
         ("HOME", home.as_path()),
@@ -713,7 +713,7 @@ fn codex_install(
     assert!(ok, "codex plugin marketplace add:\n{out}");
     let (ok, out) = run_tool(
         &codex,
-        &["plugin", "add", &format!("{plugin}@mcpc-local")],
+        &["plugin", "add", &format!("{plugin}@{marketplace}")],
         &env,
         None,
     );
@@ -725,7 +725,7 @@ fn codex_install(
         .output()
         .unwrap();
     let list: Value = serde_json::from_slice(&out.stdout).expect("codex mcp list --json");
-    let installed = fs::read_dir(codex_home.join(format!("plugins/cache/mcpc-local/{plugin}")))
+    let installed = fs::read_dir(codex_home.join(format!("plugins/cache/{marketplace}/{plugin}")))
         .expect("codex installed the plugin")
         .next()
         .expect("one installed version")
@@ -847,6 +847,35 @@ fn packages_validate_and_install() {
     assert!(
         ok && out.contains("Validation passed"),
         "claude plugin validate:\n{out}"
+    );
+
+    // The output directory is a Claude Code marketplace as built: its
+    // index validates, adds and installs the plugin, and Claude Code lists
+    // the plugin's server.
+    let claude = runtimes.join("claude/node_modules/.bin/claude");
+    let market_arg = market.to_str().unwrap();
+    for args in [
+        &["plugin", "validate", market_arg][..],
+        &["plugin", "marketplace", "add", market_arg],
+        &["plugin", "install", "acme-local@acme-local"],
+    ] {
+        let (ok, out) = run_tool(&claude, args, &[("HOME", &home)], Some(&node));
+        assert!(ok, "claude {args:?}:\n{out}");
+    }
+    let (ok, out) = run_tool(
+        &claude,
+        &["plugin", "list"],
+        &[("HOME", &home)],
+        Some(&node),
+    );
+    assert!(
+        ok && out.contains("acme-local@acme-local") && out.contains(&plugin.display().to_string()),
+        "claude plugin list:\n{out}"
+    );
+    let (_, out) = run_tool(&claude, &["mcp", "list"], &[("HOME", &home)], Some(&node));
+    assert!(
+        out.contains("plugin:acme-local:local"),
+        "claude mcp list:\n{out}"
     );
 
     let (ok, out) = run_tool(

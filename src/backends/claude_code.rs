@@ -120,6 +120,22 @@ struct Permissions {
 }
 
 #[derive(Serialize)]
+struct Marketplace<'a> {
+    name: String,
+    owner: Author<'a>,
+    plugins: Vec<MarketplaceEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct MarketplaceEntry<'a> {
+    name: &'a str,
+    source: String,
+    version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
+#[derive(Serialize)]
 struct PluginManifest<'a> {
     name: &'a str,
     version: &'a str,
@@ -203,6 +219,36 @@ impl JsonRuntime for ClaudeCode {
             spec.enabled = !settings.disabled.contains(&spec.name);
         }
         Ok(())
+    }
+
+    /// `.claude-plugin/marketplace.json`: `claude plugin marketplace add
+    /// DIR` on the output directory lists each plugin at `./<plugin>`.
+    fn marketplace(&self, plugins: &[&crate::ir::Plugin]) -> Option<NativeFile> {
+        if plugins.is_empty() {
+            return None;
+        }
+        let index = Marketplace {
+            name: super::marketplace_name(plugins),
+            owner: Author {
+                name: plugins
+                    .iter()
+                    .find_map(|p| p.author.as_ref().map(|a| a.value.as_str()))
+                    .unwrap_or("mcpc"),
+            },
+            plugins: plugins
+                .iter()
+                .map(|p| MarketplaceEntry {
+                    name: &p.name.value,
+                    source: format!("./{}", p.name.value),
+                    version: p.version.as_ref().map_or("0.0.0", |v| &v.value),
+                    description: p.description.as_ref().map(|d| d.value.as_str()),
+                })
+                .collect(),
+        };
+        Some(NativeFile {
+            path: ".claude-plugin/marketplace.json",
+            contents: emit::json(&index),
+        })
     }
 
     fn package(&self, p: &PluginServers, cx: &mut Cx) -> Vec<NativeFile> {

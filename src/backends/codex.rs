@@ -318,6 +318,31 @@ impl Backend for Codex {
         }]
     }
 
+    /// `.agents/plugins/marketplace.json`: `codex plugin marketplace add
+    /// DIR` on the output directory lists each plugin at `./<plugin>`.
+    fn marketplace(&self, plugins: &[&crate::ir::Plugin]) -> Option<NativeFile> {
+        if plugins.is_empty() {
+            return None;
+        }
+        let entries: Vec<serde_json::Value> = plugins
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "name": p.name.value,
+                    "source": {"source": "local", "path": format!("./{}", p.name.value)},
+                })
+            })
+            .collect();
+        let index = serde_json::json!({
+            "name": super::marketplace_name(plugins),
+            "plugins": entries,
+        });
+        Some(NativeFile {
+            path: ".agents/plugins/marketplace.json",
+            contents: emit::json(&index),
+        })
+    }
+
     fn package(&self, p: &PluginServers, cx: &mut Cx) -> Vec<NativeFile> {
         check_package_name(cx, p.plugin);
         let plugin = p.plugin;

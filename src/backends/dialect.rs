@@ -16,7 +16,7 @@ use super::{
     Target, UserFile,
 };
 use crate::emit::{self, Number};
-use crate::ir::{Ref, SecretForm, Server, Transport};
+use crate::ir::{Plugin, Ref, SecretForm, Server, Transport};
 use serde_json::{Map, Value};
 
 /// One runtime of the JSON family, as data.
@@ -807,6 +807,11 @@ pub(super) trait JsonRuntime: Sync {
         false
     }
 
+    /// See [`Backend::marketplace`].
+    fn marketplace(&self, _plugins: &[&Plugin]) -> Option<NativeFile> {
+        None
+    }
+
     /// Rows of `mcpc targets` for what `check` and `package` do.
     fn notes(&self) -> &'static [(&'static str, &'static str)] {
         &[]
@@ -1088,6 +1093,10 @@ impl<R: JsonRuntime> Backend for R {
 
     fn package(&self, p: &PluginServers, cx: &mut Cx) -> Vec<NativeFile> {
         JsonRuntime::package(self, p, cx)
+    }
+
+    fn marketplace(&self, plugins: &[&Plugin]) -> Option<NativeFile> {
+        JsonRuntime::marketplace(self, plugins)
     }
 
     fn read(&self, file: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ServerSpec>, String> {

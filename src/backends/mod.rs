@@ -139,6 +139,13 @@ pub trait Backend {
     /// This runtime's files of one plugin's package.
     fn package(&self, plugin: &PluginServers, cx: &mut Cx) -> Vec<NativeFile>;
 
+    /// The index of a marketplace listing `plugins`, each packaged in
+    /// `./<plugin>/` beside it (a path relative to the output directory),
+    /// if the runtime installs packages from one.
+    fn marketplace(&self, _plugins: &[&Plugin]) -> Option<NativeFile> {
+        None
+    }
+
     /// Reads the runtime's project config back into the neutral model;
     /// `file` gives the text of a file by its project-relative path.
     fn read(&self, file: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ServerSpec>, String>;
@@ -630,9 +637,14 @@ fn build_target_into(
             }
         }
         Emit::Package => {
+            let mut packaged: Vec<&Plugin> = Vec::new();
             for p in &plugins {
                 let mut cx = Cx::new(target, plan, explicit, levels, sink);
-                for file in backend.package(p, &mut cx) {
+                let files = backend.package(p, &mut cx);
+                if !files.is_empty() {
+                    packaged.push(p.plugin);
+                }
+                for file in files {
                     out.push(OutFile {
                         target,
                         path: format!("{}/{}", p.plugin.name.value, file.path),
@@ -642,9 +654,33 @@ fn build_target_into(
                     });
                 }
             }
+            // One index for every plugin packaged: the output directory is
+            // a marketplace the runtime adds as it is.
+            if let Some(file) = backend.marketplace(&packaged) {
+                out.push(OutFile {
+                    target,
+                    path: file.path.to_owned(),
+                    contents: file.contents,
+                    plugins: packaged.iter().map(|p| p.name.value.clone()).collect(),
+                    servers: plugins
+                        .iter()
+                        .filter(|p| packaged.iter().any(|k| std::ptr::eq(*k, p.plugin)))
+                        .flat_map(|p| p.servers.iter().map(|s| s.name.value.clone()))
+                        .collect(),
+                });
+            }
         }
     }
     out
+}
+
+/// A marketplace's name: the plugin's, when it lists one; else
+/// `mcpc-plugins`.
+pub(crate) fn marketplace_name(plugins: &[&Plugin]) -> String {
+    match plugins {
+        [one] => one.name.value.clone(),
+        _ => "mcpc-plugins".to_owned(),
+    }
 }
 
 /// `target T { secrets = input }` where T has no prompt for secrets:
