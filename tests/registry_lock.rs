@@ -110,18 +110,36 @@ impl Registry {
 
 fn serve(stream: TcpStream, routes: &Mutex<HashMap<String, Reply>>, hits: &AtomicUsize) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
+    let read_head = |reader: &mut BufReader<TcpStream>| {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                break;
+            }
+        }
+        Some(line)
+    };
+    let Some(mut line) = read_head(&mut reader) else {
         return;
-    }
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-            break;
+    };
+    // As a proxy: a `CONNECT` tunnel, then the request inside it.
+    if line.starts_with("CONNECT ") {
+        let mut out = stream.try_clone().unwrap();
+        let _ = out.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+        match read_head(&mut reader) {
+            Some(inner) => line = inner,
+            None => return,
         }
     }
     hits.fetch_add(1, Ordering::SeqCst);
-    let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+    let target = line.split(' ').nth(1).unwrap_or_default();
+    // An absolute URI (a request through a proxy) names its path after the host.
+    let path = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]).to_owned(),
+        None => target.to_owned(),
+    };
     let reply = routes
         .lock()
         .unwrap()
@@ -162,6 +180,9 @@ impl Tmp {
         self.unit().join("mcpc.lock")
     }
     fn mcpc(&self, args: &[&str]) -> Output {
+        self.mcpc_env(args, &[])
+    }
+    fn mcpc_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut c = Command::new(env!("CARGO_BIN_EXE_mcpc"));
         c.args(args)
             .current_dir(self.unit())
@@ -180,6 +201,7 @@ impl Tmp {
         ] {
             c.env_remove(var);
         }
+        c.envs(env.iter().copied());
         c.output().unwrap()
     }
 }
@@ -855,4 +877,36 @@ fn the_schema_rules_mcpc_checks_agree_with_the_published_schema() {
         assert_eq!(validator.is_valid(&doc), valid, "{doc}");
         assert_eq!(mcpc::registry::lock::validate(&doc).is_ok(), valid, "{doc}");
     }
+}
+
+#[test]
+fn https_proxy_and_no_proxy_are_honoured() {
+    // The loopback registry doubles as the proxy; the registry's own
+    // address, `localhost:1`, has nobody listening: only the proxy can answer.
+    let proxy = Registry::start();
+    proxy.serve_doc("brave-search.server.json");
+    let t = Tmp::new("proxy");
+    t.write(&brave("http://localhost:1"));
+    let via = [("HTTPS_PROXY", proxy.base.as_str())];
+    let out = t.mcpc_env(&["lock"], &via);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(proxy.hits(), 1, "the request went through the proxy");
+    let lock: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(t.lock_path()).unwrap()).unwrap();
+    assert_eq!(lock["entries"][0]["registry"], "http://localhost:1");
+
+    // NO_PROXY names the registry's host: mcpc connects directly, and fails.
+    fs::remove_file(t.lock_path()).unwrap();
+    fs::remove_dir_all(t.0.join("cache")).unwrap();
+    let out = t.mcpc_env(
+        &["lock", "--message-format", "short"],
+        &[via[0], ("NO_PROXY", "localhost")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("error[registry-unreachable]"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(proxy.hits(), 1, "NO_PROXY bypasses the proxy");
 }
