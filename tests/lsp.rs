@@ -433,3 +433,46 @@ fn semantic_token_deltas_rebuild_the_full_tokens() {
     s.shutdown();
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Registry references resolve against the workspace's `mcpc.lock`, as on
+/// the command line: without it the editor says `lock-missing`, with it the
+/// file is clean.
+#[test]
+fn registry_references_read_the_workspaces_lock() {
+    use mcpc::registry::lock::{Lock, LockEntry, digest};
+    let dir = scratch("lock");
+    let source = "plugin \"search\" {\n  version = \"1.0.0\"\n  targets = [\"claude-code\", \"codex\"]\n  server \"brave\" {\n    registry {\n      name    = \"io.modelcontextprotocol/brave-search\"\n      version = \"1.0.2\"\n    }\n  }\n}\n";
+    fs::write(dir.join("a.mcpc"), source).unwrap();
+    let root = format!("file://{}", dir.display());
+    let a = format!("{root}/a.mcpc");
+    let mut s = Server::start();
+    s.initialize(&root);
+    s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": a, "languageId": "mcpc", "version": 1, "text": source}}}));
+    let diags = s.diagnostics_for(&a);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "lock-missing");
+
+    let server: Value = serde_json::from_str(
+        &fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/registry/brave-search.server.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let lock = Lock::new(vec![LockEntry {
+        name: "io.modelcontextprotocol/brave-search".into(),
+        requested: "1.0.2".into(),
+        version: "1.0.2".into(),
+        registry: "https://registry.example.com".into(),
+        sha256: digest(&server),
+        server,
+    }]);
+    fs::write(dir.join("mcpc.lock"), lock.render()).unwrap();
+    s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": a, "version": 2}, "contentChanges": [{"text": source}]}}));
+    // Publications for the first version may still be on their way: the
+    // one for the lock comes after them (or the 20 s timeout fails).
+    while !s.diagnostics_for(&a).is_empty() {}
+    s.shutdown();
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -371,6 +371,13 @@ impl Server {
                 uris.push(uri.clone());
             }
         }
+        // Registry references resolve against the workspace's `mcpc.lock`,
+        // as on the command line (an unreadable one is as none).
+        if let Some(root) = &self.disk.root
+            && let Ok(Some(lock)) = super::files::read_lock(root)
+        {
+            sources.set_lock(lock);
+        }
         (sources, uris)
     }
 
