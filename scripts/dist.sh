@@ -34,7 +34,8 @@ trap 'rm -rf "$stage"' EXIT
 # The wheel; its build is the release build the other artifacts reuse.
 target_args=(); [ -n "${1:-}" ] && target_args=(--target "$triple")
 "$tools/maturin" build --release --out dist "${target_args[@]}"
-bin="target/release/$exe"; [ -n "${1:-}" ] && bin="target/$triple/release/$exe"
+target_dir=${CARGO_TARGET_DIR:-target}
+bin="$target_dir/release/$exe"; [ -n "${1:-}" ] && bin="$target_dir/$triple/release/$exe"
 
 # The npm platform package: the binary and a manifest whose os/cpu/libc let
 # npm install it only where it runs.
