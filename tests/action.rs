@@ -21,6 +21,9 @@ fn action() -> Value {
 
 /// The value of `${{ inputs.NAME }}` (or a literal) for these inputs.
 fn expand(template: &str, inputs: &BTreeMap<String, String>) -> String {
+    if template.starts_with("${{ github.") {
+        return String::new(); // not on a runner: no github context
+    }
     let Some(rest) = template.strip_prefix("${{ inputs.") else {
         assert!(
             !template.contains("${{"),
@@ -35,17 +38,23 @@ fn expand(template: &str, inputs: &BTreeMap<String, String>) -> String {
         .clone()
 }
 
-/// `inputs.X == 'v'` / `inputs.X != 'v'`, the only conditions used.
+/// `inputs.X == 'v'` and `inputs.X != 'v'`, joined by `&&`: the only
+/// conditions the action uses.
 fn decide(condition: &str, inputs: &BTreeMap<String, String>) -> bool {
-    let (name, op, value) = if let Some((l, r)) = condition.split_once(" != ") {
-        (l, false, r)
-    } else {
-        let (l, r) = condition.split_once(" == ").expect(condition);
-        (l, true, r)
-    };
-    let name = name.strip_prefix("inputs.").expect(condition);
-    let value = value.trim_matches('\'');
-    (inputs[name] == value) == op
+    condition.split(" && ").all(|term| {
+        let (name, equal, value) = if let Some((l, r)) = term.split_once(" != ") {
+            (l, false, r)
+        } else {
+            let (l, r) = term.split_once(" == ").expect(term);
+            (l, true, r)
+        };
+        let name = name.strip_prefix("inputs.").expect(term);
+        let value = value
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .expect(term);
+        (inputs[name] == value) == equal
+    })
 }
 
 struct Step {
@@ -116,6 +125,35 @@ fn inputs_reach_scripts_only_through_env_and_the_version_is_the_crates() {
         action["inputs"]["version"]["default"].as_str(),
         Some(env!("CARGO_PKG_VERSION"))
     );
+}
+
+#[test]
+fn version_and_source_choose_one_install_step_or_none() {
+    let action = action();
+    let installs = |overrides: &[(&str, &str)]| -> Vec<String> {
+        let mut inputs = BTreeMap::new();
+        for (name, spec) in action["inputs"].as_mapping().unwrap() {
+            let value = spec["default"].as_str().unwrap_or_default();
+            inputs.insert(name.as_str().unwrap().to_owned(), value.to_owned());
+        }
+        for (name, value) in overrides {
+            inputs.insert(name.to_string(), value.to_string());
+        }
+        let steps = action["runs"]["steps"].as_sequence().unwrap();
+        steps
+            .iter()
+            .filter(|s| s["name"].as_str().unwrap().starts_with("Install"))
+            .filter(|s| s["if"].as_str().is_none_or(|c| decide(c, &inputs)))
+            .map(|s| s["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(installs(&[]), ["Install mcpc (npm)"]);
+    assert_eq!(
+        installs(&[("source", "release")]),
+        ["Install mcpc (release archive)"]
+    );
+    assert!(installs(&[("version", "none")]).is_empty());
+    assert!(installs(&[("version", "none"), ("source", "release")]).is_empty());
 }
 
 #[test]
