@@ -7,14 +7,19 @@
 //! this. It prints tables and asserts nothing (goals are in the README's
 //! performance section, not in timed tests):
 //! - whole process, `mcpc build --target all` vs the floor, interleaved,
-//!   best of `--runs` (5), with peak RSS of each (getrusage of the child);
+//!   best of `--runs` (5), with peak RSS of each (getrusage of the child),
+//!   and, where valgrind is installed, the ratio of instructions executed
+//!   (callgrind; one run each, repeatable on a loaded machine; sizes up to
+//!   `--instr-max`, 20,000 by default: valgrind is ~50× slower);
 //! - the worst-case shapes (`gen.rs`) at two sizes: time per server must
 //!   not grow with the size;
 //! - in-process phases: parse, lower, check, each backend, manifest, write.
 //!
 //! Options: `--sizes 3,2000,20000,100000` `--runs 5` `--shape-sizes
-//! 2000,20000` `--no-shapes` `--no-phases` `--emit DIR` (write the inputs
-//! and stop). `MCPC_FLOOR` overrides where the floor binary is.
+//! 2000,20000` `--no-shapes` `--no-phases` `--instr-max N` (0: no
+//! instruction counts) `--emit DIR` (write the inputs and stop).
+//! `MCPC_FLOOR` overrides where the floor binary is, `MCPC_BIN` which mcpc
+//! is measured (the whole-process tables; the phases are this build's).
 
 mod r#gen;
 
@@ -32,6 +37,7 @@ struct Options {
     runs: usize,
     shapes: bool,
     phases: bool,
+    instr_max: usize,
     emit: Option<PathBuf>,
 }
 
@@ -42,6 +48,7 @@ fn options() -> Options {
         runs: 5,
         shapes: true,
         phases: true,
+        instr_max: 20_000,
         emit: None,
     };
     let list = |s: Option<String>| -> Vec<usize> {
@@ -58,6 +65,7 @@ fn options() -> Options {
             "--runs" => o.runs = list(args.next())[0].max(1),
             "--no-shapes" => o.shapes = false,
             "--no-phases" => o.phases = false,
+            "--instr-max" => o.instr_max = list(args.next())[0],
             "--emit" => o.emit = Some(args.next().expect("a directory").into()),
             "--bench" => {} // passed by `cargo bench`
             other => panic!("unknown option `{other}`"),
@@ -127,6 +135,20 @@ fn child(cmd: &[String]) -> ! {
     std::process::exit(0)
 }
 
+/// Instructions `cmd` executes (user space, callgrind's `Ir`), or `None`
+/// without valgrind. Deterministic, so one run is enough even under load.
+fn instructions(cmd: &[&str]) -> Option<u64> {
+    let out = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .args(cmd)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let line = text.lines().find(|l| l.contains("Collected :"))?;
+    line.rsplit(':').next()?.trim().parse().ok()
+}
+
 fn best(runs: &[Run]) -> Run {
     Run {
         time: runs.iter().map(|r| r.time).min().expect("runs"),
@@ -194,9 +216,14 @@ fn main() {
         child(&args[2..]);
     }
     let o = options();
-    let mcpc = env!("CARGO_BIN_EXE_mcpc");
+    // `MCPC_BIN` measures another build (an A/B of two commits).
+    let mcpc_bin =
+        std::env::var("MCPC_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_mcpc").to_owned());
+    let mcpc = mcpc_bin.as_str();
     let floor = std::env::var("MCPC_FLOOR").unwrap_or_else(|_| {
-        let dir = Path::new(mcpc).parent().expect("a directory");
+        let dir = Path::new(env!("CARGO_BIN_EXE_mcpc"))
+            .parent()
+            .expect("a directory");
         s(&dir.join("examples").join("floor")).to_owned()
     });
     let work = std::env::temp_dir().join(format!("mcpc-scale-{}", std::process::id()));
@@ -234,9 +261,9 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
         o.runs
     );
     println!(
-        "| servers | mcpc | floor | ratio | µs/server | mcpc peak RSS | floor peak RSS | RSS ratio |"
+        "| servers | mcpc | floor | ratio | µs/server | mcpc peak RSS | floor peak RSS | RSS ratio | instructions ratio |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut paths = None;
     for &n in &o.sizes {
         let (src, json) = r#gen::generate(Shape::Realistic, n);
@@ -266,8 +293,31 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
             theirs.push(run(&floor_cmd));
         }
         let (m, f) = (best(&mine), best(&theirs));
+        let instr = if n <= o.instr_max {
+            let mine = instructions(&[
+                mcpc,
+                "build",
+                s(&src_path),
+                "--target",
+                "all",
+                "--out",
+                s(&out),
+            ]);
+            let theirs = instructions(&floor_cmd);
+            match (mine, theirs) {
+                (Some(m), Some(f)) => format!(
+                    "{:.2}× ({:.1} M / {:.1} M)",
+                    m as f64 / f as f64,
+                    m as f64 / 1e6,
+                    f as f64 / 1e6
+                ),
+                _ => "–".to_owned(),
+            }
+        } else {
+            "–".to_owned()
+        };
         println!(
-            "| {n} | {:.1} ms | {:.1} ms | {:.2}× | {:.1} | {:.1} MB | {:.1} MB | {:.2}× |",
+            "| {n} | {:.1} ms | {:.1} ms | {:.2}× | {:.1} | {:.1} MB | {:.1} MB | {:.2}× | {instr} |",
             ms(m.time),
             ms(f.time),
             m.time.as_secs_f64() / f.time.as_secs_f64(),
