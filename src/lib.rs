@@ -69,9 +69,22 @@ impl Compilation {
     /// do not take the other targets' files: every target's diagnostics go
     /// to the sink, and each target says whether it failed.
     pub fn build_each(&mut self, plan: &Plan) -> Vec<TargetBuild> {
+        let mut out = Vec::new();
+        self.build_each_with(plan, |b| out.push(b));
+        out
+    }
+
+    /// Like [`Compilation::build_each`], giving each target's build to
+    /// `take` as soon as it is done, so that a caller can write and drop
+    /// its files before the next target is built: at scale the files are
+    /// most of the memory. With `--emit package` the builds are given at
+    /// the end, since the Agent Plugins files several targets share are
+    /// decided once every target is built.
+    pub fn build_each_with(&mut self, plan: &Plan, mut take: impl FnMut(TargetBuild)) {
         if self.sink.has_hard_errors() {
-            return Vec::new();
+            return;
         }
+        let hold = plan.emit == backends::Emit::Package;
         let levels = self.levels();
         let (targets, explicit) = backends::plan_targets(&self.unit, plan);
         let mut out = Vec::new();
@@ -82,11 +95,19 @@ impl Compilation {
             files.sort_by(|a, b| a.path.cmp(&b.path));
             let failed = sink.fails(&levels);
             self.sink.append(sink);
-            out.push(TargetBuild {
+            let build = TargetBuild {
                 target,
                 files,
                 failed,
-            });
+            };
+            if hold {
+                out.push(build);
+            } else {
+                take(build);
+            }
+        }
+        if !hold {
+            return;
         }
         // Agent Plugins files serve every reader built without error; when
         // the user made their gaps errors, those readers fail with them.
@@ -108,7 +129,9 @@ impl Compilation {
                 b.files.sort_by(|a, b| a.path.cmp(&b.path));
             }
         }
-        out
+        for b in out {
+            take(b);
+        }
     }
 
     /// A `server.json` for each server of `plugins` (every plugin when

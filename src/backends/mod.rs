@@ -718,11 +718,14 @@ fn refuse_prompted_secrets(plugins: &[&Plugin], target: Target, sink: &mut Sink)
 /// `mcpc-delivery.json`: for each file its target, path, sha256, plugins
 /// and servers.
 pub fn delivery_manifest(files: &[OutFile]) -> String {
-    #[derive(serde::Serialize)]
-    struct Manifest<'a> {
-        version: u32,
-        files: Vec<Entry<'a>>,
-    }
+    let entries: Vec<String> = files.iter().map(manifest_entry).collect();
+    manifest_of(entries.iter().map(String::as_str))
+}
+
+/// One file's entry of the delivery manifest, as [`manifest_of`] lists it:
+/// made while the file is at hand, so that its contents can be dropped
+/// before the manifest is written.
+pub fn manifest_entry(file: &OutFile) -> String {
     #[derive(serde::Serialize)]
     struct Entry<'a> {
         target: &'a str,
@@ -731,17 +734,86 @@ pub fn delivery_manifest(files: &[OutFile]) -> String {
         plugins: &'a [String],
         servers: &'a [String],
     }
-    crate::emit::json(&Manifest {
-        version: 1,
-        files: files
-            .iter()
-            .map(|f| Entry {
-                target: f.target.name(),
-                path: &f.path,
-                sha256: crate::emit::sha256_hex(f.contents.as_bytes()),
-                plugins: &f.plugins,
-                servers: &f.servers,
-            })
-            .collect(),
+    let text = serde_json::to_string_pretty(&Entry {
+        target: file.target.name(),
+        path: &file.path,
+        sha256: crate::emit::sha256_hex(file.contents.as_bytes()),
+        plugins: &file.plugins,
+        servers: &file.servers,
     })
+    .expect("a manifest entry serializes");
+    // Indented as an element of the manifest's `files`.
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str("    ");
+        out.push_str(line);
+    }
+    out
+}
+
+/// The delivery manifest of these entries ([`manifest_entry`]), in this
+/// order: `{"version": 1, "files": [...]}` as `emit::json` writes it.
+pub fn manifest_of<'a>(entries: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::from("{\n  \"version\": 1,\n  \"files\": [");
+    let mut any = false;
+    for entry in entries {
+        out.push_str(if any { ",\n" } else { "\n" });
+        out.push_str(entry);
+        any = true;
+    }
+    out.push_str(if any { "\n  ]\n}\n" } else { "]\n}\n" });
+    out
+}
+
+#[cfg(test)]
+mod manifest_tests {
+    use super::{OutFile, Target, delivery_manifest};
+
+    fn file(target: Target, path: &str, servers: &[&str]) -> OutFile {
+        OutFile {
+            target,
+            path: path.to_owned(),
+            contents: format!("{{\"{path}\": 1}}\n"),
+            plugins: vec!["p".to_owned()],
+            servers: servers.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// The manifest put together from entries made one file at a time is
+    /// byte for byte what serializing the whole manifest at once gives.
+    #[test]
+    fn entries_joined_are_the_whole_manifest_serialized() {
+        #[derive(serde::Serialize)]
+        struct Manifest {
+            version: u32,
+            files: Vec<serde_json::Value>,
+        }
+        let files = [
+            file(Target::Codex, "codex/.codex/config.toml", &["a", "b \"q\""]),
+            file(Target::Amp, "amp/.amp/settings.json", &[]),
+        ];
+        let whole = |files: &[OutFile]| {
+            crate::emit::json(&Manifest {
+                version: 1,
+                files: files
+                    .iter()
+                    .map(|f| {
+                        serde_json::json!({
+                            "target": f.target.name(),
+                            "path": f.path,
+                            "sha256": crate::emit::sha256_hex(f.contents.as_bytes()),
+                            "plugins": f.plugins,
+                            "servers": f.servers,
+                        })
+                    })
+                    .collect(),
+            })
+        };
+        assert_eq!(delivery_manifest(&files), whole(&files));
+        assert_eq!(delivery_manifest(&files[..1]), whole(&files[..1]));
+        assert_eq!(delivery_manifest(&[]), whole(&[]));
+    }
 }

@@ -1,10 +1,10 @@
 //! `mcpc build`: compile, then write the files (or, with `--check`, show
 //! how they differ from what is on disk).
 
-use super::files::write_atomic;
+use super::files::write_output;
 use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
-use crate::backends::{Emit, OutFile, Plan, Target, delivery_manifest};
+use crate::backends::{Emit, OutFile, Plan, Target, manifest_entry, manifest_of};
 use crate::{Compilation, TargetBuild, diag};
 use clap::Args;
 use std::fs;
@@ -61,48 +61,156 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     let mut compilation = Compilation::new(args.input.sources()?, args.input.levels()?);
     check_workspace(&compilation, &plan, &named, targets::is_all(&args.target))?;
     let front_failed = compilation.fails();
-    let built = compilation.build_each(&plan);
+    let mut out = Outputs {
+        dir: &args.out,
+        check: args.check,
+        hold: args.strict,
+        discard: front_failed,
+        held: Vec::new(),
+        done: Vec::new(),
+        failed: Vec::new(),
+        entries: Vec::new(),
+        diffs: Vec::new(),
+        error: None,
+    };
+    compilation.build_each_with(&plan, |b| out.take(b));
     let accepted = compilation.accepted();
     let (sources, diagnostics) = compilation.finish();
     args.input.report(&sources, &diagnostics);
     args.input.report_accepted(&sources, &accepted);
     let any_failed = front_failed || diag::count_errors(&diagnostics) > 0;
-    let written: Vec<&TargetBuild> = built.iter().filter(|b| !b.failed).collect();
-    if front_failed || written.is_empty() || (args.strict && any_failed) {
+    if front_failed || out.done.is_empty() || (args.strict && any_failed) {
         return Ok(if any_failed { FAILED } else { OK });
     }
-    for b in built.iter().filter(|b| b.failed) {
-        eprintln!(
-            "{}: not built (its errors are above); its earlier output is kept",
-            b.target
-        );
+    for target in &out.failed {
+        eprintln!("{target}: not built (its errors are above); its earlier output is kept");
     }
-    let done: Vec<Target> = written.iter().map(|b| b.target).collect();
-    // Moved, not cloned: at scale the files are most of the memory.
-    let mut files: Vec<OutFile> = built
-        .into_iter()
-        .filter(|b| !b.failed)
-        .flat_map(|b| b.files)
-        .collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let held = std::mem::take(&mut out.held);
+    out.put(held);
+    if let Some(e) = out.error.take() {
+        return Err(e);
+    }
+    out.entries.sort_by(|a, b| a.0.cmp(&b.0));
     let previous = previous_manifest(&args.out);
-    let (kept, stale) = split_previous(&previous, &done, &files);
-    let manifest = merged_manifest(&files, kept);
-    let mut outputs: Vec<(String, String)> =
-        files.into_iter().map(|f| (f.path, f.contents)).collect();
-    outputs.push((MANIFEST.to_owned(), manifest));
+    let (kept, stale) = split_previous(&previous, &out.done, &out.entries);
+    let count = out.entries.len() + 1;
+    let manifest = merged_manifest(std::mem::take(&mut out.entries), kept);
     let code = if any_failed { FAILED } else { OK };
     if args.check {
-        return Ok(drift(&args.input, &args.out, &outputs, &stale).max(code));
+        out.put_one(MANIFEST, &manifest);
+        return Ok(out.drift(&args.input, &stale).max(code));
     }
-    for (path, contents) in &outputs {
-        write_atomic(&args.out.join(path), contents.as_bytes())?;
-    }
+    write_output(&args.out.join(MANIFEST), manifest.as_bytes())?;
     for path in &stale {
         let _ = fs::remove_file(args.out.join(path));
     }
-    eprintln!("wrote {} files to {}", outputs.len(), args.out.display());
+    eprintln!("wrote {count} files to {}", args.out.display());
     Ok(code)
+}
+
+/// Where each target's files go as soon as it is built: written (or, with
+/// `--check`, compared with what is on disk) and dropped, so that at scale
+/// only one target's files are in memory at a time. `--strict` writes
+/// nothing when any target fails, so it holds them until every target is
+/// built; with front-end errors they are dropped unwritten.
+struct Outputs<'a> {
+    dir: &'a Path,
+    check: bool,
+    hold: bool,
+    discard: bool,
+    held: Vec<OutFile>,
+    /// The targets built without an error, and those with one.
+    done: Vec<Target>,
+    failed: Vec<Target>,
+    /// Path and manifest entry of every file put.
+    entries: Vec<(String, String)>,
+    /// `--check`: the unified diff of each file that would change.
+    diffs: Vec<(String, String)>,
+    /// The first write that failed (nothing is written after it).
+    error: Option<UsageError>,
+}
+
+impl Outputs<'_> {
+    fn take(&mut self, b: TargetBuild) {
+        if b.failed {
+            self.failed.push(b.target);
+            return;
+        }
+        self.done.push(b.target);
+        if self.discard {
+            return;
+        }
+        if self.hold {
+            self.held.extend(b.files);
+        } else {
+            self.put(b.files);
+        }
+    }
+
+    fn put(&mut self, files: Vec<OutFile>) {
+        for f in files {
+            self.entries.push((f.path.clone(), manifest_entry(&f)));
+            self.put_one(&f.path, &f.contents);
+        }
+    }
+
+    fn put_one(&mut self, path: &str, contents: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        let full = self.dir.join(path);
+        if !self.check {
+            if let Err(e) = write_output(&full, contents.as_bytes()) {
+                self.error = Some(e);
+            }
+            return;
+        }
+        let old = fs::read_to_string(&full).ok();
+        if old.as_deref() == Some(contents) {
+            return;
+        }
+        let old = old.unwrap_or_default();
+        let diff = similar::TextDiff::from_lines(&old, contents);
+        let text = format!(
+            "{}",
+            diff.unified_diff()
+                .header(&format!("a/{path}"), &format!("b/{path}"))
+        );
+        self.diffs.push((path.to_owned(), text));
+    }
+
+    /// `--check`: prints the diff of every file that would change (in
+    /// path order, the manifest last, then the stale files).
+    fn drift(mut self, input: &Input, stale: &[String]) -> u8 {
+        let manifest = self.diffs.pop_if(|(p, _)| p == MANIFEST);
+        self.diffs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut changed = 0;
+        for (_, diff) in self.diffs.iter().chain(&manifest) {
+            changed += 1;
+            input.print_diff(diff);
+        }
+        for path in stale {
+            changed += 1;
+            let old = fs::read_to_string(self.dir.join(path)).unwrap_or_default();
+            let diff = similar::TextDiff::from_lines(old.as_str(), "");
+            input.print_diff(&format!(
+                "{}",
+                diff.unified_diff()
+                    .header(&format!("a/{path}"), "/dev/null")
+            ));
+        }
+        if changed == 0 {
+            eprintln!("up to date: {}", self.dir.display());
+            OK
+        } else {
+            eprintln!(
+                "{changed} file{} would change in {}",
+                if changed == 1 { "" } else { "s" },
+                self.dir.display()
+            );
+            FAILED
+        }
+    }
 }
 
 /// A workspace named on the command line must exist, and agree with an
@@ -160,10 +268,11 @@ fn previous_manifest(out: &Path) -> Vec<serde_json::Value> {
 /// The previous build's entries split in two: those of targets this build
 /// did not build (kept, files and manifest entries alike), and the paths of
 /// the built targets' files this build no longer writes (stale).
+/// `entries` are this build's, sorted by path.
 fn split_previous(
     previous: &[serde_json::Value],
     built: &[Target],
-    files: &[OutFile],
+    entries: &[(String, String)],
 ) -> (Vec<serde_json::Value>, Vec<String>) {
     let mut kept = Vec::new();
     let mut stale = Vec::new();
@@ -175,7 +284,10 @@ fn split_previous(
             continue;
         }
         let rebuilt = Target::from_name(target).is_none_or(|t| built.contains(&t));
-        if files.iter().any(|f| f.path == path) {
+        if entries
+            .binary_search_by(|(p, _)| p.as_str().cmp(path))
+            .is_ok()
+        {
             continue;
         }
         if rebuilt {
@@ -187,10 +299,11 @@ fn split_previous(
     (kept, stale)
 }
 
-/// The delivery manifest of these files plus the kept entries of earlier
-/// builds of other targets, sorted by path.
-fn merged_manifest(files: &[OutFile], kept: Vec<serde_json::Value>) -> String {
-    let fresh = delivery_manifest(files);
+/// The delivery manifest of these entries (sorted by path) plus the kept
+/// entries of earlier builds of other targets, sorted by path.
+fn merged_manifest(entries: Vec<(String, String)>, kept: Vec<serde_json::Value>) -> String {
+    let fresh = manifest_of(entries.iter().map(|(_, e)| e.as_str()));
+    drop(entries);
     if kept.is_empty() {
         return fresh;
     }
@@ -200,44 +313,4 @@ fn merged_manifest(files: &[OutFile], kept: Vec<serde_json::Value>) -> String {
     entries.extend(kept);
     entries.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
     crate::emit::json(&manifest)
-}
-
-/// `--check`: a unified diff of every file that would change.
-fn drift(input: &Input, out: &Path, outputs: &[(String, String)], stale: &[String]) -> u8 {
-    let mut changed = 0;
-    for (path, new) in outputs {
-        let old = fs::read_to_string(out.join(path)).ok();
-        if old.as_deref() == Some(new.as_str()) {
-            continue;
-        }
-        changed += 1;
-        let old = old.unwrap_or_default();
-        let diff = similar::TextDiff::from_lines(&old, new);
-        input.print_diff(&format!(
-            "{}",
-            diff.unified_diff()
-                .header(&format!("a/{path}"), &format!("b/{path}"))
-        ));
-    }
-    for path in stale {
-        changed += 1;
-        let old = fs::read_to_string(out.join(path)).unwrap_or_default();
-        let diff = similar::TextDiff::from_lines(old.as_str(), "");
-        input.print_diff(&format!(
-            "{}",
-            diff.unified_diff()
-                .header(&format!("a/{path}"), "/dev/null")
-        ));
-    }
-    if changed == 0 {
-        eprintln!("up to date: {}", out.display());
-        OK
-    } else {
-        eprintln!(
-            "{changed} file{} would change in {}",
-            if changed == 1 { "" } else { "s" },
-            out.display()
-        );
-        FAILED
-    }
 }

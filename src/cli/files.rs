@@ -114,18 +114,41 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
 /// or the default for a new one), so its content is never more readable
 /// than the file it replaces.
 pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), UsageError> {
-    write_with_mode(path, contents, None)
+    write_with_mode(path, contents, None, Durability::Synced)
+}
+
+/// Like [`write_atomic`] for what mcpc can make again (`build`'s output
+/// directory): atomic, but not synced to disk. A reader still sees the old
+/// or the new content; after a power loss a file may be empty or old, and
+/// running `build` again puts it right (the delivery manifest's hashes
+/// tell `apply` and `build --check`). Syncing each file made `build` wait
+/// for the disk once per file. What lands in users' own files (`apply`,
+/// `fmt`, `export`) stays [`write_atomic`].
+pub(crate) fn write_output(path: &Path, contents: &[u8]) -> Result<(), UsageError> {
+    write_with_mode(path, contents, None, Durability::Unsynced)
+}
+
+/// Whether a write waits until its content is on disk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    Synced,
+    Unsynced,
 }
 
 /// Like [`write_atomic`] for mcpc's own state (ledgers, backups): the file
 /// is 0600 and a directory it creates 0700 from the start, since backups
 /// hold copies of files with API keys.
 pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<(), UsageError> {
-    write_with_mode(path, contents, Some(0o600))
+    write_with_mode(path, contents, Some(0o600), Durability::Synced)
 }
 
-fn write_with_mode(path: &Path, contents: &[u8], private: Option<u32>) -> Result<(), UsageError> {
-    let tmp = write_temp(path, contents, private)?;
+fn write_with_mode(
+    path: &Path,
+    contents: &[u8],
+    private: Option<u32>,
+    sync: Durability,
+) -> Result<(), UsageError> {
+    let tmp = write_temp(path, contents, private, sync)?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         UsageError(format!("cannot write `{}`: {e}", path.display()))
@@ -139,9 +162,14 @@ fn temp_name(name: &str, pid: u32) -> String {
 
 /// Writes `contents` to a new temporary file next to `path` (created with
 /// the final mode: the existing file's, 0600 for private state, or the
-/// default), synced, and returns its path. Temporary files that a killed
+/// default), synced unless `sync` says not, and returns its path. Temporary files that a killed
 /// mcpc left next to `path` are removed first.
-fn write_temp(path: &Path, contents: &[u8], private: Option<u32>) -> Result<PathBuf, UsageError> {
+fn write_temp(
+    path: &Path,
+    contents: &[u8],
+    private: Option<u32>,
+    sync: Durability,
+) -> Result<PathBuf, UsageError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut builder = fs::DirBuilder::new();
@@ -174,7 +202,10 @@ fn write_temp(path: &Path, contents: &[u8], private: Option<u32>) -> Result<Path
             file.set_permissions(fs::Permissions::from_mode(mode))?;
         }
         file.write_all(contents)?;
-        file.sync_all()
+        match sync {
+            Durability::Synced => file.sync_all(),
+            Durability::Unsynced => Ok(()),
+        }
     })();
     match result {
         Ok(()) => Ok(tmp),
@@ -244,7 +275,7 @@ pub(crate) fn replace_if_unchanged(
     contents: &[u8],
     expected: Option<&[u8]>,
 ) -> Result<Replaced, UsageError> {
-    let tmp = write_temp(path, contents, None)?;
+    let tmp = write_temp(path, contents, None, Durability::Synced)?;
     let fail = |e: std::io::Error| {
         let _ = fs::remove_file(&tmp);
         UsageError(format!("cannot write `{}`: {e}", path.display()))

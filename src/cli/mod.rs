@@ -261,8 +261,11 @@ fn run(command: Command) -> Result<u8, UsageError> {
                 plugin_root,
                 user_scope: false,
             };
-            let (sources, diagnostics, _) =
-                crate::compile(input.sources()?, input.levels()?, &plan);
+            let mut c = crate::Compilation::new(input.sources()?, input.levels()?);
+            // The backends run for what they report; each target's files
+            // are dropped as soon as they are made.
+            c.build_each_with(&plan, drop);
+            let (sources, diagnostics) = c.finish();
             input.report(&sources, &diagnostics);
             Ok(if diag::count_errors(&diagnostics) > 0 {
                 FAILED
