@@ -9,7 +9,15 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=MCPC_COMMIT");
-    println!("cargo:rerun-if-changed=.cargo_vcs_info.json");
+    // Every path watched must exist: Cargo reruns a build script whose
+    // watched file is missing on every build, and then rebuilds the crate
+    // (`cargo fuzz run` after `cargo fuzz build`, each test run). This file
+    // is always watched, so that with nothing else to watch Cargo does not
+    // fall back to watching the whole package.
+    println!("cargo:rerun-if-changed=build.rs");
+    if Path::new(".cargo_vcs_info.json").exists() {
+        println!("cargo:rerun-if-changed=.cargo_vcs_info.json");
+    }
     let commit = std::env::var("MCPC_COMMIT")
         .ok()
         .filter(|c| !c.is_empty())
