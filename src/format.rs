@@ -277,11 +277,18 @@ impl Printer<'_> {
                         }
                         // A `//` comment ends its line: it and everything
                         // before it go on lines of their own above the
-                        // attribute, in order, unless it is the last.
-                        let split = inside[..inside.len().saturating_sub(1)]
+                        // attribute, in order, unless it is the last. So
+                        // does a block comment spanning lines, even the
+                        // last: after the value it would not be read back
+                        // as trailing it (found by the fuzz fmt target).
+                        let split = inside
                             .iter()
-                            .rposition(|c| c.starts_with("//"))
-                            .map_or(0, |k| k + 1);
+                            .enumerate()
+                            .rev()
+                            .find(|(k, c)| {
+                                c.contains('\n') || (c.starts_with("//") && k + 1 < inside.len())
+                            })
+                            .map_or(0, |(k, _)| k + 1);
                         for c in inside.drain(..split) {
                             self.out.push_str(&format!("{}{c}\n", " ".repeat(indent)));
                         }
@@ -494,6 +501,21 @@ mod tests {
     /// loses a comment or changes the tree; no known input makes the
     /// printer do so (a golden case cannot show it), so the net is driven
     /// here with outputs that are wrong on purpose.
+    /// Found by the fuzz `fmt` target (fuzz/regressions/fmt/): a block
+    /// comment spanning lines between a key and its value goes above the
+    /// attribute, and formatting again changes nothing (it used to move
+    /// down one attribute per run).
+    #[test]
+    fn a_block_comment_across_lines_between_key_and_value_stays_put() {
+        let text = "plugin \"p\" {\n  version /* a\n  b */ = \"1.0.0\"\n  description = \"d\"\n}\n";
+        let once = fmt(text);
+        assert_eq!(
+            once,
+            "plugin \"p\" {\n  /* a\n  b */\n  version     = \"1.0.0\"\n  description = \"d\"\n}\n"
+        );
+        assert_eq!(fmt(&once), once);
+    }
+
     #[test]
     fn the_safety_net_refuses_a_lost_comment_or_a_changed_tree() {
         let old = "plugin \"p\" {\n  version = \"1.0.0\" // why\n}\n";
