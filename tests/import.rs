@@ -682,7 +682,7 @@ fn vscode_inputs_mcpc_wrote_round_trip_and_odd_ones_become_prompts() {
 /// format: a `lossy-lowering` warning with the line that names the field,
 /// the value (terminal escapes in it shown as `\u{1b}`) and what it was
 /// imported as; or, where the runtime itself skips such an entry (Goose),
-/// an error naming the value. A runtime with no transport field names the
+/// an `invalid-value` error naming the value. A runtime with no transport field names the
 /// field as dropped.
 #[test]
 fn an_unknown_transport_tag_is_a_coded_warning_in_every_format() {
@@ -707,8 +707,9 @@ fn an_unknown_transport_tag_is_a_coded_warning_in_every_format() {
         );
         if run.code != Some(0) {
             assert!(
-                run.stderr.contains("websocket\\u{1b}[2J\\u{7}"),
-                "{target}: the error does not name the value:\n{}",
+                run.stderr.contains("error[invalid-value]")
+                    && run.stderr.contains("websocket\\u{1b}[2J\\u{7}"),
+                "{target}: the error has no code or does not name the value:\n{}",
                 run.stderr
             );
             continue;

@@ -109,7 +109,14 @@ pub(crate) fn run(args: ImportArgs) -> Result<u8, UsageError> {
     // Say which line is broken before the backend's own reader does.
     crate::deliver::parse(primary.format, &text, &file)?;
     let servers = import::read_as(from, &text)
-        .map_err(|e| UsageError(format!("`{file}` is not a {from} configuration: {e}")))?;
+        .map_err(|e| {
+            UsageError::coded(
+                Code::InvalidValue,
+                format!(
+                    "`{file}` is not a {from} configuration: {e}\n  help: fix that entry, or name the runtime the file is for with `--from`"
+                ),
+            )
+        })?;
     if servers.is_empty() {
         let hint = match import::detect(&file, &raw) {
             Detected::One(t) if t != from => format!("; it reads as a {t} file: `--from {t}`"),
