@@ -888,6 +888,54 @@ fn packages_validate_and_install() {
         ok && out.contains("successfully validated"),
         "gemini extensions validate:\n{out}"
     );
+    // Installed as built (`--consent`: no confirmation; `--skip-settings`:
+    // the secret's setting is not asked for on a terminal), Gemini lists
+    // the server, `${extensionPath}` resolved to the installed copy, and
+    // the secret as a sensitive setting not yet set.
+    let gemini = runtimes.join("gemini/node_modules/.bin/gemini");
+    let gemini_home = work.0.join("home-gemini");
+    fs::create_dir_all(&gemini_home).unwrap();
+    let gemini_run = |args: &[&str]| {
+        let out = Command::new(&gemini)
+            .args(args)
+            .env("HOME", &gemini_home)
+            .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
+            .stdin(Stdio::null())
+            .output()
+            .expect("gemini runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), strip_ansi(&text))
+    };
+    let plugin_arg = plugin.to_str().unwrap();
+    let (ok, out) = gemini_run(&[
+        "extensions",
+        "install",
+        plugin_arg,
+        "--consent",
+        "--skip-settings",
+    ]);
+    assert!(
+        ok && out.contains("\"acme-local\" installed successfully"),
+        "gemini extensions install:\n{out}"
+    );
+    let installed = gemini_home.join(".gemini/extensions/acme-local");
+    let (_, out) = gemini_run(&["extensions", "list"]);
+    assert!(
+        out.contains("ACME_TOKEN: [not set]"),
+        "gemini extensions list:\n{out}"
+    );
+    let (_, out) = gemini_run(&["mcp", "list"]);
+    let root = installed.display();
+    assert!(
+        out.contains(&format!(
+            "local (from acme-local): {root}/bin/acme-mcp --data {root}/data (stdio)"
+        )),
+        "gemini mcp list:\n{out}"
+    );
 
     let (list, installed) = codex_install(&runtimes, &work.0, &market, "acme-local");
     assert_eq!(names(&list), ["local"], "codex: {list:?}");
