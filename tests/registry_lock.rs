@@ -910,3 +910,31 @@ fn https_proxy_and_no_proxy_are_honoured() {
     );
     assert_eq!(proxy.hits(), 1, "NO_PROXY bypasses the proxy");
 }
+
+/// Two plugins naming different registries for one name and version: the
+/// lock holds one entry per pair, so `mcpc lock` says so at the second
+/// reference (instead of every build failing with `lock-mismatch`), and
+/// writes nothing.
+#[test]
+fn one_name_and_version_from_two_registries_is_refused_by_lock() {
+    let reg = Registry::start();
+    reg.serve_doc("brave-search.server.json");
+    let t = Tmp::new("two-registries");
+    let other = "http://127.0.0.1:9";
+    let second = brave(other)
+        .replace("plugin \"search\"", "plugin \"search-too\"")
+        .replace("server \"brave\"", "server \"brave-too\"");
+    t.write(&format!("{}\n{second}", brave(&reg.base)));
+    let out = t.mcpc(&["lock", "--message-format", "short"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("main.mcpc:17:5: error[lock-mismatch]")
+            && stderr.contains(&format!(
+                "is referenced from two registries, {} and {other}",
+                reg.base
+            )),
+        "{stderr}"
+    );
+    assert!(!t.lock_path().exists(), "nothing is written on a failure");
+}

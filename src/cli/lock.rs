@@ -105,10 +105,28 @@ pub(crate) fn run(args: LockArgs) -> Result<u8, UsageError> {
     let mut fetched: Vec<LockEntry> = Vec::new();
     let (mut kept, mut from_cache) = (0, 0);
     for r in &refs {
-        if entries
+        if let Some(e) = entries
             .iter()
-            .any(|e| e.name == r.name && e.requested == r.requested)
+            .find(|e| e.name == r.name && e.requested == r.requested)
         {
+            // One entry per name and version: a second registry for the
+            // same pair would fail every build with `lock-mismatch`.
+            if let Some(base) = &r.registry
+                && trim_base(base) != trim_base(&e.registry)
+            {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::LockMismatch,
+                        r.span,
+                        format!(
+                            "`{}@{}` is referenced from two registries, {} and {base}, and `mcpc.lock` holds one entry per name and version",
+                            r.name, r.requested, e.registry
+                        ),
+                    )
+                    .with_label("another registry than an earlier reference's")
+                    .with_help("have the plugins name the same `registry`, or reference another version from one of them"),
+                );
+            }
             continue;
         }
         let old = existing
