@@ -138,7 +138,10 @@ impl SourceFile {
     /// 0-based line and UTF-16 column of a byte offset (the editor
     /// protocol's positions).
     pub fn line_utf16(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
         let column = self.text[start..offset].encode_utf16().count();
@@ -231,5 +234,13 @@ mod tests {
         assert_eq!(f.line_col(3), (2, 1));
         assert_eq!(f.line_col(5), (2, 2)); // after the two-byte `ç`
         assert_eq!(f.line_col(7), (3, 1));
+    }
+
+    #[test]
+    fn utf16_positions_inside_a_character_are_its_start() {
+        let f = SourceFile::new("a", "ab\n\u{feff}d\n");
+        assert_eq!(f.line_utf16(3), (1, 0));
+        assert_eq!(f.line_utf16(4), (1, 0)); // inside the BOM: no panic
+        assert_eq!(f.line_utf16(6), (1, 1));
     }
 }

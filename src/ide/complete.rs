@@ -277,9 +277,13 @@ fn scan(text: &str) -> Option<Scan> {
 /// completion replaces.
 pub fn word_start(text: &str, offset: usize) -> usize {
     let offset = floor(text, offset.min(text.len()));
+    // After the last character that is not part of a word, which may be
+    // several bytes long (a BOM, say).
     text[..offset]
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)))
-        .map_or(0, |i| i + 1)
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || "_-.".contains(c)))
+        .map_or(0, |(i, c)| i + c.len_utf8())
 }
 
 /// The reference's text for the block kind or attribute key under

@@ -92,6 +92,10 @@ fn completion_knows_where_it_is() {
     let version = items.iter().find(|c| c.label == "version").unwrap();
     assert!(version.doc.as_deref().unwrap().contains("semver"));
     assert_eq!(word_start("a = secret.TO", 13), 4);
+    // A word after a character of several bytes starts after all of them
+    // (found by the lsp fuzz target: a BOM before `sion`).
+    assert_eq!(word_start("  \u{feff}sion = 1", 7), 5);
+    assert_eq!(word_start("é", 2), 2);
 }
 
 #[test]
