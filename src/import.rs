@@ -421,17 +421,13 @@ pub fn unknown_transports(target: Target, text: &str) -> Vec<UnknownTransport> {
     let Some((field, known)) = target.backend().transport_field() else {
         return Vec::new();
     };
-    let Some((file, path)) = servers_file(target) else {
+    let Ok(servers) = read_as(target, text) else {
         return Vec::new();
     };
-    let (Some(doc), Ok(servers)) = (document(file.format, text), read_as(target, text)) else {
+    let Some((_, path, doc)) = servers_document(target, text) else {
         return Vec::new();
     };
-    let Some(entries) = path
-        .iter()
-        .try_fold(&doc, |v, k| v.get(k))
-        .and_then(Value::as_object)
-    else {
+    let Some(entries) = servers_map(&doc, path) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -483,6 +479,23 @@ fn servers_file(target: Target) -> Option<(&'static ManagedFile, &'static [&'sta
     Some((file, path))
 }
 
+/// `text` parsed as `target`'s servers file, with that file and the path
+/// of its map of servers.
+fn servers_document(
+    target: Target,
+    text: &str,
+) -> Option<(&'static ManagedFile, &'static [&'static str], Value)> {
+    let (file, path) = servers_file(target)?;
+    Some((file, path, document(file.format, text)?))
+}
+
+/// The map of servers at `path` in `doc`.
+fn servers_map<'a>(doc: &'a Value, path: &[&str]) -> Option<&'a serde_json::Map<String, Value>> {
+    path.iter()
+        .try_fold(doc, |v, k| v.get(k))
+        .and_then(Value::as_object)
+}
+
 /// What `target`'s reader makes of `text` as its servers file.
 pub fn read_as(target: Target, text: &str) -> Result<Vec<ServerSpec>, String> {
     let (file, _) = servers_file(target).ok_or("no servers file")?;
@@ -526,20 +539,13 @@ fn mutations(value: &Value) -> Vec<Option<Value>> {
 /// for each, no change of its value changes what is read. This asks the
 /// reader itself, so it holds for every backend, present and future.
 pub fn dropped_fields(target: Target, text: &str) -> Vec<Dropped> {
-    let Some((file, path)) = servers_file(target) else {
-        return Vec::new();
-    };
-    let Some(doc) = document(file.format, text) else {
+    let Some((file, path, doc)) = servers_document(target, text) else {
         return Vec::new();
     };
     let Ok(base) = read_as(target, text) else {
         return Vec::new();
     };
-    let Some(entries) = path
-        .iter()
-        .try_fold(&doc, |v, k| v.get(k))
-        .and_then(Value::as_object)
-    else {
+    let Some(entries) = servers_map(&doc, path) else {
         return Vec::new();
     };
     let entries: Vec<&String> = entries
