@@ -275,20 +275,8 @@ impl Printer<'_> {
                             inside.push(self.src[c.start..c.end].trim_end().to_owned());
                             self.next += 1;
                         }
-                        // A `//` comment ends its line: it and everything
-                        // before it go on lines of their own above the
-                        // attribute, in order, unless it is the last. So
-                        // does a block comment spanning lines, even the
-                        // last: after the value it would not be read back
-                        // as trailing it (found by the fuzz fmt target).
-                        let split = inside
-                            .iter()
-                            .enumerate()
-                            .rev()
-                            .find(|(k, c)| {
-                                c.contains('\n') || (c.starts_with("//") && k + 1 < inside.len())
-                            })
-                            .map_or(0, |(k, _)| k + 1);
+                        // Those that cannot stay go above the attribute.
+                        let split = hoisted(&inside);
                         for c in inside.drain(..split) {
                             self.out.push_str(&format!("{}{c}\n", " ".repeat(indent)));
                         }
@@ -325,7 +313,23 @@ impl Printer<'_> {
             .comments
             .iter()
             .any(|c| c.start >= end && c.end <= start && self.src[end..c.start].contains('\n'));
-        !own_line && !self.blank_between(end, start)
+        // Comments that go above `b` (from between its key and value) are
+        // on lines of their own once printed, and the next run starts at
+        // `b` then: so it does now (found by the fuzz fmt target).
+        let hoists = match b {
+            Entry::Attribute(attr) => {
+                let (key, value) = (attr.key.span.start as usize, attr.value.span.start as usize);
+                let inside: Vec<&str> = self
+                    .comments
+                    .iter()
+                    .filter(|c| c.start >= key && c.start < value)
+                    .map(|c| self.src[c.start..c.end].trim_end())
+                    .collect();
+                hoisted(&inside) > 0
+            }
+            Entry::Block(_) => false,
+        };
+        !own_line && !hoists && !self.blank_between(end, start)
     }
 
     /// A value's text; a list with comments inside is written one item a
@@ -489,6 +493,23 @@ fn check_same(
     ])
 }
 
+/// How many of the comments between an attribute's key and its value go
+/// on lines of their own above it: a `//` comment ends its line, so it and
+/// everything before it do, unless it is the last; so does a block comment
+/// spanning lines, even the last, which after the value would not be read
+/// back as trailing it (found by the fuzz fmt target).
+fn hoisted<S: AsRef<str>>(inside: &[S]) -> usize {
+    inside
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(k, c)| {
+            let c = c.as_ref();
+            c.contains('\n') || (c.starts_with("//") && k + 1 < inside.len())
+        })
+        .map_or(0, |(k, _)| k + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,6 +533,21 @@ mod tests {
         assert_eq!(
             once,
             "plugin \"p\" {\n  /* a\n  b */\n  version     = \"1.0.0\"\n  description = \"d\"\n}\n"
+        );
+        assert_eq!(fmt(&once), once);
+    }
+
+    /// Found by the fuzz `fmt` target: such a comment in the middle of a
+    /// run of attributes ends the run, as it does once printed above its
+    /// attribute, so the second run keeps its own `=` column.
+    #[test]
+    fn a_comment_moved_above_an_attribute_ends_its_run_of_attributes() {
+        let text =
+            "plugin \"p\" {\n  version = \"1.0.0\"\n  ser /* a\n  b */ = \"x\"\n  args = []\n}\n";
+        let once = fmt(text);
+        assert_eq!(
+            once,
+            "plugin \"p\" {\n  version = \"1.0.0\"\n  /* a\n  b */\n  ser  = \"x\"\n  args = []\n}\n"
         );
         assert_eq!(fmt(&once), once);
     }

@@ -118,7 +118,9 @@ fn package_arg(ecosystem: Ecosystem, args: &[Spanned<Str>]) -> Option<&Spanned<S
 fn unpinned(ecosystem: Ecosystem, spec: &str) -> Option<&'static str> {
     match ecosystem {
         Ecosystem::Npm => {
-            let version = spec[1.min(spec.len())..].split_once('@').map(|(_, v)| v);
+            // After the first character: a scope's `@` is not the version's.
+            let first = spec.chars().next().map_or(0, char::len_utf8);
+            let version = spec[first..].split_once('@').map(|(_, v)| v);
             match version {
                 None => Some("has no version"),
                 Some("latest") => Some("is pinned to `latest`, which moves"),
@@ -187,5 +189,9 @@ mod tests {
         );
         assert!(unpinned(Ecosystem::Container, "localhost:5000/mcp").is_some());
         assert!(unpinned(Ecosystem::Container, "acme/mcp:latest").is_some());
+        // A first character of several bytes (found by the fuzz pipeline
+        // target: a BOM) is skipped whole.
+        assert!(unpinned(Ecosystem::Npm, "\u{feff}docs-mcp").is_some());
+        assert_eq!(unpinned(Ecosystem::Npm, "é@1.0.0"), None);
     }
 }
