@@ -512,7 +512,7 @@ fn mutations(value: &Value) -> Vec<Option<Value>> {
         Value::Bool(b) => out.push(Some(Value::Bool(!b))),
         Value::Number(n) => {
             let n = n.as_f64().unwrap_or(0.0);
-            out.push(Some(serde_json::json!(n as u64 + 7)));
+            out.push(Some(serde_json::json!((n as u64).wrapping_add(7))));
         }
         Value::String(s) => {
             for other in [format!("{s}x"), "http".into(), "sse".into(), "stdio".into()] {
