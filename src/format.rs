@@ -94,7 +94,22 @@ impl Printer<'_> {
     fn blank_between(&self, from: usize, to: usize) -> bool {
         // A line between two newlines holding only whitespace; what follows
         // the last newline is the next token's indentation, not a line.
-        let gap = &self.src[from.min(to)..to];
+        // The inside of a comment is not a line of the gap: a blank line
+        // in a block comment is the comment's (found by the fuzz fmt target).
+        let from = from.min(to);
+        let mut gap = String::new();
+        let mut at = from;
+        let first = self.comments.partition_point(|c| c.start < from);
+        for c in self.comments[first..]
+            .iter()
+            .take_while(|c| c.start < to)
+            .filter(|c| c.end <= to)
+        {
+            gap.push_str(&self.src[at..c.start]);
+            gap.push('c');
+            at = c.end;
+        }
+        gap.push_str(&self.src[at..to]);
         let lines: Vec<&str> = gap.split('\n').collect();
         lines.len() >= 3
             && lines[1..lines.len() - 1]
@@ -534,6 +549,20 @@ mod tests {
             once,
             "plugin \"p\" {\n  /* a\n  b */\n  version     = \"1.0.0\"\n  description = \"d\"\n}\n"
         );
+        assert_eq!(fmt(&once), once);
+    }
+
+    /// Found by the fuzz `fmt` target: a blank line inside a block comment
+    /// between two attributes is the comment's, not a blank line between
+    /// them (a second run added one).
+    #[test]
+    fn a_blank_line_inside_a_comment_is_not_a_blank_line_between_entries() {
+        let text =
+            "plugin \"p\" {\n  version = \"1.0.0\"\n  /* a\n\n  b */\n  description = \"d\"\n}\n";
+        assert_eq!(fmt(text), text);
+        let moved =
+            "plugin \"p\" {\n  version = \"1.0.0\"\n  description /* a\n\n  b */ = \"d\"\n}\n";
+        let once = fmt(moved);
         assert_eq!(fmt(&once), once);
     }
 
