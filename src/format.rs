@@ -143,16 +143,24 @@ impl Printer<'_> {
 
     /// The same, for a comment that ends before `limit`.
     fn trailing_comment_before(&mut self, end: usize, limit: usize) {
-        if let Some(c) = self.comments.get(self.next)
-            && c.start >= end
+        // Then any more on that line with only spaces before them, up to a
+        // `//` comment, which ends the line (found by the fuzz fmt target).
+        let mut from = end;
+        while let Some(c) = self.comments.get(self.next)
+            && c.start >= from
             && c.end <= limit
-            && !self.src[end..c.start].contains('\n')
+            && !self.src[from..c.start].contains('\n')
+            && (from == end || self.src[from..c.start].trim().is_empty())
             && !self.src[c.start..c.end].contains('\n')
         {
             let text = self.src[c.start..c.end].to_owned();
             self.out.push(' ');
             self.out.push_str(&text);
             self.next += 1;
+            from = c.end;
+            if text.starts_with("//") {
+                break;
+            }
         }
     }
 
@@ -550,6 +558,21 @@ mod tests {
             "plugin \"p\" {\n  /* a\n  b */\n  version     = \"1.0.0\"\n  description = \"d\"\n}\n"
         );
         assert_eq!(fmt(&once), once);
+    }
+
+    /// Found by the fuzz `fmt` target: a block comment that goes after the
+    /// value and the value's own trailing comment stay on its line, in
+    /// order, the next run too.
+    #[test]
+    fn two_comments_after_a_value_stay_on_its_line() {
+        let once = fmt("plugin \"p\" {\n  version /* a */ = \"1.0.0\" // b\n}\n");
+        assert_eq!(
+            once,
+            "plugin \"p\" {\n  version = \"1.0.0\" /* a */ // b\n}\n"
+        );
+        assert_eq!(fmt(&once), once);
+        let twice = "plugin \"p\" {\n  version = \"1.0.0\" /* a */ /* b */ // c\n}\n";
+        assert_eq!(fmt(twice), twice);
     }
 
     /// Found by the fuzz `fmt` target: a blank line inside a block comment
