@@ -3,10 +3,25 @@
 //! The syntax tree is printed again: two-space indentation, `=` aligned in
 //! each run of attributes, one blank line between top-level items, lists on
 //! one line when they fit. Values are copied from their source text (a
-//! string keeps its escapes exactly). Comments are re-attached by position:
-//! on their own line before the next entry, or after the entry that ends on
-//! their line. A formatted text must parse to the same tree and carry the
-//! same comments, or it is refused.
+//! string keeps its escapes exactly).
+//!
+//! Comments are attached to the tree first, in one pass over the gaps
+//! between its nodes ([`attach`]), then printed from that attachment alone.
+//! In the gap after a node (a block, an attribute, a list item, or a `{` or
+//! `[`), the one-line comments that start on the line where the node ends
+//! trail it; every other comment of the gap leads the next node, or, when
+//! no node follows, dangles at the end of its block, list or file. Comments
+//! inside a node's head (between a block's kind and its `{`, or a key and
+//! its value) join what trails it, except those that could not stay on one
+//! line there (see [`hoisted`]), which lead it. The printer writes leading
+//! and dangling comments on lines of their own, and trailing ones after the
+//! node on its line, so the output attaches every comment to the same node
+//! again: formatting twice changes nothing, by construction. A formatted
+//! text must still parse to the same tree and carry the same comments, or it
+//! is refused.
+
+use std::collections::HashMap;
+use std::ops::Range;
 
 use crate::diag::{Code, Diagnostic, Sink};
 use crate::parse::ast::{Block, Entry, Value, ValueKind};
@@ -19,6 +34,29 @@ const WIDTH: usize = 100;
 struct Comment {
     start: usize,
     end: usize,
+}
+
+/// Where an attached comment goes, relative to the node at an offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Slot {
+    /// Before the entry, block or list item starting there, own lines.
+    Leading,
+    /// After the node ending there, on its last line.
+    Trailing,
+    /// After the `{` or `[` there, on its line.
+    Open,
+    /// Before the `}` or `]` there (or the file's end), own lines.
+    Dangling,
+}
+
+type Key = (Slot, usize);
+
+/// An attached comment: its index in the file's comments, and whether a
+/// blank line comes before it.
+#[derive(Clone, Copy, Debug)]
+struct Note {
+    comment: usize,
+    blank: bool,
 }
 
 /// Formats one file. `Err` holds the syntax error (or, should the printer
@@ -34,7 +72,7 @@ pub fn format(file: FileId, text: &str) -> Result<String, Vec<Diagnostic>> {
     let mut p = Printer {
         src: text,
         comments: &comments,
-        next: 0,
+        notes: attach(text, &comments, &blocks),
         out: String::new(),
     };
     p.file(&blocks);
@@ -72,10 +110,170 @@ fn comments(text: &str) -> Vec<Comment> {
     out
 }
 
+/// The indices of the comments starting in `from..to` (a gap between
+/// tokens holds whole comments only).
+fn within(comments: &[Comment], from: usize, to: usize) -> Range<usize> {
+    comments.partition_point(|c| c.start < from)..comments.partition_point(|c| c.start < to)
+}
+
+fn text<'s>(src: &'s str, c: &Comment) -> &'s str {
+    src[c.start..c.end].trim_end()
+}
+
+/// The offset of the first `byte` at or after `from` outside comments (a
+/// block's `{`: a comment in its head may hold a `{`).
+fn token(src: &str, comments: &[Comment], from: usize, byte: u8) -> usize {
+    let mut k = comments.partition_point(|c| c.start < from);
+    let mut at = from;
+    while at < src.len() {
+        if comments.get(k).is_some_and(|c| c.start == at) {
+            at = comments[k].end;
+            k += 1;
+        } else if src.as_bytes()[at] == byte {
+            return at;
+        } else {
+            at += 1;
+        }
+    }
+    src.len()
+}
+
+/// Whether a blank line is in the gap `from..to`, outside its comments (a
+/// blank line inside a block comment is the comment's).
+fn blank_in(src: &str, comments: &[Comment], from: usize, to: usize) -> bool {
+    let mut at = from.min(to);
+    for c in &comments[within(comments, at, to)] {
+        if src[at..c.start].matches('\n').count() >= 2 {
+            return true;
+        }
+        at = c.end;
+    }
+    src[at.min(to)..to].matches('\n').count() >= 2
+}
+
+/// Attaches every comment to a node (see the module's documentation).
+fn attach(src: &str, comments: &[Comment], blocks: &[Block]) -> HashMap<Key, Vec<Note>> {
+    let mut a = Attach {
+        src,
+        comments,
+        notes: HashMap::new(),
+        heads: Vec::new(),
+    };
+    let mut from = 0;
+    let mut after = None;
+    for b in blocks {
+        let start = b.span.start as usize;
+        a.gap(from, start, after, (Slot::Leading, start));
+        a.block(b);
+        from = b.span.end as usize;
+        after = Some((Slot::Trailing, from));
+    }
+    a.gap(from, src.len(), after, (Slot::Dangling, src.len()));
+    for (head, leading, trailing) in std::mem::take(&mut a.heads) {
+        let texts: Vec<&str> = head.iter().map(|&i| text(src, &comments[i])).collect();
+        let more = a.notes.get(&trailing).is_some_and(|v| !v.is_empty());
+        let split = hoisted(&texts, more);
+        let note = |&comment: &usize| Note {
+            comment,
+            blank: false,
+        };
+        a.notes
+            .entry(leading)
+            .or_default()
+            .extend(head[..split].iter().map(note));
+        a.notes
+            .entry(trailing)
+            .or_default()
+            .splice(0..0, head[split..].iter().map(note));
+    }
+    a.notes
+}
+
+struct Attach<'a> {
+    src: &'a str,
+    comments: &'a [Comment],
+    notes: HashMap<Key, Vec<Note>>,
+    /// The comments in a node's head, with the node's leading and trailing
+    /// keys: placed once all the node's trailing comments are known.
+    heads: Vec<(Vec<usize>, Key, Key)>,
+}
+
+impl Attach<'_> {
+    /// The comments of the gap `from..to`: those on the line where the node
+    /// before it ends (`after`) trail it, the others go to `before`.
+    fn gap(&mut self, from: usize, to: usize, after: Option<Key>, before: Key) {
+        let mut at = from;
+        let mut trailing = after;
+        for i in within(self.comments, from, to) {
+            let c = &self.comments[i];
+            let between = &self.src[at..c.start];
+            let key = match trailing {
+                Some(key) if !between.contains('\n') && !text(self.src, c).contains('\n') => key,
+                _ => {
+                    trailing = None;
+                    before
+                }
+            };
+            let blank = key == before && between.matches('\n').count() >= 2;
+            self.notes
+                .entry(key)
+                .or_default()
+                .push(Note { comment: i, blank });
+            at = c.end;
+        }
+    }
+
+    fn block(&mut self, b: &Block) {
+        let (start, close) = (b.span.start as usize, b.span.end as usize - 1);
+        let head_end = b.label.as_ref().map_or(b.kind.span.end, |l| l.span.end) as usize;
+        let brace = token(self.src, self.comments, head_end, b'{');
+        let head = within(self.comments, b.kind.span.end as usize, brace).collect();
+        self.heads
+            .push((head, (Slot::Leading, start), (Slot::Open, brace)));
+        let mut from = brace + 1;
+        let mut after = (Slot::Open, brace);
+        for e in &b.entries {
+            let start = entry_start(e);
+            self.gap(from, start, Some(after), (Slot::Leading, start));
+            match e {
+                Entry::Block(inner) => self.block(inner),
+                Entry::Attribute(attr) => {
+                    let (key, value) = (attr.key.span.end as usize, attr.value.span.start as usize);
+                    let head = within(self.comments, key, value).collect();
+                    let end = attr.span.end as usize;
+                    self.heads
+                        .push((head, (Slot::Leading, start), (Slot::Trailing, end)));
+                    self.value(&attr.value);
+                }
+            }
+            from = entry_end(e);
+            after = (Slot::Trailing, from);
+        }
+        self.gap(from, close, Some(after), (Slot::Dangling, close));
+    }
+
+    fn value(&mut self, v: &Value) {
+        let ValueKind::List(items) = &v.kind else {
+            return;
+        };
+        let (open, close) = (v.span.start as usize, v.span.end as usize - 1);
+        let mut from = open + 1;
+        let mut after = (Slot::Open, open);
+        for item in items {
+            let start = item.span.start as usize;
+            self.gap(from, start, Some(after), (Slot::Leading, start));
+            self.value(item);
+            from = item.span.end as usize;
+            after = (Slot::Trailing, from);
+        }
+        self.gap(from, close, Some(after), (Slot::Dangling, close));
+    }
+}
+
 struct Printer<'a> {
     src: &'a str,
     comments: &'a [Comment],
-    next: usize,
+    notes: HashMap<Key, Vec<Note>>,
     out: String,
 }
 
@@ -85,96 +283,50 @@ impl Printer<'_> {
     }
 
     fn has_comment(&self, start: usize, end: usize) -> bool {
-        self.comments
-            .iter()
-            .any(|c| c.start >= start && c.end <= end)
+        !within(self.comments, start, end).is_empty()
     }
 
-    /// Whether the source between two offsets holds a blank line.
-    fn blank_between(&self, from: usize, to: usize) -> bool {
-        // A line between two newlines holding only whitespace; what follows
-        // the last newline is the next token's indentation, not a line.
-        // The inside of a comment is not a line of the gap: a blank line
-        // in a block comment is the comment's (found by the fuzz fmt target).
-        let from = from.min(to);
-        let mut gap = String::new();
-        let mut at = from;
-        let first = self.comments.partition_point(|c| c.start < from);
-        for c in self.comments[first..]
-            .iter()
-            .take_while(|c| c.start < to)
-            .filter(|c| c.end <= to)
-        {
-            gap.push_str(&self.src[at..c.start]);
-            gap.push('c');
-            at = c.end;
-        }
-        gap.push_str(&self.src[at..to]);
-        let lines: Vec<&str> = gap.split('\n').collect();
-        lines.len() >= 3
-            && lines[1..lines.len() - 1]
-                .iter()
-                .any(|l| l.trim().is_empty())
+    fn take(&mut self, slot: Slot, at: usize) -> Vec<Note> {
+        self.notes.remove(&(slot, at)).unwrap_or_default()
     }
 
-    /// Own-line comments that start before `pos`.
-    fn comments_before(&mut self, pos: usize, indent: usize, mut prev_end: usize) {
-        while let Some(c) = self.comments.get(self.next).filter(|c| c.start < pos) {
-            let c = c.clone();
-            if self.blank_between(prev_end, c.start)
-                && !self.out.ends_with("{\n")
+    fn text(&self, n: &Note) -> &str {
+        text(self.src, &self.comments[n.comment])
+    }
+
+    /// Comments on lines of their own, a blank line before those that had
+    /// one (not at the top of a block or file, never two).
+    fn own_lines(&mut self, notes: &[Note], indent: usize) {
+        for n in notes {
+            if n.blank
                 && !self.out.is_empty()
                 && !self.out.ends_with("\n\n")
+                && !self.out.ends_with("{\n")
             {
                 self.out.push('\n');
             }
-            self.out.push_str(&" ".repeat(indent));
-            self.out.push_str(self.src[c.start..c.end].trim_end());
-            self.out.push('\n');
-            prev_end = c.end;
-            self.next += 1;
+            let line = format!("{}{}\n", " ".repeat(indent), self.text(n));
+            self.out.push_str(&line);
         }
     }
 
-    /// A comment starting on the same line as `end` goes after it.
-    fn trailing_comment(&mut self, end: usize) {
-        self.trailing_comment_before(end, usize::MAX);
-    }
-
-    /// The same, for a comment that ends before `limit`.
-    fn trailing_comment_before(&mut self, end: usize, limit: usize) {
-        // Then any more on that line with only spaces before them, up to a
-        // `//` comment, which ends the line (found by the fuzz fmt target).
-        let mut from = end;
-        while let Some(c) = self.comments.get(self.next)
-            && c.start >= from
-            && c.end <= limit
-            && !self.src[from..c.start].contains('\n')
-            && (from == end || self.src[from..c.start].trim().is_empty())
-            && !self.src[c.start..c.end].contains('\n')
-        {
-            let text = self.src[c.start..c.end].to_owned();
-            self.out.push(' ');
-            self.out.push_str(&text);
-            self.next += 1;
-            from = c.end;
-            if text.starts_with("//") {
-                break;
-            }
-        }
+    /// The comments after a node on its line, as ` /* … */ // …`.
+    fn after(&mut self, slot: Slot, at: usize) -> String {
+        let notes = self.take(slot, at);
+        notes.iter().map(|n| format!(" {}", self.text(n))).collect()
     }
 
     fn file(&mut self, blocks: &[Block]) {
-        let mut prev_end = 0;
         for (i, block) in blocks.iter().enumerate() {
             if i > 0 {
                 self.out.push('\n');
             }
-            self.comments_before(block.span.start as usize, 0, prev_end);
+            let leading = self.take(Slot::Leading, block.span.start as usize);
+            self.own_lines(&leading, 0);
             self.block(block, 0);
-            prev_end = block.span.end as usize;
         }
-        self.comments_before(self.src.len() + 1, 0, prev_end);
+        let dangling = self.take(Slot::Dangling, self.src.len());
+        self.own_lines(&dangling, 0);
         while self.out.ends_with("\n\n") {
             self.out.pop();
         }
@@ -192,49 +344,37 @@ impl Printer<'_> {
     fn block(&mut self, block: &Block, indent: usize) {
         let (start, end) = (block.span.start as usize, block.span.end as usize);
         let header = self.header(block);
-        let written_inline = !self.src[start..end].contains('\n');
-        if block.entries.is_empty() && !self.has_comment(start, end) {
-            self.out
-                .push_str(&format!("{}{header} {{}}", " ".repeat(indent)));
-            self.trailing_comment(end);
-            self.out.push('\n');
-            return;
-        }
-        if written_inline && !self.has_comment(start, end) {
-            let inline = self.inline_entries(&block.entries);
-            if let Some(inline) = inline {
-                let line = format!("{}{header} {{ {inline} }}", " ".repeat(indent));
-                if line.chars().count() <= WIDTH {
-                    self.out.push_str(&line);
-                    self.trailing_comment(end);
-                    self.out.push('\n');
-                    return;
-                }
-            }
-        }
-        self.out
-            .push_str(&format!("{}{header} {{", " ".repeat(indent)));
-        let body_start = block
+        let head_end = block
             .label
             .as_ref()
             .map_or(block.kind.span.end, |l| l.span.end) as usize;
-        // A comment on the `{` line, unless it is inside the first entry.
-        self.trailing_comment_before(
-            self.src[body_start..end]
-                .find('{')
-                .map_or(body_start, |i| body_start + i + 1),
-            block.entries.first().map_or(end, entry_start),
-        );
-        self.out.push('\n');
-        self.entries(&block.entries, indent + 2, body_start);
-        self.comments_before(
-            end,
-            indent + 2,
-            block.entries.last().map_or(body_start, entry_end),
-        );
-        self.out.push_str(&format!("{}}}", " ".repeat(indent)));
-        self.trailing_comment(end);
-        self.out.push('\n');
+        let brace = token(self.src, self.comments, head_end, b'{');
+        let open = self.after(Slot::Open, brace);
+        let dangling = self.take(Slot::Dangling, end - 1);
+        let pad = " ".repeat(indent);
+        if block.entries.is_empty() && open.is_empty() && dangling.is_empty() {
+            let trailing = self.after(Slot::Trailing, end);
+            self.out
+                .push_str(&format!("{pad}{header} {{}}{trailing}\n"));
+            return;
+        }
+        // A block written on one line with no comment inside stays so.
+        if !self.src[start..end].contains('\n')
+            && !self.has_comment(start, end)
+            && let Some(inline) = self.inline_entries(&block.entries)
+        {
+            let line = format!("{pad}{header} {{ {inline} }}");
+            if line.chars().count() <= WIDTH {
+                let trailing = self.after(Slot::Trailing, end);
+                self.out.push_str(&format!("{line}{trailing}\n"));
+                return;
+            }
+        }
+        self.out.push_str(&format!("{pad}{header} {{{open}\n"));
+        self.entries(&block.entries, indent + 2);
+        self.own_lines(&dangling, indent + 2);
+        let trailing = self.after(Slot::Trailing, end);
+        self.out.push_str(&format!("{pad}}}{trailing}\n"));
     }
 
     /// `a = 1 b = 2` when every entry is an attribute with a one-line value.
@@ -253,29 +393,26 @@ impl Printer<'_> {
         Some(parts.join(" "))
     }
 
-    fn entries(&mut self, entries: &[Entry], indent: usize, mut prev_end: usize) {
+    fn entries(&mut self, entries: &[Entry], indent: usize) {
         let mut i = 0;
         while i < entries.len() {
-            if i > 0 && self.blank_between(prev_end, entry_start(&entries[i])) {
+            let start = entry_start(&entries[i]);
+            if i > 0 && blank_in(self.src, self.comments, entry_end(&entries[i - 1]), start) {
                 self.out.push('\n');
             }
-            self.comments_before(entry_start(&entries[i]), indent, prev_end);
+            let leading = self.take(Slot::Leading, start);
+            self.own_lines(&leading, indent);
             match &entries[i] {
                 Entry::Block(b) => {
                     self.block(b, indent);
-                    prev_end = b.span.end as usize;
                     i += 1;
                 }
                 Entry::Attribute(_) => {
                     // A run of attributes with nothing between them shares
                     // one column for `=`.
-                    let run_end = (i..entries.len())
-                        .take_while(|&j| {
-                            matches!(entries[j], Entry::Attribute(_))
-                                && (j == i || self.joined(&entries[j - 1], &entries[j]))
-                        })
-                        .last()
-                        .map_or(i + 1, |j| j + 1);
+                    let run_end = (i + 1..entries.len())
+                        .find(|&j| !self.joined(&entries[j - 1], &entries[j]))
+                        .unwrap_or(entries.len());
                     let width = entries[i..run_end]
                         .iter()
                         .filter_map(|e| match e {
@@ -287,40 +424,13 @@ impl Printer<'_> {
                     for entry in &entries[i..run_end] {
                         let Entry::Attribute(a) = entry else { continue };
                         let key = self.slice(a.key.span).to_owned();
-                        let pad = width - key.chars().count();
-                        // Comments between the key and the value go after it.
-                        let mut inside = Vec::new();
-                        while let Some(c) = self
-                            .comments
-                            .get(self.next)
-                            .filter(|c| c.start < a.value.span.start as usize)
-                        {
-                            inside.push(self.src[c.start..c.end].trim_end().to_owned());
-                            self.next += 1;
-                        }
-                        // Those that cannot stay go above the attribute.
-                        let split = hoisted(&inside);
-                        for c in inside.drain(..split) {
-                            self.out.push_str(&format!("{}{c}\n", " ".repeat(indent)));
-                        }
+                        let pad = " ".repeat(width - key.chars().count());
                         let value = self.value(&a.value, indent);
+                        let trailing = self.after(Slot::Trailing, a.span.end as usize);
                         self.out.push_str(&format!(
-                            "{}{key}{} = {value}",
-                            " ".repeat(indent),
-                            " ".repeat(pad)
+                            "{}{key}{pad} = {value}{trailing}\n",
+                            " ".repeat(indent)
                         ));
-                        // After a `//` comment nothing more fits on the line
-                        // (one followed by more is refused by the check).
-                        let line_comment = inside.iter().any(|c| c.starts_with("//"));
-                        for c in &inside {
-                            self.out.push(' ');
-                            self.out.push_str(c);
-                        }
-                        if !line_comment {
-                            self.trailing_comment(a.span.end as usize);
-                        }
-                        self.out.push('\n');
-                        prev_end = a.span.end as usize;
                     }
                     i = run_end;
                 }
@@ -328,36 +438,21 @@ impl Printer<'_> {
         }
     }
 
-    /// Two attributes are in one run when no own-line comment or blank
-    /// line parts them (a trailing comment does not).
+    /// Two attributes are in one run when no comment leads the second and
+    /// no blank line parts them (a trailing comment does not).
     fn joined(&self, a: &Entry, b: &Entry) -> bool {
         let (end, start) = (entry_end(a), entry_start(b));
-        let own_line = self
-            .comments
-            .iter()
-            .any(|c| c.start >= end && c.end <= start && self.src[end..c.start].contains('\n'));
-        // Comments that go above `b` (from between its key and value) are
-        // on lines of their own once printed, and the next run starts at
-        // `b` then: so it does now (found by the fuzz fmt target).
-        let hoists = match b {
-            Entry::Attribute(attr) => {
-                let (key, value) = (attr.key.span.start as usize, attr.value.span.start as usize);
-                let inside: Vec<&str> = self
-                    .comments
-                    .iter()
-                    .filter(|c| c.start >= key && c.start < value)
-                    .map(|c| self.src[c.start..c.end].trim_end())
-                    .collect();
-                hoisted(&inside) > 0
-            }
-            Entry::Block(_) => false,
-        };
-        !own_line && !hoists && !self.blank_between(end, start)
+        matches!(b, Entry::Attribute(_))
+            && self
+                .notes
+                .get(&(Slot::Leading, start))
+                .is_none_or(|v| v.is_empty())
+            && !blank_in(self.src, self.comments, end, start)
     }
 
     /// A value's text; a list with comments inside is written one item a
-    /// line, each comment kept where it was: on its own line before an item
-    /// or after the item whose line it ends.
+    /// line, each comment kept where it was attached: on its own line before
+    /// an item or the `]`, or after the `[` or the item on their line.
     fn value(&mut self, value: &Value, indent: usize) -> String {
         let (start, end) = (value.span.start as usize, value.span.end as usize);
         let ValueKind::List(items) = &value.kind else {
@@ -374,52 +469,25 @@ impl Printer<'_> {
             return format!("[\n{body}{}]", " ".repeat(indent));
         }
         let pad = " ".repeat(indent + 2);
-        let mut out = String::from("[");
-        // A comment on the `[` line stays there.
-        let first = items.first().map_or(end, |v| v.span.start as usize);
-        out.push_str(&self.trailing_text(start + 1, first));
-        out.push('\n');
+        let mut out = format!("[{}\n", self.after(Slot::Open, start));
         for item in items {
-            out.push_str(&self.own_line_text(item.span.start as usize, &pad));
+            out.push_str(&self.lines(Slot::Leading, item.span.start as usize, &pad));
             let text = self.value(item, indent + 2);
-            out.push_str(&format!("{pad}{text},"));
-            let item_end = item.span.end as usize;
-            out.push_str(&self.trailing_text(item_end, end));
-            out.push('\n');
+            let trailing = self.after(Slot::Trailing, item.span.end as usize);
+            out.push_str(&format!("{pad}{text},{trailing}\n"));
         }
-        out.push_str(&self.own_line_text(end, &pad));
+        out.push_str(&self.lines(Slot::Dangling, end - 1, &pad));
         out.push_str(&format!("{}]", " ".repeat(indent)));
         out
     }
 
-    /// Comments not yet written that start before `pos`, each on its own line.
-    fn own_line_text(&mut self, pos: usize, pad: &str) -> String {
-        let mut out = String::new();
-        while let Some(c) = self.comments.get(self.next).filter(|c| c.start < pos) {
-            out.push_str(&format!("{pad}{}\n", self.src[c.start..c.end].trim_end()));
-            self.next += 1;
-        }
-        out
-    }
-
-    /// Comments after `from` (before `before`) on the same line as `from`,
-    /// as ` /* … */ // …`.
-    fn trailing_text(&mut self, from: usize, before: usize) -> String {
-        let mut out = String::new();
-        let mut line_end = from;
-        while let Some(c) = self.comments.get(self.next).filter(|c| {
-            c.start >= from && c.start < before && !self.src[line_end..c.start].contains('\n')
-        }) {
-            let c = c.clone();
-            out.push(' ');
-            out.push_str(self.src[c.start..c.end].trim_end());
-            line_end = c.end;
-            self.next += 1;
-            if self.src[c.start..c.end].starts_with("//") {
-                break;
-            }
-        }
-        out
+    /// The comments of a slot, each on its own line.
+    fn lines(&mut self, slot: Slot, at: usize, pad: &str) -> String {
+        let notes = self.take(slot, at);
+        notes
+            .iter()
+            .map(|n| format!("{pad}{}\n", self.text(n)))
+            .collect()
     }
 }
 
@@ -516,20 +584,19 @@ fn check_same(
     ])
 }
 
-/// How many of the comments between an attribute's key and its value go
-/// on lines of their own above it: a `//` comment ends its line, so it and
-/// everything before it do, unless it is the last; so does a block comment
-/// spanning lines, even the last, which after the value would not be read
-/// back as trailing it (found by the fuzz fmt target).
-fn hoisted<S: AsRef<str>>(inside: &[S]) -> usize {
-    inside
-        .iter()
+/// How many of the comments in a node's head (between an attribute's key
+/// and its value, or a block's kind and its `{`) go on lines of their own
+/// before the node, the rest joining the comments after it on its line
+/// (after the value, or the `{`): a `//` comment ends its line, so it and
+/// everything before it do, unless it is the last on that line (`more`:
+/// comments trail the node already); so does a block comment spanning
+/// lines, which after the node would not trail it (found by the fuzz fmt
+/// target).
+fn hoisted(head: &[&str], more: bool) -> usize {
+    head.iter()
         .enumerate()
         .rev()
-        .find(|(k, c)| {
-            let c = c.as_ref();
-            c.contains('\n') || (c.starts_with("//") && k + 1 < inside.len())
-        })
+        .find(|(k, c)| c.contains('\n') || (c.starts_with("//") && (k + 1 < head.len() || more)))
         .map_or(0, |(k, _)| k + 1)
 }
 
@@ -602,6 +669,46 @@ mod tests {
             "plugin \"p\" {\n  version = \"1.0.0\"\n  /* a\n  b */\n  ser  = \"x\"\n  args = []\n}\n"
         );
         assert_eq!(fmt(&once), once);
+    }
+
+    /// Found by the fuzz `fmt` target (fuzz/regressions/fmt/): a comment
+    /// after the `{` of the next block, on the line where an empty block
+    /// ends, was taken as trailing that block, then (written after its
+    /// `{}`) no more by the next run. A comment trails only the node before
+    /// it in its own gap, so it stays after the `{` it follows.
+    #[test]
+    fn a_comment_after_the_next_blocks_brace_stays_there() {
+        let once = fmt("  tafr {\n \n}argep r {//////\n }\n");
+        assert_eq!(once, "tafr {}\n\nargep r { //////\n}\n");
+        assert_eq!(fmt(&once), once);
+    }
+
+    /// Comments in a block's head join the `{` line, or go above the block
+    /// when they cannot stay on one line; a `{` inside a comment is not the
+    /// block's.
+    #[test]
+    fn comments_in_a_block_head_are_attached_to_the_block() {
+        for (text, want) in [
+            (
+                "plugin /* { */ \"p\" { version = \"1\" }\n",
+                "plugin \"p\" { /* { */\n  version = \"1\"\n}\n",
+            ),
+            (
+                "plugin // a\n \"p\" /* b */ {\n  version = \"1\"\n}\n",
+                "// a\nplugin \"p\" { /* b */\n  version = \"1\"\n}\n",
+            ),
+            (
+                "plugin \"p\" // a\n { // b\n}\n",
+                "// a\nplugin \"p\" { // b\n}\n",
+            ),
+            (
+                "plugin \"p\" {} /* a */ /* b */\n",
+                "plugin \"p\" {} /* a */ /* b */\n",
+            ),
+        ] {
+            assert_eq!(fmt(text), want, "{text}");
+            assert_eq!(fmt(want), want, "{want}");
+        }
     }
 
     #[test]
