@@ -24,7 +24,7 @@ pub mod target;
 
 use backends::{OutFile, Plan};
 use diag::{Diagnostic, LintLevels, Sink};
-use source::SourceMap;
+use source::{FileId, SourceMap};
 
 /// A compilation unit on its way through the pipeline.
 pub struct Compilation {
@@ -38,7 +38,35 @@ impl Compilation {
     /// Parses, lowers and checks every file; `cli_levels` are the
     /// `--deny/--warn/--allow` flags, which win over the policy's levels.
     pub fn new(sources: SourceMap, cli_levels: LintLevels) -> Compilation {
-        let (mut unit, mut sink) = lower_unit(&sources);
+        let (unit, sink) = lower_unit(&sources);
+        Compilation::checked(sources, unit, sink, cli_levels)
+    }
+
+    /// Like [`Compilation::new`], from each file of `sources` already
+    /// parsed and lowered (in the order of `sources`): a caller that keeps
+    /// the [`LoweredFile`] of each file's text (the language server)
+    /// re-parses only the files that changed. The unit-wide work — registry
+    /// references, then the checks — is done here, as in `new`.
+    pub fn from_files(
+        sources: SourceMap,
+        files: impl IntoIterator<Item = LoweredFile>,
+        cli_levels: LintLevels,
+    ) -> Compilation {
+        let mut unit = ir::Unit::default();
+        let mut sink = Sink::new();
+        for file in files {
+            unit.append(file.unit);
+            sink.append(file.sink);
+        }
+        Compilation::checked(sources, unit, sink, cli_levels)
+    }
+
+    fn checked(
+        sources: SourceMap,
+        mut unit: ir::Unit,
+        mut sink: Sink,
+        cli_levels: LintLevels,
+    ) -> Compilation {
         registry::lock::resolve(&mut unit, sources.lock(), &mut sink);
         check::check(&unit, &mut sink);
         Compilation {
@@ -63,6 +91,13 @@ impl Compilation {
     /// Whether the diagnostics so far hold an error, levels applied.
     pub fn fails(&self) -> bool {
         self.sink.fails(&self.levels())
+    }
+
+    /// Runs each target's backend of `plan` for what it reports (what its
+    /// runtime cannot express), as `mcpc check` does, keeping no file:
+    /// each target's files are dropped as soon as they are made.
+    pub fn check_targets(&mut self, plan: &Plan) {
+        self.build_each_with(plan, drop);
     }
 
     /// Builds each target of `plan` on its own, so that one target's errors
@@ -201,23 +236,59 @@ pub fn lower_unit(sources: &SourceMap) -> (ir::Unit, Sink) {
     let mut sink = Sink::new();
     let mut unit = ir::Unit::default();
     for (id, file) in sources.files() {
-        // Each block is lowered as soon as it is parsed and its syntax
-        // tree dropped; a file with a syntax error contributes only
-        // that error, as if it had not been parsed at all.
-        let mut local = Sink::new();
-        let mut part = ir::Unit::default();
-        let parsed = parse::parse_each(id, &file.text, &mut local, |block, sink| {
-            ir::lower_block(&mut part, &block, sink)
-        });
-        match parsed {
-            Ok(()) => {
-                sink.append(local);
-                unit.append(part);
-            }
-            Err(error) => sink.push(*error),
-        }
+        let file = LoweredFile::new(id, &file.text, |_| {});
+        unit.append(file.unit);
+        sink.append(file.sink);
     }
     (unit, sink)
+}
+
+/// One file parsed and lowered on its own: its share of the unit, and the
+/// problems found in it. A file with a syntax error contributes only that
+/// error, as if it had not been parsed at all. Its spans name the file by
+/// the id it was lowered as.
+#[derive(Clone, Debug, Default)]
+pub struct LoweredFile {
+    unit: ir::Unit,
+    sink: Sink,
+    parsed: bool,
+}
+
+impl LoweredFile {
+    /// Parses and lowers `text` as file `id`. Each block is lowered as soon
+    /// as it is parsed, shown to `each` (the language server indexes it:
+    /// one parse serves both), and its syntax tree dropped. On a syntax
+    /// error the file gives nothing, so what `each` saw is to be dropped
+    /// too (see [`LoweredFile::parsed`]).
+    pub fn new(id: FileId, text: &str, mut each: impl FnMut(&parse::ast::Block)) -> LoweredFile {
+        let mut sink = Sink::new();
+        let mut unit = ir::Unit::default();
+        let parsed = parse::parse_each(id, text, &mut sink, |block, sink| {
+            ir::lower_block(&mut unit, &block, sink);
+            each(&block);
+        });
+        match parsed {
+            Ok(()) => LoweredFile {
+                unit,
+                sink,
+                parsed: true,
+            },
+            Err(error) => {
+                let mut sink = Sink::new();
+                sink.push(*error);
+                LoweredFile {
+                    unit: ir::Unit::default(),
+                    sink,
+                    parsed: false,
+                }
+            }
+        }
+    }
+
+    /// Whether the file parsed (no syntax error).
+    pub fn parsed(&self) -> bool {
+        self.parsed
+    }
 }
 
 /// One target's share of [`Compilation::build_each`].

@@ -262,9 +262,8 @@ fn run(command: Command) -> Result<u8, UsageError> {
                 user_scope: false,
             };
             let mut c = crate::Compilation::new(input.sources()?, input.levels()?);
-            // The backends run for what they report; each target's files
-            // are dropped as soon as they are made.
-            c.build_each_with(&plan, drop);
+            // The backends run for what they report.
+            c.check_targets(&plan);
             let (sources, diagnostics) = c.finish();
             input.report(&sources, &diagnostics);
             Ok(if diag::count_errors(&diagnostics) > 0 {

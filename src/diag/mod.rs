@@ -224,7 +224,7 @@ impl LintLevels {
 
 /// Where every stage reports. It keeps going after errors: a run reports
 /// everything it can find.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Sink {
     diagnostics: Vec<Diagnostic>,
     /// Spans holding literal secrets, whatever the lint's level: renderers

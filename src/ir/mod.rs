@@ -14,7 +14,9 @@ use crate::target::Target;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-#[derive(Debug, Default)]
+/// `Clone`, like every IR type: a caller that keeps each file's lowered
+/// share (see [`crate::LoweredFile`]) puts a unit together from copies.
+#[derive(Clone, Debug, Default)]
 pub struct Unit {
     pub plugins: Vec<Plugin>,
     pub workspaces: Vec<Workspace>,
@@ -56,7 +58,7 @@ pub enum Scope {
     Org,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Plugin {
     pub name: Spanned<String>,
     pub version: Option<Spanned<String>>,
@@ -160,7 +162,7 @@ fn targets_include(list: Option<&TargetList>, target: Target) -> bool {
 /// `target NAME { lints { … } secrets = … }`: the levels of what NAME's
 /// backend reports about this plugin (a loss accepted for one runtime),
 /// and how NAME gets this plugin's secrets.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TargetLints {
     pub target: Spanned<Target>,
     pub levels: Vec<(Spanned<Code>, Spanned<Level>)>,
@@ -179,7 +181,7 @@ pub enum SecretForm {
 }
 
 /// `target NAME { server LABEL { … } }`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Override {
     pub target: Spanned<Target>,
     pub server: Spanned<String>,
@@ -439,14 +441,14 @@ impl Str {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Workspace {
     pub name: Spanned<String>,
     pub runtime: Option<Spanned<Target>>,
     pub plugins: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Policy {
     pub name: Spanned<String>,
     pub lints: Vec<(Spanned<Code>, Spanned<Level>)>,
