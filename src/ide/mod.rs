@@ -64,13 +64,27 @@ impl Index {
         for (id, file) in sources.files() {
             let mut sink = Sink::new();
             for block in crate::parse::parse_file(id, &file.text, &mut sink) {
-                index.block(&file.text, &block, None);
+                index.add_block(&file.text, &block);
             }
             if sink.has_hard_errors() {
                 index.unparsed.push(id);
             }
         }
         index
+    }
+
+    /// Indexes one top-level block of `text` (the file the block's spans
+    /// name), from the compiler's own parse of it.
+    pub fn add_block(&mut self, text: &str, block: &Block) {
+        self.block(text, block, None);
+    }
+
+    /// Adds what `other` (another file's index) holds after this index's.
+    pub fn append(&mut self, other: &Index) {
+        self.symbols.extend_from_slice(&other.symbols);
+        self.folds.extend_from_slice(&other.folds);
+        self.unparsed.extend_from_slice(&other.unparsed);
+        self.kept.extend_from_slice(&other.kept);
     }
 
     /// Keeps the names `previous` had for its file `was`, now `file` of

@@ -12,6 +12,7 @@
 pub mod frame; // public for the fuzz targets (fuzz/bodies.rs)
 mod workspace;
 
+use crate::LoweredFile;
 use crate::diag::{LintLevels, Severity};
 use crate::ide::{self, Index};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
@@ -49,6 +50,9 @@ struct Server {
     outbox: Vec<Message>,
     /// The unit and its index as of the last change.
     cache: Option<Lookup>,
+    /// Each file of the unit parsed, as of its text: a keystroke re-parses
+    /// only the file it changed.
+    parsed: BTreeMap<Url, Parsed>,
     /// The semantic tokens last sent per document, under their result id,
     /// for `semanticTokens/full/delta`.
     tokens: BTreeMap<Url, (String, Vec<lsp::SemanticToken>)>,
@@ -127,7 +131,7 @@ impl Server {
     fn request(&mut self, request: Request) -> Response {
         if self.cache.is_none() {
             let (sources, uris) = self.unit();
-            let index = Index::new(&sources);
+            let (index, _) = self.parse(&sources, &uris);
             self.cache = Some(Lookup {
                 sources,
                 uris,
@@ -381,11 +385,32 @@ impl Server {
         (sources, uris)
     }
 
+    /// Each file of the unit parsed and lowered, from the cache when its
+    /// text has not changed (the cache then holds the unit's files only):
+    /// the unit's index, and each file's share of the unit in order.
+    fn parse(&mut self, sources: &SourceMap, uris: &[Url]) -> (Index, Vec<LoweredFile>) {
+        let mut index = Index::default();
+        let mut lowered = Vec::new();
+        let mut parsed = BTreeMap::new();
+        for (id, file) in sources.files() {
+            let uri = &uris[id.0 as usize];
+            let p = match self.parsed.remove(uri) {
+                Some(p) if p.id == id && p.text == file.text => p,
+                _ => Parsed::new(id, &file.text),
+            };
+            index.append(&p.index);
+            lowered.push(p.lowered.clone());
+            parsed.insert(uri.clone(), p);
+        }
+        self.parsed = parsed;
+        (index, lowered)
+    }
+
     /// Compiles the unit and publishes diagnostics for the open documents,
     /// every file with diagnostics, and those that had some last time.
     fn publish(&mut self) {
         let (sources, uris) = self.unit();
-        let mut index = Index::new(&sources);
+        let (mut index, lowered) = self.parse(&sources, &uris);
         // A file mid-keystroke does not parse: completion still offers the
         // names it defined when it last did.
         if let Some(previous) = &self.cache {
@@ -399,11 +424,11 @@ impl Server {
         // The compiler masks literal secrets in the sources it gives back;
         // fixes are computed on the text as written (and never show it).
         let unmasked = sources.clone_files();
-        let (sources, diagnostics, _) = crate::compile(
-            sources,
-            LintLevels::default(),
-            &crate::backends::Plan::default(),
-        );
+        // What `mcpc check` reports: the front end's, then what each
+        // target's backend cannot express.
+        let mut c = crate::Compilation::from_files(sources, lowered, LintLevels::default());
+        c.check_targets(&crate::backends::Plan::default());
+        let (sources, diagnostics) = c.finish();
         let mut by_uri: BTreeMap<Url, Vec<lsp::Diagnostic>> =
             self.open.keys().map(|u| (u.clone(), Vec::new())).collect();
         for uri in std::mem::take(&mut self.published) {
@@ -525,6 +550,34 @@ impl Server {
                 range: None,
             }),
             None => Value::Null,
+        }
+    }
+}
+
+/// One file of the unit parsed once: its lowered share of the unit and its
+/// index, from the same parse, as of `text`.
+struct Parsed {
+    id: FileId,
+    text: String,
+    lowered: LoweredFile,
+    index: Index,
+}
+
+impl Parsed {
+    fn new(id: FileId, text: &str) -> Parsed {
+        let mut index = Index::default();
+        let lowered = LoweredFile::new(id, text, |block| index.add_block(text, block));
+        if !lowered.parsed() {
+            // Syntax errors are the compiler's to report; a file that does
+            // not parse indexes nothing.
+            index = Index::default();
+            index.unparsed.push(id);
+        }
+        Parsed {
+            id,
+            text: text.to_owned(),
+            lowered,
+            index,
         }
     }
 }
