@@ -1,7 +1,11 @@
 //! Benchmark: the language server's latency in process (`mcpc::cli::lsp::
 //! Session`, the server's own handlers without stdio) on a 5,000-line unit
 //! of five files — diagnostics after one keystroke (incremental change,
-//! whole-unit compile, publish) and completion. `cargo bench --bench lsp`;
+//! whole-unit compile, publish) and completion. The unit is free of
+//! front-end errors (every server's name and launch line is its own), so
+//! every target's backend runs, as it does while a user edits a working
+//! unit; the gaps they report (tool deny-lists, timeouts) are published
+//! too. `cargo bench --bench lsp`;
 //! prints a table, asserts nothing. Targets: ≤ 20 ms and ≤ 10 ms.
 
 use mcpc::cli::lsp::Session;
@@ -13,7 +17,7 @@ fn file(n: usize, lines: usize) -> String {
     let mut i = 0;
     while out.lines().count() < lines - 1 {
         out.push_str(&format!(
-            "  server \"s{i}\" {{\n    command = \"npx\"\n    args = [\"-y\", \"@acme/s{i}@1.0.{i}\"]\n    env {{ TOKEN_{i} = secret.TOKEN_{i} }}\n    tools {{ deny = [\"rm\"] }}\n    tool_timeout = 30s\n  }}\n"
+            "  server \"f{n}-s{i}\" {{\n    command = \"npx\"\n    args = [\"-y\", \"@acme/f{n}-s{i}@1.0.{i}\"]\n    env {{ TOKEN_{i} = secret.TOKEN_{i} }}\n    tools {{ deny = [\"rm\"] }}\n    tool_timeout = 30s\n  }}\n"
         ));
         i += 1;
     }
