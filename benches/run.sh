@@ -8,7 +8,10 @@
 # (or under `nice`, and read the ratios rather than the times).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q --bin mcpc --example floor
+# One build of everything in the `bench` profile (what `cargo bench` uses):
+# building the binary with `--release` and the benches with `cargo bench`
+# would compile the whole crate graph twice.
+cargo build --profile bench -q --bin mcpc --example floor --bench scale --bench lsp
 cargo bench -q --bench scale -- "$@"
 echo
 cargo bench -q --bench lsp

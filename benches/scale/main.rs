@@ -3,7 +3,7 @@
 //! with serde_json, toml and a plain YAML writer, nothing else), so that the
 //! ratios mean the same on any machine.
 //!
-//! `benches/run.sh [ARGS]` builds mcpc and the floor in release mode and runs
+//! `benches/run.sh [ARGS]` builds mcpc and the floor (`bench` profile) and runs
 //! this. It prints tables and asserts nothing (goals are in the README's
 //! performance section, not in timed tests):
 //! - whole process, `mcpc build --target all` vs the floor, interleaved,
