@@ -15,9 +15,69 @@ use super::{
     Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
     Target, UserFile,
 };
-use crate::emit::{self, Number};
+use crate::emit::{self, Number, OrderedMap};
 use crate::ir::{Plugin, Ref, SecretForm, Server, Transport};
+use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// One value of a server's entry, serialized as it stands.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(super) enum Field {
+    Text(String),
+    List(Vec<String>),
+    Map(OrderedMap<String>),
+    Number(Number),
+    Bool(bool),
+}
+
+/// A server's entry: its keys in the dialect's order.
+pub(super) type Entry = OrderedMap<Field>;
+
+/// Server name → entry, in order. A name given again keeps its place and
+/// takes the new entry, as a key of a JSON object does.
+#[derive(Default)]
+pub(super) struct Servers {
+    map: OrderedMap<Entry>,
+    index: HashMap<String, usize>,
+}
+
+impl Servers {
+    fn insert(&mut self, name: String, entry: Entry) {
+        match self.index.get(&name) {
+            Some(&i) => self.map.0[i].1 = entry,
+            None => {
+                self.index.insert(name.clone(), self.map.0.len());
+                self.map.insert(name, entry);
+            }
+        }
+    }
+
+    fn extend(&mut self, other: Servers) {
+        for (name, entry) in other.map.0 {
+            self.insert(name, entry);
+        }
+    }
+}
+
+impl Serialize for Servers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.map.serialize(serializer)
+    }
+}
+
+/// What a JSON-family document holds besides its objects.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(super) enum Part {
+    Servers(Servers),
+    List(Vec<String>),
+    Value(Value),
+}
+
+/// A JSON-family document, written without a `Value` tree.
+pub(super) type Document = emit::Node<Part>;
 
 /// One runtime of the JSON family, as data.
 #[derive(Clone, Copy, Debug)]
@@ -306,13 +366,13 @@ impl Dialect {
 
     /// A document holding `servers` at the servers path (and the disabled
     /// list, when not empty).
-    pub fn document(&self, servers: Map<String, Value>, disabled: Vec<String>) -> Value {
-        let mut doc = Value::Object(Map::new());
-        put(&mut doc, self.servers_path(), Value::Object(servers));
+    pub(super) fn document(&self, servers: Servers, disabled: Vec<String>) -> Document {
+        let mut doc = Document::object();
+        doc.put(self.servers_path(), Document::Leaf(Part::Servers(servers)));
         if let Some(path) = self.disabled_list
             && !disabled.is_empty()
         {
-            put(&mut doc, path, disabled.into());
+            doc.put(path, Document::Leaf(Part::List(disabled)));
         }
         doc
     }
@@ -749,21 +809,6 @@ pub const fn documented(config_file: &'static str, package: &'static str) -> Cap
     }
 }
 
-/// Sets `value` at a key path, creating objects on the way.
-fn put(doc: &mut Value, path: &[&str], value: Value) {
-    let mut at = doc;
-    for (i, key) in path.iter().enumerate() {
-        let Value::Object(map) = at else { return };
-        if i + 1 == path.len() {
-            map.insert((*key).to_owned(), value);
-            return;
-        }
-        at = map
-            .entry((*key).to_owned())
-            .or_insert_with(|| Value::Object(Map::new()));
-    }
-}
-
 fn pointer<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
     path.iter().try_fold(value, |v, k| v.get(k))
 }
@@ -819,7 +864,7 @@ pub(super) trait JsonRuntime: Sync {
 }
 
 /// One server as an entry of `r`'s dialect, reporting what it cannot say.
-pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> Value {
+pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> Entry {
     let d = r.dialect();
     r.check(s, cx);
     report_gaps(d, s, cx);
@@ -837,80 +882,81 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
             .collect()
     };
     let has_deny = d.has(|k| matches!(k, Key::Deny(_)));
-    let mut m = Map::new();
-    let mut set = |k: &str, v: Value| {
-        m.insert(k.to_owned(), v);
+    let mut m = Entry::new();
+    let mut set = |k: &str, v: Field| match m.0.iter_mut().find(|(key, _)| key == k) {
+        Some((_, old)) => *old = v,
+        None => m.insert(k, v),
     };
     for key in d.entry_keys() {
         match *key {
             Key::Type(k) => {
                 if let Some(tag) = d.tags.of(transport) {
-                    set(k, tag.into());
+                    set(k, Field::Text(tag.to_owned()));
                 }
             }
             Key::Command(k) => {
                 if let Some(c) = text(cx, &f.command, Fields::COMMAND) {
-                    set(k, c.into());
+                    set(k, Field::Text(c));
                 }
             }
             Key::Argv(k) => {
                 if let Some(c) = text(cx, &f.command, Fields::COMMAND) {
                     let mut argv = vec![c];
                     argv.extend(args(cx));
-                    set(k, argv.into());
+                    set(k, Field::List(argv));
                 }
             }
             Key::Args(k) => {
                 let args = args(cx);
                 if !args.is_empty() {
-                    set(k, args.into());
+                    set(k, Field::List(args));
                 }
             }
             Key::Env(k) => {
                 let env = render_entries(cx, s, &f.env, vars, Fields::ENV);
                 if !env.is_empty() {
-                    set(k, object(env));
+                    set(k, Field::Map(env));
                 }
             }
             Key::Cwd(k) => {
                 if let Some(c) = text(cx, &f.cwd, Fields::CWD) {
-                    set(k, c.into());
+                    set(k, Field::Text(c));
                 }
             }
             Key::Url => {
                 if let Some(u) = text(cx, &f.url, Fields::URL) {
-                    set(d.url_key(transport), u.into());
+                    set(d.url_key(transport), Field::Text(u));
                 }
             }
             Key::Headers(k) => {
                 let headers = render_entries(cx, s, &f.headers, vars, Fields::HEADERS);
                 if !headers.is_empty() {
-                    set(k, object(headers));
+                    set(k, Field::Map(headers));
                 }
             }
             Key::ToolTimeout(k, per) => {
                 if let Some(t) = &f.tool_timeout {
-                    set(k, number(t.value, per));
+                    set(k, Field::Number(Number::from_millis(t.value, per)));
                 }
             }
             Key::StartupTimeout(k, per) => {
                 if let Some(t) = &f.startup_timeout {
-                    set(k, number(t.value, per));
+                    set(k, Field::Number(Number::from_millis(t.value, per)));
                 }
             }
             Key::Enabled(k) => {
                 if !f.is_enabled() {
-                    set(k, false.into());
+                    set(k, Field::Bool(false));
                 }
             }
             Key::Disabled(k) => {
                 if !f.is_enabled() {
-                    set(k, true.into());
+                    set(k, Field::Bool(true));
                 }
             }
             Key::Description(k) => {
                 if let Some(t) = &f.description {
-                    set(k, t.value.clone().into());
+                    set(k, Field::Text(t.value.clone()));
                 }
             }
             Key::Allow(k) => {
@@ -919,25 +965,17 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
                         let deny = tool_names(&f.tools.deny).unwrap_or_default();
                         allow.retain(|t| !deny.contains(t));
                     }
-                    set(k, allow.into());
+                    set(k, Field::List(allow));
                 }
             }
             Key::Deny(k) => {
                 if let Some(deny) = tool_names(&f.tools.deny) {
-                    set(k, deny.into());
+                    set(k, Field::List(deny));
                 }
             }
         }
     }
-    Value::Object(m)
-}
-
-fn object(map: emit::OrderedMap<String>) -> Value {
-    Value::Object(map.0.into_iter().map(|(k, v)| (k, v.into())).collect())
-}
-
-fn number(ms: u64, per: u64) -> Value {
-    serde_json::to_value(Number::from_millis(ms, per)).expect("numbers serialize")
+    m
 }
 
 /// Reports each field of `s` that the dialect has a gap for.
@@ -995,8 +1033,8 @@ pub(super) fn entries<'s, R: JsonRuntime + ?Sized>(
     r: &R,
     servers: impl IntoIterator<Item = &'s Server>,
     cx: &mut Cx,
-) -> Map<String, Value> {
-    let mut out = Map::new();
+) -> Servers {
+    let mut out = Servers::default();
     for s in servers {
         out.insert(s.name.value.clone(), entry(r, s, cx));
     }
@@ -1065,7 +1103,7 @@ impl<R: JsonRuntime> Backend for R {
             .filter(|s| !s.fields.is_enabled())
             .map(|s| s.name.value.clone())
             .collect();
-        let mut map = Map::new();
+        let mut map = Servers::default();
         let prompts = self.prompts_for_secrets();
         for p in plugins {
             cx.prompt =
@@ -1077,10 +1115,9 @@ impl<R: JsonRuntime> Backend for R {
         if let Some(path) = d.files[0].inputs_path()
             && !cx.prompted.is_empty()
         {
-            put(
-                &mut doc,
+            doc.put(
                 path,
-                prompts_for(&std::mem::take(&mut cx.prompted)),
+                Document::Leaf(Part::Value(prompts_for(&std::mem::take(&mut cx.prompted)))),
             );
         }
         let mut files = vec![NativeFile {
@@ -1304,7 +1341,7 @@ pub(super) fn extension<R: JsonRuntime + ?Sized>(
 ) -> Vec<NativeFile> {
     let target = r.dialect().target;
     check_package_name(cx, p.plugin);
-    let mut servers = Map::new();
+    let mut servers = Servers::default();
     let mut settings: Vec<Value> = Vec::new();
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for s in &p.servers {
@@ -1328,21 +1365,28 @@ pub(super) fn extension<R: JsonRuntime + ?Sized>(
             }
         }
     }
+    #[derive(Serialize)]
+    struct Extension<'a> {
+        name: &'a str,
+        version: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<&'a str>,
+        #[serde(rename = "mcpServers")]
+        servers: Servers,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        settings: Vec<Value>,
+    }
     let plugin = p.plugin;
-    let mut ext = Map::new();
-    ext.insert("name".into(), plugin.name.value.clone().into());
-    let version = plugin.version.as_ref().map_or("0.0.0", |v| &v.value);
-    ext.insert("version".into(), version.into());
-    if let Some(d) = &plugin.description {
-        ext.insert("description".into(), d.value.clone().into());
-    }
-    ext.insert("mcpServers".into(), Value::Object(servers));
-    if !settings.is_empty() {
-        ext.insert("settings".into(), settings.into());
-    }
+    let ext = Extension {
+        name: &plugin.name.value,
+        version: plugin.version.as_ref().map_or("0.0.0", |v| &v.value),
+        description: plugin.description.as_ref().map(|d| d.value.as_str()),
+        servers,
+        settings,
+    };
     vec![NativeFile {
         path: manifest,
-        contents: emit::json(&Value::Object(ext)),
+        contents: emit::json(&ext),
     }]
 }
 
