@@ -32,8 +32,31 @@ pub(super) enum Field {
     Bool(bool),
 }
 
-/// A server's entry: its keys in the dialect's order.
-pub(super) type Entry = OrderedMap<Field>;
+/// A server's entry: its keys (the dialect's, never allocated) in the
+/// dialect's order.
+#[derive(Default)]
+pub(super) struct Entry(Vec<(&'static str, Field)>);
+
+impl Entry {
+    /// Sets `key`; a key already there takes the new value in its place.
+    fn set(&mut self, key: &'static str, value: Field) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, old)) => *old = value,
+            None => self.0.push((key, value)),
+        }
+    }
+}
+
+impl Serialize for Entry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
 
 /// Server name → entry, in order. A name given again keeps its place and
 /// takes the new entry, as a key of a JSON object does.
@@ -51,12 +74,6 @@ impl Servers {
                 self.index.insert(name.clone(), self.map.0.len());
                 self.map.insert(name, entry);
             }
-        }
-    }
-
-    fn extend(&mut self, other: Servers) {
-        for (name, entry) in other.map.0 {
-            self.insert(name, entry);
         }
     }
 }
@@ -882,11 +899,8 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
             .collect()
     };
     let has_deny = d.has(|k| matches!(k, Key::Deny(_)));
-    let mut m = Entry::new();
-    let mut set = |k: &str, v: Field| match m.0.iter_mut().find(|(key, _)| key == k) {
-        Some((_, old)) => *old = v,
-        None => m.insert(k, v),
-    };
+    let mut m = Entry::default();
+    let mut set = |k: &'static str, v: Field| m.set(k, v);
     for key in d.entry_keys() {
         match *key {
             Key::Type(k) => {
@@ -1035,10 +1049,20 @@ pub(super) fn entries<'s, R: JsonRuntime + ?Sized>(
     cx: &mut Cx,
 ) -> Servers {
     let mut out = Servers::default();
+    add_entries(r, servers, cx, &mut out);
+    out
+}
+
+/// Adds the entries of these servers to `out`.
+fn add_entries<'s, R: JsonRuntime + ?Sized>(
+    r: &R,
+    servers: impl IntoIterator<Item = &'s Server>,
+    cx: &mut Cx,
+    out: &mut Servers,
+) {
     for s in servers {
         out.insert(s.name.value.clone(), entry(r, s, cx));
     }
-    out
 }
 
 impl<R: JsonRuntime> Backend for R {
@@ -1108,7 +1132,7 @@ impl<R: JsonRuntime> Backend for R {
         for p in plugins {
             cx.prompt =
                 prompts && p.plugin.secrets_for(d.target).map(|s| s.value) != Some(SecretForm::Env);
-            map.extend(entries(self, p.servers.iter().map(|s| s.as_ref()), cx));
+            add_entries(self, p.servers.iter().map(|s| s.as_ref()), cx, &mut map);
         }
         cx.prompt = false;
         let mut doc = d.document(map, disabled);

@@ -156,3 +156,39 @@ fn a_file_with_a_syntax_error_contributes_only_that_error() {
     let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
     assert_eq!(codes, [Code::SyntaxError], "{diags:?}");
 }
+
+/// The character classes of strings, interpolations and line comments are
+/// written as ranges; they take every character but their terminators.
+#[test]
+fn string_interpolation_and_comment_characters_are_every_character_but_their_terminators() {
+    use pest::Parser;
+    let whole = |rule: Rule, text: &str| {
+        Grammar::parse(rule, text)
+            .ok()
+            .and_then(|mut p| p.next())
+            .is_some_and(|p| p.as_str() == text)
+    };
+    let chars = (0..0x800u32)
+        .chain([0xFEFF, 0xFFFD, 0xFFFF, 0x1F600, 0x10FFFF])
+        .filter_map(char::from_u32);
+    for c in chars {
+        let s = c.to_string();
+        assert_eq!(
+            whole(Rule::text, &s),
+            !matches!(c, '"' | '\\' | '$' | '\n' | '\r'),
+            "text {c:?}"
+        );
+        assert_eq!(
+            whole(Rule::interp_body, &s),
+            !matches!(c, '}' | '"' | '\n'),
+            "interpolation {c:?}"
+        );
+        let mut sink = Sink::new();
+        parse_file(FileId(0), &format!("//a{c}b\n"), &mut sink);
+        assert_eq!(
+            sink.finish(&Default::default()).is_empty(),
+            c != '\n',
+            "comment {c:?}"
+        );
+    }
+}
