@@ -236,3 +236,47 @@ fn multi_file_units_match_too() {
     assert_eq!(lsp(&dir), expected);
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// The URIs a batch of messages publishes diagnostics for, with how many.
+fn published(sent: &[Value]) -> Vec<(String, usize)> {
+    sent.iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .map(|m| {
+            (
+                m["params"]["uri"].as_str().unwrap().to_owned(),
+                m["params"]["diagnostics"].as_array().unwrap().len(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn only_the_touched_document_and_changed_diagnostics_are_sent() {
+    let mut s = Session::default();
+    s.request("initialize", json!({"capabilities": {}}));
+    let (a, b) = ("file:///unit/a.mcpc", "file:///unit/b.mcpc");
+    let open = |uri: &str, text: &str| json!({"textDocument": {"uri": uri, "languageId": "mcpc", "version": 1, "text": text}});
+    let sent = s.notify(
+        "textDocument/didOpen",
+        open(
+            a,
+            "workspace \"dev\" {\n  runtime = codex\n  plugins = [\"x\"]\n}\n",
+        ),
+    );
+    assert_eq!(published(&sent), [(a.to_owned(), 1)]);
+    // Opening b leaves a's diagnostics as they were: not sent again.
+    let sent = s.notify("textDocument/didOpen", open(b, "\n"));
+    assert_eq!(published(&sent), [(b.to_owned(), 0)]);
+    // Typing in b sends b; declaring the plugin a names clears a's.
+    let edit = |v: i32, text: &str| json!({"textDocument": {"uri": b, "version": v}, "contentChanges": [{"text": text}]});
+    let sent = s.notify("textDocument/didChange", edit(2, "// x\n"));
+    assert_eq!(published(&sent), [(b.to_owned(), 0)]);
+    let plugin = "plugin \"x\" {\n  version = \"1.0.0\"\n  server \"s\" { url = \"https://x.dev/mcp\" }\n}\n";
+    let sent = s.notify("textDocument/didChange", edit(3, plugin));
+    let uris: Vec<_> = published(&sent).into_iter().map(|(u, _)| u).collect();
+    assert_eq!(uris, [a, b]);
+    assert_eq!(published(&sent)[0].1, 0);
+    // Closing a clears nothing more (it had none); b is not re-sent.
+    let sent = s.notify("textDocument/didClose", json!({"textDocument": {"uri": a}}));
+    assert_eq!(published(&sent), [(a.to_owned(), 0)]);
+}

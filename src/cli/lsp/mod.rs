@@ -4,8 +4,11 @@
 //! published for the whole compilation unit — the `.mcpc` files under the
 //! workspace root ([`workspace`]: walked once, then kept current from
 //! watched-file events), with open documents' unsaved text in place of the
-//! files — because names are global across files. Documents sync
-//! incrementally. It also formats documents (`mcpc fmt`) and shows
+//! files — because names are global across files. Each file is parsed
+//! once per text (a keystroke re-parses only the file it changed; the
+//! index comes from the same parse), the backends run only for what they
+//! report, as in `mcpc check`, and a file's diagnostics are sent again only
+//! when they change or its document does. Documents sync incrementally. It also formats documents (`mcpc fmt`) and shows
 //! `mcpc explain` on hover over a diagnostic. It never writes a file.
 
 #[doc(hidden)]
@@ -40,8 +43,10 @@ struct Server {
     disk: Disk,
     /// Open documents by URI (as the client names them): their current text.
     open: BTreeMap<Url, String>,
-    /// URIs that got diagnostics last time, to clear them.
-    published: BTreeSet<Url>,
+    /// The diagnostics last sent for each URI that got some: a URI is sent
+    /// again only when they change (or its document does), and sent none
+    /// to clear them.
+    sent: BTreeMap<Url, Vec<lsp::Diagnostic>>,
     /// The diagnostics last published, for hover and code actions.
     last: BTreeMap<Url, Vec<Published>>,
     /// Whether the client registers file watchers for us.
@@ -177,42 +182,53 @@ impl Server {
 
     fn notify(&mut self, n: Notification) {
         use lsp::notification::{self as note, Notification as _};
-        match n.method.as_str() {
-            note::Initialized::METHOD => self.register_watchers(),
+        let touched = match n.method.as_str() {
+            note::Initialized::METHOD => {
+                self.register_watchers();
+                None
+            }
             note::DidOpenTextDocument::METHOD => {
                 let Ok(p) = params::<lsp::DidOpenTextDocumentParams>(n.params) else {
                     return;
                 };
-                self.open.insert(p.text_document.uri, p.text_document.text);
+                let uri = p.text_document.uri;
+                self.open.insert(uri.clone(), p.text_document.text);
+                Some(uri)
             }
             note::DidChangeTextDocument::METHOD => {
                 let Ok(p) = params::<lsp::DidChangeTextDocumentParams>(n.params) else {
                     return;
                 };
-                let Some(text) = self.open.get_mut(&p.text_document.uri) else {
+                let uri = p.text_document.uri;
+                let Some(text) = self.open.get_mut(&uri) else {
                     return;
                 };
                 for change in p.content_changes {
                     apply(text, change);
                 }
+                Some(uri)
             }
             note::DidSaveTextDocument::METHOD => {
                 let Ok(p) = params::<lsp::DidSaveTextDocumentParams>(n.params) else {
                     return;
                 };
-                if let Ok(path) = p.text_document.uri.to_file_path() {
+                let uri = p.text_document.uri;
+                if let Ok(path) = uri.to_file_path() {
                     self.disk.refresh(&path);
                 }
+                Some(uri)
             }
             note::DidCloseTextDocument::METHOD => {
                 let Ok(p) = params::<lsp::DidCloseTextDocumentParams>(n.params) else {
                     return;
                 };
-                self.open.remove(&p.text_document.uri);
-                self.tokens.remove(&p.text_document.uri);
-                if let Ok(path) = p.text_document.uri.to_file_path() {
+                let uri = p.text_document.uri;
+                self.open.remove(&uri);
+                self.tokens.remove(&uri);
+                if let Ok(path) = uri.to_file_path() {
                     self.disk.refresh(&path);
                 }
+                Some(uri)
             }
             note::DidChangeWatchedFiles::METHOD => {
                 let Ok(p) = params::<lsp::DidChangeWatchedFilesParams>(n.params) else {
@@ -223,10 +239,11 @@ impl Server {
                         self.disk.refresh(&path);
                     }
                 }
+                None
             }
             _ => return,
-        }
-        self.publish();
+        };
+        self.publish(touched);
     }
 
     fn initialize(&mut self, p: lsp::InitializeParams) -> Value {
@@ -406,9 +423,10 @@ impl Server {
         (index, lowered)
     }
 
-    /// Compiles the unit and publishes diagnostics for the open documents,
-    /// every file with diagnostics, and those that had some last time.
-    fn publish(&mut self) {
+    /// Compiles the unit and publishes the diagnostics that changed: for
+    /// `touched` (the document a notification named) always, and for every
+    /// other file whose diagnostics are not those last sent for it.
+    fn publish(&mut self, touched: Option<Url>) {
         let (sources, uris) = self.unit();
         let (mut index, lowered) = self.parse(&sources, &uris);
         // A file mid-keystroke does not parse: completion still offers the
@@ -429,13 +447,8 @@ impl Server {
         let mut c = crate::Compilation::from_files(sources, lowered, LintLevels::default());
         c.check_targets(&crate::backends::Plan::default());
         let (sources, diagnostics) = c.finish();
-        let mut by_uri: BTreeMap<Url, Vec<lsp::Diagnostic>> =
-            self.open.keys().map(|u| (u.clone(), Vec::new())).collect();
-        for uri in std::mem::take(&mut self.published) {
-            by_uri.entry(uri).or_default();
-        }
         self.last.clear();
-        for d in &diagnostics {
+        for d in diagnostics {
             let file = d.primary.span.file;
             let uri = uris[file.0 as usize].clone();
             let range = span_range(&sources, d.primary.span);
@@ -467,20 +480,37 @@ impl Server {
                 related_information: Some(related),
                 ..Default::default()
             };
-            by_uri
-                .entry(uri.clone())
-                .or_default()
-                .push(diagnostic.clone());
             self.last.entry(uri).or_default().push(Published {
                 range,
                 code: d.code.name(),
                 diagnostic,
-                source: d.clone(),
+                source: d,
             });
         }
-        for (uri, diagnostics) in by_uri {
-            if !diagnostics.is_empty() {
-                self.published.insert(uri.clone());
+        // The touched document, and every URI whose diagnostics are not
+        // what was last sent for it (new ones, changed ones, and those
+        // that had some and now have none).
+        let mut changed: BTreeSet<Url> = touched.into_iter().collect();
+        for (uri, now) in &self.last {
+            let was = self.sent.get(uri).map_or(&[][..], Vec::as_slice);
+            if !now.iter().map(|p| &p.diagnostic).eq(was) {
+                changed.insert(uri.clone());
+            }
+        }
+        let cleared = self.sent.keys().filter(|u| !self.last.contains_key(*u));
+        changed.extend(cleared.cloned().collect::<Vec<_>>());
+        for uri in changed {
+            let diagnostics: Vec<lsp::Diagnostic> = self
+                .last
+                .get(&uri)
+                .into_iter()
+                .flatten()
+                .map(|p| p.diagnostic.clone())
+                .collect();
+            if diagnostics.is_empty() {
+                self.sent.remove(&uri);
+            } else {
+                self.sent.insert(uri.clone(), diagnostics.clone());
             }
             self.outbox.push(Message::Notification(Notification::new(
                 "textDocument/publishDiagnostics".into(),
