@@ -4,9 +4,10 @@
 
 use crate::diag::{Code, Diagnostic, Sink};
 use crate::ir::{Plugin, Server, Unit};
+use crate::source::Spanned;
 use crate::target::Target;
-use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 pub(super) fn check(unit: &Unit, sink: &mut Sink) {
     for &target in Target::ALL {
@@ -22,20 +23,24 @@ fn fold(name: &str) -> String {
 }
 
 fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
-    // Folded name -> the first server built with it (linear in servers).
-    let mut seen: BTreeMap<String, (&Plugin, Cow<'_, Server>)> = BTreeMap::new();
+    // Folded name -> the plugin and name of the first server built with it
+    // (linear in servers; the name alone is kept, not the server).
+    let mut seen: HashMap<String, (&Plugin, Spanned<String>)> = HashMap::new();
     for plugin in &unit.plugins {
         for server in plugin.servers_for(target) {
-            let key = fold(&server.name.value);
-            let Some((first_plugin, first)) = seen.get(&key) else {
-                seen.insert(key, (plugin, server));
-                continue;
+            let (first_plugin, first) = match seen.entry(fold(&server.name.value)) {
+                Entry::Vacant(v) => {
+                    v.insert((plugin, server.name.clone()));
+                    continue;
+                }
+                Entry::Occupied(o) => o.into_mut(),
             };
+            let first_plugin: &Plugin = first_plugin;
             // The same name twice in one plugin is `duplicate-server`.
-            if std::ptr::eq(*first_plugin, plugin) && first.name.value == server.name.value {
+            if std::ptr::eq(first_plugin, plugin) && first.value == server.name.value {
                 continue;
             }
-            let how = if first.name.value == server.name.value {
+            let how = if first.value == server.name.value {
                 "the same name as"
             } else {
                 "a name that collides with"
@@ -46,11 +51,11 @@ fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
                     server.name.span,
                     format!(
                         "server `{}` of plugin `{}` has {how} server `{}` of plugin `{}`",
-                        server.name, plugin.name, first.name, first_plugin.name
+                        server.name, plugin.name, first, first_plugin.name
                     ),
                 )
                 .with_label("collides")
-                .with_secondary(first.name.span, "with this server")
+                .with_secondary(first.span, "with this server")
                 .with_help("rename one of them; names equal after lower-casing and `-`/`_` folding overwrite each other in a runtime's config"),
             );
         }
@@ -76,19 +81,22 @@ fn launch_key(server: &Server) -> Option<String> {
 }
 
 fn duplicate_launches(unit: &Unit, sink: &mut Sink) {
-    let mut seen: BTreeMap<String, &Server> = BTreeMap::new();
+    let mut seen: HashMap<String, &Server> = HashMap::new();
     for server in unit.plugins.iter().flat_map(|p| &p.servers) {
         let Some(key) = launch_key(server) else {
-            continue;
-        };
-        let Some(first) = seen.get(&key) else {
-            seen.insert(key, server);
             continue;
         };
         let what = if key.starts_with("url") {
             "calls the same URL"
         } else {
             "starts the same command"
+        };
+        let first = match seen.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(server);
+                continue;
+            }
+            Entry::Occupied(o) => *o.get(),
         };
         sink.push(
             Diagnostic::new(
