@@ -163,10 +163,18 @@ fn var_name(server: &str, key: &str) -> String {
     } else {
         key.to_owned()
     };
-    base.to_ascii_uppercase()
+    let name: String = base
+        .to_ascii_uppercase()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
+        .collect();
+    // `secret.NAME` is an identifier: it cannot start with a digit (a
+    // header `0Authorization`, found by the fuzz import target).
+    if name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        name
+    } else {
+        format!("_{name}")
+    }
 }
 
 /// Replaces every token-shaped word of a neutral value by a reference to

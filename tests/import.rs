@@ -736,3 +736,21 @@ fn an_unknown_transport_tag_is_a_coded_warning_in_every_format() {
         }
     }
 }
+
+/// Found by the fuzz `import` target (fuzz/regressions/import/): a header
+/// named `0Authorization`, or a server named `9s` whose `Authorization` is
+/// a literal token, made `secret.0AUTHORIZATION` / `secret.9S_TOKEN`, which
+/// mcpc's parser rejects (a name cannot start with a digit). The names now
+/// start with `_`, and the imported source builds.
+#[test]
+fn a_secret_name_never_starts_with_a_digit() {
+    let native = "mcp_servers:\n  docs:\n    url: \"https://docs.example/mcp\"\n    headers:\n      0Authorization: \"Bearer abc\"\n  9s:\n    url: \"https://nine.example/mcp\"\n    headers:\n      Authorization: \"Bearer abc\"\n";
+    let read =
+        import::read_as(Target::Hermes, &import::prepare(Target::Hermes, native)).expect("reads");
+    let imported = import::to_source("imported", Target::Hermes, "native", &read);
+    let source = squash(&imported.text);
+    assert!(source.contains("secret._0AUTHORIZATION"), "{source}");
+    assert!(source.contains("secret._9S_TOKEN"), "{source}");
+    assert!(!source.contains("abc"), "{source}");
+    build(&imported.text, Target::Hermes).expect("the imported source builds");
+}
