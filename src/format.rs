@@ -138,6 +138,12 @@ fn token(src: &str, comments: &[Comment], from: usize, byte: u8) -> usize {
     src.len()
 }
 
+/// The offset of a block's `{`.
+fn brace(src: &str, comments: &[Comment], b: &Block) -> usize {
+    let head_end = b.label.as_ref().map_or(b.kind.span.end, |l| l.span.end) as usize;
+    token(src, comments, head_end, b'{')
+}
+
 /// Whether a blank line is in the gap `from..to`, outside its comments (a
 /// blank line inside a block comment is the comment's).
 fn blank_in(src: &str, comments: &[Comment], from: usize, to: usize) -> bool {
@@ -225,8 +231,7 @@ impl Attach<'_> {
 
     fn block(&mut self, b: &Block) {
         let (start, close) = (b.span.start as usize, b.span.end as usize - 1);
-        let head_end = b.label.as_ref().map_or(b.kind.span.end, |l| l.span.end) as usize;
-        let brace = token(self.src, self.comments, head_end, b'{');
+        let brace = brace(self.src, self.comments, b);
         let head = within(self.comments, b.kind.span.end as usize, brace).collect();
         self.heads
             .push((head, (Slot::Leading, start), (Slot::Open, brace)));
@@ -344,11 +349,7 @@ impl Printer<'_> {
     fn block(&mut self, block: &Block, indent: usize) {
         let (start, end) = (block.span.start as usize, block.span.end as usize);
         let header = self.header(block);
-        let head_end = block
-            .label
-            .as_ref()
-            .map_or(block.kind.span.end, |l| l.span.end) as usize;
-        let brace = token(self.src, self.comments, head_end, b'{');
+        let brace = brace(self.src, self.comments, block);
         let open = self.after(Slot::Open, brace);
         let dangling = self.take(Slot::Dangling, end - 1);
         let pad = " ".repeat(indent);
@@ -558,9 +559,7 @@ fn check_same(
     let mut sink = Sink::new();
     let reparsed = parse_file(file, new, &mut sink);
     let texts = |src: &str, cs: &[Comment]| -> Vec<String> {
-        cs.iter()
-            .map(|c| src[c.start..c.end].trim_end().to_owned())
-            .collect()
+        cs.iter().map(|c| text(src, c).to_owned()).collect()
     };
     let same_tree =
         sink.finish(&Default::default()).is_empty() && shape(&reparsed, new) == shape(blocks, old);
@@ -608,10 +607,6 @@ mod tests {
         format(FileId(0), text).unwrap_or_else(|e| panic!("{e:?}"))
     }
 
-    /// `internal-format-error` is what the safety net says when the printer
-    /// loses a comment or changes the tree; no known input makes the
-    /// printer do so (a golden case cannot show it), so the net is driven
-    /// here with outputs that are wrong on purpose.
     /// Found by the fuzz `fmt` target (fuzz/regressions/fmt/): a block
     /// comment spanning lines between a key and its value goes above the
     /// attribute, and formatting again changes nothing (it used to move
@@ -711,6 +706,10 @@ mod tests {
         }
     }
 
+    /// `internal-format-error` is what the safety net says when the printer
+    /// loses a comment or changes the tree; no known input makes the
+    /// printer do so (a golden case cannot show it), so the net is driven
+    /// here with outputs that are wrong on purpose.
     #[test]
     fn the_safety_net_refuses_a_lost_comment_or_a_changed_tree() {
         let old = "plugin \"p\" {\n  version = \"1.0.0\" // why\n}\n";

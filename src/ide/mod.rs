@@ -14,7 +14,7 @@ pub use docs::{attribute_doc, block_doc};
 pub use fixes::{Action, actions};
 pub use tokens::{TOKEN_MODIFIERS, TOKEN_TYPES, Token, TokenType, semantic_tokens};
 
-use crate::diag::Sink;
+use crate::LoweredFile;
 use crate::parse::ast::{Block, Entry, StrPart, Value, ValueKind};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -62,21 +62,22 @@ impl Index {
     pub fn new(sources: &SourceMap) -> Index {
         let mut index = Index::default();
         for (id, file) in sources.files() {
-            let mut sink = Sink::new();
-            for block in crate::parse::parse_file(id, &file.text, &mut sink) {
-                index.add_block(&file.text, &block);
-            }
-            if sink.has_hard_errors() {
-                index.unparsed.push(id);
-            }
+            index.append(&Index::of_file(id, &file.text).0);
         }
         index
     }
 
-    /// Indexes one top-level block of `text` (the file the block's spans
-    /// name), from the compiler's own parse of it.
-    pub fn add_block(&mut self, text: &str, block: &Block) {
-        self.block(text, block, None);
+    /// File `id` parsed once: its index, and its share of the unit lowered
+    /// from the same parse (the language server keeps both per file text).
+    /// A file that does not parse indexes nothing and is `unparsed`.
+    pub fn of_file(id: FileId, text: &str) -> (Index, LoweredFile) {
+        let mut index = Index::default();
+        let lowered = LoweredFile::new(id, text, |block| index.block(text, block, None));
+        if !lowered.parsed() {
+            index = Index::default();
+            index.unparsed.push(id);
+        }
+        (index, lowered)
     }
 
     /// Adds what `other` (another file's index) holds after this index's.

@@ -498,7 +498,7 @@ impl Server {
             }
         }
         let cleared = self.sent.keys().filter(|u| !self.last.contains_key(*u));
-        changed.extend(cleared.cloned().collect::<Vec<_>>());
+        changed.extend(cleared.cloned());
         for uri in changed {
             let diagnostics: Vec<lsp::Diagnostic> = self
                 .last
@@ -595,14 +595,7 @@ struct Parsed {
 
 impl Parsed {
     fn new(id: FileId, text: &str) -> Parsed {
-        let mut index = Index::default();
-        let lowered = LoweredFile::new(id, text, |block| index.add_block(text, block));
-        if !lowered.parsed() {
-            // Syntax errors are the compiler's to report; a file that does
-            // not parse indexes nothing.
-            index = Index::default();
-            index.unparsed.push(id);
-        }
+        let (index, lowered) = Index::of_file(id, text);
         Parsed {
             id,
             text: text.to_owned(),
