@@ -155,9 +155,9 @@ pub fn toml<T: Serialize>(value: &T) -> String {
     toml::to_string(value).expect("backend structs serialize to TOML")
 }
 
+/// YAML written straight from the backend's structs (`yaml.rs`).
 pub fn yaml<T: Serialize>(value: &T) -> String {
-    let tree = serde_json::to_value(value).expect("backend structs serialize");
-    yaml::write(&tree)
+    yaml::to_string(value).expect("backend structs serialize to YAML")
 }
 
 /// Reads JSON that may hold `//` and `/* */` comments, as Gemini CLI's
