@@ -10,6 +10,7 @@ mod ssot;
 
 use crate::diag::Sink;
 use crate::ir::{Override, Plugin, Server, Unit, with_overrides};
+use crate::target::Target;
 use std::borrow::Cow;
 
 pub fn check(unit: &Unit, sink: &mut Sink) {
@@ -39,7 +40,14 @@ fn views(plugin: &Plugin) -> Vec<Cow<'_, Server>> {
         let Some(overrides) = by_server.get(server.name.value.as_str()) else {
             continue;
         };
+        let mut seen: Vec<Target> = Vec::new();
         for o in overrides {
+            // One view per target (a second override of the same target
+            // would only check the same view again).
+            if seen.contains(&o.target.value) {
+                continue;
+            }
+            seen.push(o.target.value);
             let same_target: Vec<&Override> = overrides
                 .iter()
                 .copied()

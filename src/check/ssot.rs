@@ -25,22 +25,21 @@ fn fold(name: &str) -> String {
 fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
     // Folded name -> the plugin and name of the first server built with it
     // (linear in servers; the name alone is kept, not the server).
-    let mut seen: HashMap<String, (&Plugin, Spanned<String>)> = HashMap::new();
+    let mut seen: HashMap<String, (&Plugin, &Spanned<String>)> = HashMap::new();
     for plugin in &unit.plugins {
-        for server in plugin.servers_for(target) {
-            let (first_plugin, first) = match seen.entry(fold(&server.name.value)) {
+        for name in plugin.server_names_for(target) {
+            let (first_plugin, first) = match seen.entry(fold(&name.value)) {
                 Entry::Vacant(v) => {
-                    v.insert((plugin, server.name.clone()));
+                    v.insert((plugin, name));
                     continue;
                 }
-                Entry::Occupied(o) => o.into_mut(),
+                Entry::Occupied(o) => *o.get(),
             };
-            let first_plugin: &Plugin = first_plugin;
             // The same name twice in one plugin is `duplicate-server`.
-            if std::ptr::eq(first_plugin, plugin) && first.value == server.name.value {
+            if std::ptr::eq(first_plugin, plugin) && first.value == name.value {
                 continue;
             }
-            let how = if first.value == server.name.value {
+            let how = if first.value == name.value {
                 "the same name as"
             } else {
                 "a name that collides with"
@@ -48,10 +47,10 @@ fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
             sink.push(
                 Diagnostic::new(
                     Code::ServerNameCollision,
-                    server.name.span,
+                    name.span,
                     format!(
                         "server `{}` of plugin `{}` has {how} server `{}` of plugin `{}`",
-                        server.name, plugin.name, first, first_plugin.name
+                        name, plugin.name, first, first_plugin.name
                     ),
                 )
                 .with_label("collides")

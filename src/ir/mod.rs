@@ -106,6 +106,29 @@ impl Plugin {
             .collect()
     }
 
+    /// The names of the servers built for `target`, as [`Plugin::servers_for`]
+    /// gives them, without laying the overrides over the servers: only an
+    /// override's `targets` can change whether a server is built.
+    pub fn server_names_for(&self, target: Target) -> Vec<&Spanned<String>> {
+        if !self.builds_for(target) {
+            return Vec::new();
+        }
+        let by_server =
+            self.overrides_by_server(|o| o.target.value == target && o.fields.targets.is_some());
+        self.servers
+            .iter()
+            .filter(|s| {
+                // The last override that sets `targets` wins, as in `overlay`.
+                let targets = by_server
+                    .get(s.name.value.as_str())
+                    .and_then(|found| found.last())
+                    .map_or(&s.fields.targets, |o| &o.fields.targets);
+                targets_include(targets.as_ref(), target)
+            })
+            .map(|s| &s.name)
+            .collect()
+    }
+
     /// The overrides that `keep` accepts, by the name of the server they
     /// override, each list in source order.
     pub fn overrides_by_server(
@@ -455,4 +478,56 @@ pub struct Policy {
     pub allow_commands: Option<Spanned<Vec<Spanned<String>>>>,
     pub allow_hosts: Option<Spanned<Vec<Spanned<String>>>>,
     pub allow_transports: Option<Spanned<Vec<Spanned<Transport>>>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::source::{SourceFile, SourceMap};
+    use crate::target::Target;
+
+    /// `server_names_for` names exactly the servers `servers_for` builds,
+    /// an override's `targets` included.
+    #[test]
+    fn server_names_for_names_what_servers_for_builds() {
+        let text = r#"plugin "p" {
+  server "a" { command = "a" }
+  server "b" {
+    command = "b"
+    targets = ["codex"]
+  }
+  server "c" { command = "c" }
+  target codex {
+    server "a" { targets = ["claude-code"] }
+    server "c" { tool_timeout = 2m }
+  }
+  target claude-code {
+    server "b" { targets = ["claude-code"] }
+  }
+}
+"#;
+        let mut sources = SourceMap::new();
+        sources.add(SourceFile::new("p.mcpc", text));
+        let (unit, _) = crate::lower_unit(&sources);
+        let plugin = &unit.plugins[0];
+        for &target in Target::ALL {
+            let built: Vec<String> = plugin
+                .servers_for(target)
+                .iter()
+                .map(|s| s.name.value.clone())
+                .collect();
+            let named: Vec<String> = plugin
+                .server_names_for(target)
+                .iter()
+                .map(|n| n.value.clone())
+                .collect();
+            assert_eq!(named, built, "{target:?}");
+        }
+        let codex: Vec<&str> = plugin
+            .server_names_for(Target::Codex)
+            .iter()
+            .map(|n| n.value.as_str())
+            .collect();
+        assert_eq!(codex, ["b", "c"]);
+        assert_eq!(plugin.server_names_for(Target::ClaudeCode).len(), 3);
+    }
 }
