@@ -7,6 +7,11 @@
 //! the CLI and the tests. The library never prints and never touches the file
 //! system: the CLI does all IO.
 
+// pest is built without `std` (so without its stack probe on every rule:
+// `parse::depth` bounds the nesting first), and its derived parser then
+// names `::alloc`.
+extern crate alloc;
+
 pub mod backends;
 pub mod check;
 pub mod cli;
