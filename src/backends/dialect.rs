@@ -26,6 +26,8 @@ use std::collections::HashMap;
 #[serde(untagged)]
 pub(super) enum Field {
     Text(String),
+    /// Text of the dialect's own (a transport tag), never allocated.
+    Static(&'static str),
     List(Vec<String>),
     Map(OrderedMap<String>),
     Number(Number),
@@ -54,42 +56,43 @@ impl Serialize for Entry {
 }
 
 /// Server name → entry, in order. A name given again keeps its place and
-/// takes the new entry, as a key of a JSON object does.
+/// takes the new entry, as a key of a JSON object does. The names are the
+/// servers' own, borrowed.
 #[derive(Default)]
-pub(super) struct Servers {
-    map: OrderedMap<Entry>,
-    index: HashMap<String, usize>,
+pub(super) struct Servers<'a> {
+    map: Vec<(&'a str, Entry)>,
+    index: HashMap<&'a str, usize>,
 }
 
-impl Servers {
-    fn insert(&mut self, name: String, entry: Entry) {
-        match self.index.get(&name) {
-            Some(&i) => self.map.0[i].1 = entry,
+impl<'a> Servers<'a> {
+    fn insert(&mut self, name: &'a str, entry: Entry) {
+        match self.index.get(name) {
+            Some(&i) => self.map[i].1 = entry,
             None => {
-                self.index.insert(name.clone(), self.map.0.len());
-                self.map.insert(name, entry);
+                self.index.insert(name, self.map.len());
+                self.map.push((name, entry));
             }
         }
     }
 }
 
-impl Serialize for Servers {
+impl Serialize for Servers<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.map.serialize(serializer)
+        emit::serialize_pairs(&self.map, serializer)
     }
 }
 
 /// What a JSON-family document holds besides its objects.
 #[derive(Serialize)]
 #[serde(untagged)]
-pub(super) enum Part {
-    Servers(Servers),
+pub(super) enum Part<'a> {
+    Servers(Servers<'a>),
     List(Vec<String>),
     Value(Value),
 }
 
 /// A JSON-family document, written without a `Value` tree.
-pub(super) type Document = emit::Node<Part>;
+pub(super) type Document<'a> = emit::Node<Part<'a>>;
 
 /// One runtime of the JSON family, as data.
 #[derive(Clone, Copy, Debug)]
@@ -378,7 +381,7 @@ impl Dialect {
 
     /// A document holding `servers` at the servers path (and the disabled
     /// list, when not empty).
-    pub(super) fn document(&self, servers: Servers, disabled: Vec<String>) -> Document {
+    pub(super) fn document<'a>(&self, servers: Servers<'a>, disabled: Vec<String>) -> Document<'a> {
         let mut doc = Document::object();
         doc.put(self.servers_path(), Document::Leaf(Part::Servers(servers)));
         if let Some(path) = self.disabled_list
@@ -900,7 +903,7 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
         match *key {
             Key::Type(k) => {
                 if let Some(tag) = d.tags.of(transport) {
-                    set(k, Field::Text(tag.to_owned()));
+                    set(k, Field::Static(tag));
                 }
             }
             Key::Command(k) => {
@@ -1042,7 +1045,7 @@ pub(super) fn entries<'s, R: JsonRuntime + ?Sized>(
     r: &R,
     servers: impl IntoIterator<Item = &'s Server>,
     cx: &mut Cx,
-) -> Servers {
+) -> Servers<'s> {
     let mut out = Servers::default();
     add_entries(r, servers, cx, &mut out);
     out
@@ -1053,10 +1056,10 @@ fn add_entries<'s, R: JsonRuntime + ?Sized>(
     r: &R,
     servers: impl IntoIterator<Item = &'s Server>,
     cx: &mut Cx,
-    out: &mut Servers,
+    out: &mut Servers<'s>,
 ) {
     for s in servers {
-        out.insert(s.name.value.clone(), entry(r, s, cx));
+        out.insert(&s.name.value, entry(r, s, cx));
     }
 }
 
@@ -1367,7 +1370,7 @@ pub(super) fn extension<R: JsonRuntime + ?Sized>(
         if leave_out_disabled(cx, s, &format!("{target} extension"), disable_help) {
             continue;
         }
-        servers.insert(s.name.value.clone(), entry(r, s, cx));
+        servers.insert(&s.name.value, entry(r, s, cx));
         for reference in referenced(s) {
             let (name, sensitive) = match reference {
                 Ref::Secret { name } => (name, true),
@@ -1391,7 +1394,7 @@ pub(super) fn extension<R: JsonRuntime + ?Sized>(
         #[serde(skip_serializing_if = "Option::is_none")]
         description: Option<&'a str>,
         #[serde(rename = "mcpServers")]
-        servers: Servers,
+        servers: Servers<'a>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         settings: Vec<Value>,
     }

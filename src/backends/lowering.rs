@@ -38,11 +38,20 @@ pub enum Spelling {
 impl Spelling {
     /// `name` as a reference in this spelling.
     pub fn write(self, name: &str) -> String {
-        match self {
-            Spelling::Dollar => format!("${{{name}}}"),
-            Spelling::DollarEnv => format!("${{env:{name}}}"),
-            Spelling::BraceEnv => format!("{{env:{name}}}"),
-        }
+        let mut out = String::new();
+        self.write_into(&mut out, name);
+        out
+    }
+
+    /// [`Spelling::write`] at the end of `out`.
+    pub fn write_into(self, out: &mut String, name: &str) {
+        out.push_str(match self {
+            Spelling::Dollar => "${",
+            Spelling::DollarEnv => "${env:",
+            Spelling::BraceEnv => "{env:",
+        });
+        out.push_str(name);
+        out.push('}');
     }
 
     /// The text that opens a reference: literal text containing it would
@@ -393,7 +402,21 @@ impl<'a> Cx<'a> {
         field: Fields,
     ) -> Option<String> {
         let expanded = vars.expanded.contains(field);
-        let mut out = String::new();
+        // Room for the text and a reference's spelling, so that the value
+        // is built in one allocation (this runs for every value of every
+        // server, once per target).
+        let parts = &value.value.parts;
+        let room: usize = parts
+            .iter()
+            .map(|p| match p {
+                Part::Lit(text) => text.len(),
+                Part::Ref(r) => match &r.value {
+                    Ref::Env { name, .. } | Ref::Secret { name } => name.len() + 8,
+                    _ => 16,
+                },
+            })
+            .sum();
+        let mut out = String::with_capacity(room);
         let mut ok = true;
         for part in &value.value.parts {
             match part {
@@ -459,7 +482,7 @@ impl<'a> Cx<'a> {
                         default: None,
                     }
                     | Ref::Secret { name } => {
-                        out.push_str(&vars.spelling.write(name));
+                        vars.spelling.write_into(&mut out, name);
                     }
                     Ref::Env {
                         name,
