@@ -6,6 +6,7 @@ use crate::diag::{Code, Diagnostic, Sink};
 use crate::ir::{Plugin, Server, Unit};
 use crate::source::Spanned;
 use crate::target::Target;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
@@ -18,14 +19,20 @@ pub(super) fn check(unit: &Unit, sink: &mut Sink) {
 
 /// Names equal after lower-casing and treating `-` and `_` alike collide:
 /// runtimes key servers by name and Hermes folds `-` into `_`.
-fn fold(name: &str) -> String {
-    name.to_ascii_lowercase().replace('-', "_")
+/// Borrowed when the name is folded already (most are), so that checking
+/// every target allocates nothing per server.
+fn fold(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase() || b == b'-') {
+        Cow::Owned(name.to_ascii_lowercase().replace('-', "_"))
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
 fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
     // Folded name -> the plugin and name of the first server built with it
     // (linear in servers; the name alone is kept, not the server).
-    let mut seen: HashMap<String, (&Plugin, &Spanned<String>)> = HashMap::new();
+    let mut seen: HashMap<Cow<'_, str>, (&Plugin, &Spanned<String>)> = HashMap::new();
     for plugin in &unit.plugins {
         for name in plugin.server_names_for(target) {
             let (first_plugin, first) = match seen.entry(fold(&name.value)) {

@@ -35,17 +35,13 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
 
 pub(super) fn check(server: &Server, sink: &mut Sink) {
     let f = &server.fields;
-    // Each value still to look at, with the name of its variable for a fix.
-    let mut shaped: Vec<(&Spanned<Str>, String)> = Vec::new();
+    // Each value still to look at, with the entry's key, if any, that
+    // names the variable of a fix (worked out only for a fix).
+    let mut shaped: Vec<(&Spanned<Str>, Option<&str>)> = Vec::new();
     for entries in [&f.env, &f.headers].into_iter().flatten() {
         for entry in &entries.value {
             if !secret_named(entry, sink) {
-                let key = entry.key.value.to_ascii_uppercase().replace('-', "_");
-                let stem = ["_URL", "_URI", "_DSN"]
-                    .iter()
-                    .find_map(|s| key.strip_suffix(s))
-                    .unwrap_or(&key);
-                shaped.push((&entry.value, format!("{stem}_PASSWORD")));
+                shaped.push((&entry.value, Some(&entry.key.value)));
             }
         }
     }
@@ -58,21 +54,16 @@ pub(super) fn check(server: &Server, sink: &mut Sink) {
     {
         token_shaped(url, sink);
     }
-    shaped.extend(
-        f.command
-            .iter()
-            .chain(&f.cwd)
-            .map(|v| (v, "PASSWORD".to_owned())),
-    );
+    shaped.extend(f.command.iter().chain(&f.cwd).map(|v| (v, None)));
     shaped.extend(
         f.args
             .iter()
             .flat_map(|a| &a.value)
             .filter(|a| !flagged.contains(&a.span))
-            .map(|v| (v, "PASSWORD".to_owned())),
+            .map(|v| (v, None)),
     );
-    for (value, var) in shaped {
-        if !userinfo_password(value, &var, sink) {
+    for (value, key) in shaped {
+        if !userinfo_password(value, key, sink) {
             token_shaped(value, sink);
         }
     }
@@ -125,10 +116,11 @@ fn find_password(value: &Str) -> Option<(String, std::ops::Range<usize>)> {
 
 /// A literal password in a URL's userinfo in a value; the fix writes the
 /// same value with `${secret.VAR}` in its place. Returns whether it reported.
-fn userinfo_password(value: &Spanned<Str>, var: &str, sink: &mut Sink) -> bool {
+fn userinfo_password(value: &Spanned<Str>, key: Option<&str>, sink: &mut Sink) -> bool {
     let Some((scheme, range)) = find_password(&value.value) else {
         return false;
     };
+    let var = password_variable(key);
     let mut fixed = String::new();
     let mut pos = 0;
     for part in &value.value.parts {
@@ -157,6 +149,20 @@ fn userinfo_password(value: &Spanned<Str>, var: &str, sink: &mut Sink) -> bool {
         &format!("`\"{fixed}\"`"),
     );
     true
+}
+
+/// The variable a fix moves a password to: `DB_PASSWORD` for the entry
+/// `DB_URL` (or `db-dsn`), `PASSWORD` for a value that has no key.
+fn password_variable(key: Option<&str>) -> String {
+    let Some(key) = key else {
+        return "PASSWORD".to_owned();
+    };
+    let key = key.to_ascii_uppercase().replace('-', "_");
+    let stem = ["_URL", "_URI", "_DSN"]
+        .iter()
+        .find_map(|s| key.strip_suffix(s))
+        .unwrap_or(&key);
+    format!("{stem}_PASSWORD")
 }
 
 /// A server URL with a literal password in its userinfo: a URL cannot
