@@ -98,11 +98,13 @@ impl Plugin {
         let by_server = self.overrides_by_server(|o| o.target.value == target);
         self.servers
             .iter()
-            .map(|s| match by_server.get(s.name.value.as_str()) {
-                Some(found) => with_overrides(s, found),
-                None => Cow::Borrowed(s),
+            .filter_map(|s| {
+                let found = by_server.get(s.name.value.as_str());
+                is_built(s, found, target).then(|| match found {
+                    Some(found) => with_overrides(s, found),
+                    None => Cow::Borrowed(s),
+                })
             })
-            .filter(|s| targets_include(s.fields.targets.as_ref(), target))
             .collect()
     }
 
@@ -113,18 +115,10 @@ impl Plugin {
         if !self.builds_for(target) {
             return Vec::new();
         }
-        let by_server =
-            self.overrides_by_server(|o| o.target.value == target && o.fields.targets.is_some());
+        let by_server = self.overrides_by_server(|o| o.target.value == target);
         self.servers
             .iter()
-            .filter(|s| {
-                // The last override that sets `targets` wins, as in `overlay`.
-                let targets = by_server
-                    .get(s.name.value.as_str())
-                    .and_then(|found| found.last())
-                    .map_or(&s.fields.targets, |o| &o.fields.targets);
-                targets_include(targets.as_ref(), target)
-            })
+            .filter(|s| is_built(s, by_server.get(s.name.value.as_str()), target))
             .map(|s| &s.name)
             .collect()
     }
@@ -176,6 +170,19 @@ pub fn with_overrides<'s>(server: &'s Server, overrides: &[&Override]) -> Cow<'s
         name: server.name.clone(),
         fields,
     })
+}
+
+/// Whether `server` is built for `target`, given that target's overrides of
+/// it in source order: the last one that sets `targets` wins, as when they
+/// are laid over the server ([`with_overrides`]).
+fn is_built(server: &Server, overrides: Option<&Vec<&Override>>, target: Target) -> bool {
+    let targets = overrides
+        .into_iter()
+        .flatten()
+        .rev()
+        .find_map(|o| o.fields.targets.as_ref())
+        .or(server.fields.targets.as_ref());
+    targets_include(targets, target)
 }
 
 fn targets_include(list: Option<&TargetList>, target: Target) -> bool {
