@@ -85,7 +85,7 @@ pub struct NativeFile {
 /// The servers of one plugin, as one target sees them.
 pub struct PluginServers<'a> {
     pub plugin: &'a Plugin,
-    pub servers: Vec<std::borrow::Cow<'a, Server>>,
+    pub servers: Vec<crate::ir::ServerView<'a>>,
 }
 
 /// What a runtime can express, for `mcpc targets`.

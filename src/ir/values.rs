@@ -53,7 +53,11 @@ pub(super) fn plain_string(sink: &mut Sink, value: &Value) -> Option<Spanned<Str
 pub(super) fn str_value(sink: &mut Sink, value: &Value) -> Option<Spanned<Str>> {
     match &value.kind {
         ValueKind::Str(parts) => {
-            let mut out = Str::default();
+            // Sized from the syntax (a vector grown one push at a time
+            // starts at four parts, most strings have one).
+            let mut out = Str {
+                parts: Vec::with_capacity(parts.len()),
+            };
             let mut ok = true;
             for part in parts {
                 match part {
@@ -343,10 +347,11 @@ pub(super) fn list<T>(
     mut item: impl FnMut(&mut Sink, &Value) -> Option<T>,
 ) -> Option<Spanned<Vec<T>>> {
     match &value.kind {
-        ValueKind::List(items) => Some(Spanned::new(
-            items.iter().filter_map(|v| item(sink, v)).collect(),
-            value.span,
-        )),
+        ValueKind::List(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            out.extend(items.iter().filter_map(|v| item(sink, v)));
+            Some(Spanned::new(out, value.span))
+        }
         _ => {
             let help = match &value.kind {
                 ValueKind::Str(_) => "wrap it in brackets: `[\"…\"]`",
