@@ -17,9 +17,9 @@ use super::{
 };
 use crate::emit::{self, Number, OrderedMap};
 use crate::ir::{Plugin, Ref, SecretForm, Server, Transport};
+use foldhash::HashMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 
 /// One value of a server's entry, serialized as it stands.
 #[derive(Serialize)]
@@ -65,6 +65,13 @@ pub(super) struct Servers<'a> {
 }
 
 impl<'a> Servers<'a> {
+    fn with_capacity(n: usize) -> Servers<'a> {
+        Servers {
+            map: Vec::with_capacity(n),
+            index: HashMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     fn insert(&mut self, name: &'a str, entry: Entry) {
         match self.index.get(name) {
             Some(&i) => self.map[i].1 = entry,
@@ -1046,7 +1053,8 @@ pub(super) fn entries<'s, R: JsonRuntime + ?Sized>(
     servers: impl IntoIterator<Item = &'s Server>,
     cx: &mut Cx,
 ) -> Servers<'s> {
-    let mut out = Servers::default();
+    let servers = servers.into_iter();
+    let mut out = Servers::with_capacity(servers.size_hint().0);
     add_entries(r, servers, cx, &mut out);
     out
 }
@@ -1365,7 +1373,7 @@ pub(super) fn extension<R: JsonRuntime + ?Sized>(
     check_package_name(cx, p.plugin);
     let mut servers = Servers::default();
     let mut settings: Vec<Value> = Vec::new();
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut seen: foldhash::HashSet<String> = foldhash::HashSet::default();
     for s in &p.servers {
         if leave_out_disabled(cx, s, &format!("{target} extension"), disable_help) {
             continue;

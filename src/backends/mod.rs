@@ -520,7 +520,7 @@ impl Target {
 pub fn selected_plugins<'u>(unit: &'u Unit, plan: &Plan) -> Vec<&'u Plugin> {
     match plan.workspace.as_deref().and_then(|w| unit.workspace(w)) {
         Some(w) => {
-            let mut by_name = std::collections::HashMap::new();
+            let mut by_name = foldhash::HashMap::default();
             for p in &unit.plugins {
                 by_name.entry(p.name.value.as_str()).or_insert(p);
             }

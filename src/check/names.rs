@@ -1,7 +1,7 @@
 //! Names and what they refer to: duplicates, server names, workspaces'
 //! plugins and runtimes, `target` overrides.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use crate::diag::{Code, Diagnostic, Sink, nearest};
 use crate::ir::Unit;

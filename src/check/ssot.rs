@@ -6,8 +6,8 @@ use crate::diag::{Code, Diagnostic, Sink};
 use crate::ir::{Plugin, Server, Unit};
 use crate::source::Spanned;
 use crate::target::Target;
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 pub(super) fn check(unit: &Unit, sink: &mut Sink) {
@@ -29,10 +29,16 @@ fn fold(name: &str) -> Cow<'_, str> {
     }
 }
 
+/// How many servers the unit declares: room enough for a map keyed by them.
+fn servers(unit: &Unit) -> usize {
+    unit.plugins.iter().map(|p| p.servers.len()).sum()
+}
+
 fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
     // Folded name -> the plugin and name of the first server built with it
     // (linear in servers; the name alone is kept, not the server).
-    let mut seen: HashMap<Cow<'_, str>, (&Plugin, &Spanned<String>)> = HashMap::new();
+    let mut seen: HashMap<Cow<'_, str>, (&Plugin, &Spanned<String>)> =
+        HashMap::with_capacity(servers(unit));
     for plugin in &unit.plugins {
         for name in plugin.server_names_for(target) {
             let (first_plugin, first) = match seen.entry(fold(&name.value)) {
@@ -87,7 +93,7 @@ fn launch_key(server: &Server) -> Option<String> {
 }
 
 fn duplicate_launches(unit: &Unit, sink: &mut Sink) {
-    let mut seen: HashMap<String, &Server> = HashMap::new();
+    let mut seen: HashMap<String, &Server> = HashMap::with_capacity(servers(unit));
     for server in unit.plugins.iter().flat_map(|p| &p.servers) {
         let Some(key) = launch_key(server) else {
             continue;

@@ -11,8 +11,8 @@ pub use lower::{lower, lower_block};
 use crate::diag::{Code, Level};
 use crate::source::{Span, Spanned};
 use crate::target::Target;
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// `Clone`, like every IR type: a caller that keeps each file's lowered
 /// share (see [`crate::LoweredFile`]) puts a unit together from copies.
