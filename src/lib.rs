@@ -105,6 +105,65 @@ impl Compilation {
         self.build_each_with(plan, drop);
     }
 
+    /// Like [`Compilation::check_targets`], reusing what each target's
+    /// backend reported about the plugins of a file whose text is the one
+    /// `cache` saw (the language server: a keystroke runs the backends
+    /// again only for the file it changed). A plugin comes from its own
+    /// block alone, and a backend reports server by server, against the
+    /// plan, the command-line levels, the lock and the plugin's own
+    /// `target` blocks; so a file's reports are a function of its id and
+    /// text, and the cache holds them for one plan, command line and lock.
+    /// The diagnostics are those `check_targets` gives, in its order
+    /// (target by target, plugin by plugin).
+    pub fn check_targets_cached(&mut self, plan: &Plan, cache: &mut BackendReports) {
+        if self.sink.has_hard_errors() {
+            return;
+        }
+        if plan.emit == backends::Emit::Package || plan.workspace.is_some() {
+            // Packages and workspaces select across plugins: no cache.
+            self.check_targets(plan);
+            return;
+        }
+        let levels = self.levels();
+        let (targets, explicit) = backends::plan_targets(&self.unit, plan);
+        let context = format!("{plan:?} {:?} {:?}", self.cli_levels, self.sources.lock());
+        if cache.context != context {
+            cache.files.clear();
+            cache.context = context;
+        }
+        let mut files = Vec::new();
+        for (id, file) in self.sources.files() {
+            let reports = match cache.files.remove(&id) {
+                Some(r) if r.text == file.text => r,
+                _ => FileReports {
+                    text: file.text.clone(),
+                    by_target: targets
+                        .iter()
+                        .map(|&target| {
+                            self.unit
+                                .plugins
+                                .iter()
+                                .filter(|p| p.span.file == id)
+                                .map(|p| {
+                                    backends::config_reports(p, plan, target, explicit, &levels)
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                },
+            };
+            files.push((id, reports));
+        }
+        for t in 0..targets.len() {
+            for (_, reports) in &files {
+                for sink in &reports.by_target[t] {
+                    self.sink.append(sink.clone());
+                }
+            }
+        }
+        cache.files = files.into_iter().collect();
+    }
+
     /// Builds each target of `plan` on its own, so that one target's errors
     /// do not take the other targets' files: every target's diagnostics go
     /// to the sink, and each target says whether it failed.
@@ -294,6 +353,22 @@ impl LoweredFile {
     pub fn parsed(&self) -> bool {
         self.parsed
     }
+}
+
+/// What each target's backend reported about the plugins of each file,
+/// as of the file's text: the cache of [`Compilation::check_targets_cached`].
+#[derive(Default)]
+pub struct BackendReports {
+    /// The plan, command-line levels and lock the reports hold for.
+    context: String,
+    files: std::collections::BTreeMap<FileId, FileReports>,
+}
+
+/// One file's reports: per target of the plan (in its order), per plugin
+/// of the file (in source order).
+struct FileReports {
+    text: String,
+    by_target: Vec<Vec<Sink>>,
 }
 
 /// One target's share of [`Compilation::build_each`].

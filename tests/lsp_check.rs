@@ -92,6 +92,12 @@ fn lsp(dir: &Path) -> Vec<Row> {
     let mut s = Session::default();
     s.request("initialize", json!({"rootUri": root, "capabilities": {}}));
     let sent = s.notify("initialized", json!({}));
+    rows(dir, &sent)
+}
+
+/// The rows of the diagnostics `sent` publishes for files of `dir`.
+fn rows(dir: &Path, sent: &[Value]) -> Vec<Row> {
+    let root = format!("file://{}", dir.display());
     let relative = |uri: &str| {
         uri.strip_prefix(&format!("{root}/"))
             .unwrap_or_else(|| panic!("{uri} is not under {root}"))
@@ -279,4 +285,126 @@ fn only_the_touched_document_and_changed_diagnostics_are_sent() {
     // Closing a clears nothing more (it had none); b is not re-sent.
     let sent = s.notify("textDocument/didClose", json!({"textDocument": {"uri": a}}));
     assert_eq!(published(&sent), [(a.to_owned(), 0)]);
+}
+
+/// What the editor shows: the diagnostics last published per URI.
+fn show(shown: &mut std::collections::BTreeMap<String, Value>, sent: Vec<Value>) {
+    for m in sent {
+        if m["method"] == "textDocument/publishDiagnostics" {
+            shown.insert(m["params"]["uri"].as_str().unwrap().to_owned(), m);
+        }
+    }
+}
+
+/// Edits across keystrokes, each followed by a fresh `mcpc check` of the
+/// same texts: the server keeps each file's backend reports as of its
+/// text and runs the backends again only for the files that changed, so
+/// what it shows must stay what a full check reports after each change —
+/// gaps that move, a server renamed, another file's policy and `target`
+/// blocks, a front-end error that stops the backends and goes away, a
+/// file that does not parse, a file added.
+#[test]
+fn edits_across_keystrokes_match_a_fresh_check() {
+    let a0 = "plugin \"acme\" {\n  version = \"1.0.0\"\n  server \"docs\" {\n    command = \"npx\"\n    args = [\"-y\", \"@acme/docs@1.2.3\"]\n    cwd = \"/srv\"\n    tool_timeout = 30s\n  }\n}\n";
+    let b0 = "plugin \"extra\" {\n  version = \"1.0.1\"\n  server \"web\" {\n    url = \"https://web.acme.dev/mcp\"\n    tools { deny = [\"rm\"] }\n  }\n}\n";
+    let dir = unit("keystrokes", &[("a.mcpc", a0), ("sub/b.mcpc", b0)]);
+    let root = format!("file://{}", dir.display());
+    let mut s = Session::default();
+    s.request("initialize", json!({"rootUri": root, "capabilities": {}}));
+    let mut shown = std::collections::BTreeMap::new();
+    show(&mut shown, s.notify("initialized", json!({})));
+    let mut versions = std::collections::BTreeMap::new();
+    for (file, text) in [("a.mcpc", a0), ("sub/b.mcpc", b0)] {
+        let uri = format!("{root}/{file}");
+        versions.insert(file, 1);
+        show(
+            &mut shown,
+            s.notify(
+                "textDocument/didOpen",
+                json!({"textDocument": {"uri": uri, "languageId": "mcpc", "version": 1, "text": text}}),
+            ),
+        );
+    }
+    let deny = a0.replace(
+        "    tool_timeout",
+        "    tools { deny = [\"rm\"] }\n    tool_timeout",
+    );
+    let steps: Vec<(&str, String)> = vec![
+        // Gaps move down a line in a, and one more appears.
+        ("a.mcpc", deny.clone()),
+        // b's policy makes every loss an error, a's included.
+        (
+            "sub/b.mcpc",
+            format!("{b0}policy \"org\" {{\n  lints {{ lossy-lowering = deny }}\n}}\n"),
+        ),
+        // a accepts its losses for two runtimes.
+        (
+            "a.mcpc",
+            deny.replace(
+                "  server \"docs\"",
+                "  target claude-code {\n    lints { lossy-lowering = allow }\n  }\n  target copilot {\n    lints { lossy-lowering = warn }\n  }\n  server \"docs\"",
+            ),
+        ),
+        // Renamed to b's server name: a collision on every target.
+        ("a.mcpc", deny.replace("\"docs\"", "\"web\"")),
+        // b takes a's plugin name: a front-end error, no backend runs.
+        ("sub/b.mcpc", b0.replace("extra", "acme")),
+        // Back: the backends run again, a's reports from before.
+        ("sub/b.mcpc", b0.to_owned()),
+        // a mid-keystroke does not parse, then does again.
+        ("a.mcpc", deny.replace("  }\n}\n", "  \n")),
+        ("a.mcpc", deny.replace("30s", "30ms")),
+        // A workspace in b naming both, with prompted secrets in a.
+        (
+            "sub/b.mcpc",
+            format!("{b0}workspace \"dev\" {{\n  runtime = codex\n  plugins = [\"acme\", \"extra\"]\n}}\n"),
+        ),
+        (
+            "a.mcpc",
+            deny.replace(
+                "  server \"docs\"",
+                "  target cursor {\n    secrets = input\n  }\n  server \"docs\"",
+            )
+            .replace("    cwd", "    env { TOKEN = secret.TOKEN }\n    cwd"),
+        ),
+    ];
+    let mut compared = 0;
+    for (step, (file, text)) in steps.iter().enumerate() {
+        fs::write(dir.join(file), text).unwrap();
+        let version = versions.get_mut(file).unwrap();
+        *version += 1;
+        let uri = format!("{root}/{file}");
+        show(
+            &mut shown,
+            s.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri, "version": *version}, "contentChanges": [{"text": text}]}),
+            ),
+        );
+        let expected = cli(&dir);
+        let now: Vec<Value> = shown.values().cloned().collect();
+        assert_eq!(
+            rows(&dir, &now),
+            expected,
+            "after step {step}: {file}\n{text}"
+        );
+        compared += expected.len();
+    }
+    // A file added on disk (not open) joins the unit.
+    let c = "plugin \"third\" {\n  version = \"1.0.0\"\n  server \"t\" {\n    command = \"t-mcp\"\n    cwd = \"/t\"\n  }\n}\n";
+    fs::write(dir.join("c.mcpc"), c).unwrap();
+    show(
+        &mut shown,
+        s.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": format!("{root}/c.mcpc"), "type": 1}]}),
+        ),
+    );
+    let expected = cli(&dir);
+    let now: Vec<Value> = shown.values().cloned().collect();
+    assert_eq!(rows(&dir, &now), expected, "after adding c.mcpc");
+    assert!(codes(&expected).contains(&"unsupported-feature"));
+    compared += expected.len();
+    assert!(compared > 100, "only {compared} diagnostics compared");
+    let _ = fs::remove_dir_all(&dir);
 }

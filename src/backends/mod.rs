@@ -674,6 +674,37 @@ fn build_target_into(
     out
 }
 
+/// What `target`'s backend reports about `plugin` alone in config mode,
+/// keeping no file: `build_target` reports the same of each plugin when it
+/// builds them together, since every backend reports server by server
+/// (and `refuse_prompted_secrets` plugin by plugin). The language server
+/// keeps these per file and runs the backends again only for the files
+/// whose text changed (`BackendReports` in `src/lib.rs`).
+pub(crate) fn config_reports(
+    plugin: &Plugin,
+    plan: &Plan,
+    target: Target,
+    explicit: bool,
+    levels: &LintLevels,
+) -> Sink {
+    debug_assert!(plan.emit == Emit::Config && plan.workspace.is_none());
+    let mut sink = Sink::new();
+    let backend = target.backend();
+    if !backend.prompts_for_secrets() {
+        refuse_prompted_secrets(&[plugin], target, &mut sink);
+    }
+    if plugin.builds_for(target) {
+        let plugins = [PluginServers {
+            plugin,
+            servers: plugin.servers_for(target),
+        }];
+        let mut cx = Cx::new(target, plan, explicit, levels, &mut sink);
+        drop(backend.config(&plugins, &mut cx));
+    }
+    sink.offer_leave_out(target);
+    sink
+}
+
 /// A marketplace's name: the plugin's, when it lists one; else
 /// `mcpc-plugins`.
 pub(crate) fn marketplace_name(plugins: &[&Plugin]) -> String {

@@ -7,8 +7,10 @@
 //! files — because names are global across files. Each file is parsed
 //! once per text (a keystroke re-parses only the file it changed; the
 //! index comes from the same parse), the backends run only for what they
-//! report, as in `mcpc check`, and a file's diagnostics are sent again only
-//! when they change or its document does. Documents sync incrementally. It also formats documents (`mcpc fmt`) and shows
+//! report, as in `mcpc check`, and again only for the files whose text
+//! changed (`Compilation::check_targets_cached`); a file's diagnostics are
+//! sent again only when they change or its document does. Documents sync
+//! incrementally. It also formats documents (`mcpc fmt`) and shows
 //! `mcpc explain` on hover over a diagnostic. It never writes a file.
 
 #[doc(hidden)]
@@ -58,6 +60,9 @@ struct Server {
     /// Each file of the unit parsed, as of its text: a keystroke re-parses
     /// only the file it changed.
     parsed: BTreeMap<Url, Parsed>,
+    /// What each target's backend reported per file, as of its text: a
+    /// keystroke runs the backends again only for the file it changed.
+    reports: crate::BackendReports,
     /// The semantic tokens last sent per document, under their result id,
     /// for `semanticTokens/full/delta`.
     tokens: BTreeMap<Url, (String, Vec<lsp::SemanticToken>)>,
@@ -445,7 +450,7 @@ impl Server {
         // What `mcpc check` reports: the front end's, then what each
         // target's backend cannot express.
         let mut c = crate::Compilation::from_files(sources, lowered, LintLevels::default());
-        c.check_targets(&crate::backends::Plan::default());
+        c.check_targets_cached(&crate::backends::Plan::default(), &mut self.reports);
         let (sources, diagnostics) = c.finish();
         self.last.clear();
         for d in diagnostics {
