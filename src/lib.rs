@@ -111,8 +111,10 @@ impl Compilation {
     /// again only for the file it changed). A plugin comes from its own
     /// block alone, and a backend reports server by server, against the
     /// plan, the command-line levels, the lock and the plugin's own
-    /// `target` blocks; so a file's reports are a function of its id and
-    /// text, and the cache holds them for one plan, command line and lock.
+    /// `target` blocks (the only levels a backend reads are those scoped to
+    /// the plugin's own span, `Cx::loss_accepted`); so a file's reports are
+    /// a function of its id, name and text, and the cache holds them for
+    /// one plan, command line and lock.
     /// The diagnostics are those `check_targets` gives, in its order
     /// (target by target, plugin by plugin).
     pub fn check_targets_cached(&mut self, plan: &Plan, cache: &mut BackendReports) {
@@ -134,8 +136,9 @@ impl Compilation {
         let mut files = Vec::new();
         for (id, file) in self.sources.files() {
             let reports = match cache.files.remove(&id) {
-                Some(r) if r.text == file.text => r,
+                Some(r) if r.name == file.name && r.text == file.text => r,
                 _ => FileReports {
+                    name: file.name.clone(),
                     text: file.text.clone(),
                     by_target: targets
                         .iter()
@@ -367,6 +370,7 @@ pub struct BackendReports {
 /// One file's reports: per target of the plan (in its order), per plugin
 /// of the file (in source order).
 struct FileReports {
+    name: String,
     text: String,
     by_target: Vec<Vec<Sink>>,
 }
