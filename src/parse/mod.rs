@@ -34,9 +34,11 @@ pub fn parse_file(file: FileId, text: &str, sink: &mut Sink) -> Vec<Block> {
 }
 
 /// Parses one file a top-level block at a time, handing each block to
-/// `each` as soon as it is parsed, so that pest's token queue and the
-/// syntax tree never hold more than one block (at 100,000 servers the
-/// whole file's queue was the compiler's memory peak).
+/// `each` as soon as it is parsed, so that pest's token queue never holds
+/// more than one block, and a block longer than [`SPLIT_ABOVE`] (a plugin
+/// with thousands of servers or overrides) is parsed in pieces of about
+/// [`PIECE`] bytes (at 100,000 servers the whole file's queue was the
+/// compiler's memory peak).
 ///
 /// On a syntax error the whole file is parsed again, only to explain the
 /// error exactly as a whole-file parse does, and the error is returned;
@@ -46,12 +48,53 @@ pub fn parse_each(
     file: FileId,
     text: &str,
     sink: &mut Sink,
+    each: impl FnMut(Block, &mut Sink),
+) -> Result<(), Box<Diagnostic>> {
+    parse_in_pieces(file, text, sink, Pieces::default(), each)
+}
+
+/// Top-level blocks longer than this many bytes are parsed in pieces.
+const SPLIT_ABOVE: usize = 64 * 1024;
+/// About how many bytes of a large block's entries one pest parse takes.
+const PIECE: usize = 32 * 1024;
+
+/// Where [`parse_in_pieces`] cuts: the defaults, or (in tests) everywhere.
+#[derive(Clone, Copy)]
+struct Pieces {
+    split_above: usize,
+    piece: usize,
+}
+
+impl Default for Pieces {
+    fn default() -> Pieces {
+        Pieces {
+            split_above: SPLIT_ABOVE,
+            piece: PIECE,
+        }
+    }
+}
+
+fn parse_in_pieces(
+    file: FileId,
+    text: &str,
+    sink: &mut Sink,
+    pieces: Pieces,
     mut each: impl FnMut(Block, &mut Sink),
 ) -> Result<(), Box<Diagnostic>> {
     if let Some(too_deep) = depth::check(file, text) {
         return Err(Box::new(too_deep));
     }
     for (start, end) in top_level_blocks(text) {
+        if end - start > pieces.split_above {
+            // Diagnostics of a split that fails are dropped with it: the
+            // block is parsed whole below and reports them again.
+            let mut local = Sink::new();
+            if let Some(block) = split_block(file, text, (start, end), pieces.piece, &mut local) {
+                sink.append(local);
+                each(block, sink);
+                continue;
+            }
+        }
         match Grammar::parse(Rule::file, &text[start..end]) {
             Ok(mut pairs) => {
                 let cx = Cx { file, base: start };
@@ -89,52 +132,158 @@ pub fn parse_each(
     Ok(())
 }
 
-/// Cuts `text` after each `}` that closes a top-level block, following the
-/// grammar's strings (with escapes) and comments so that a brace inside
-/// them does not count. The pieces cover the text; each piece of a valid
-/// file is a sequence of whole blocks. Anything odd (an unclosed string or
-/// comment, a stray `}`) only makes a piece that does not parse, and then
-/// the whole file is parsed to explain it.
+/// The braces of `bytes` outside strings (with escapes) and comments, as
+/// the grammar reads them, with their offsets.
+struct Braces<'a> {
+    bytes: &'a [u8],
+    i: usize,
+}
+
+impl Iterator for Braces<'_> {
+    type Item = (usize, u8);
+
+    fn next(&mut self) -> Option<(usize, u8)> {
+        let bytes = self.bytes;
+        while self.i < bytes.len() {
+            let i = self.i;
+            self.i += 1;
+            match bytes[i] {
+                b'"' => {
+                    while self.i < bytes.len() && !matches!(bytes[self.i], b'"' | b'\n') {
+                        self.i += if bytes[self.i] == b'\\' { 2 } else { 1 };
+                    }
+                    self.i += 1;
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while self.i < bytes.len() && bytes[self.i] != b'\n' {
+                        self.i += 1;
+                    }
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    self.i += 1;
+                    while self.i < bytes.len() && !bytes[self.i..].starts_with(b"*/") {
+                        self.i += 1;
+                    }
+                    self.i += 2;
+                }
+                b @ (b'{' | b'}') => return Some((i, b)),
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
+fn braces(text: &str) -> Braces<'_> {
+    Braces {
+        bytes: text.as_bytes(),
+        i: 0,
+    }
+}
+
+/// Cuts `text` after each `}` that closes a top-level block ([`Braces`]:
+/// a brace inside a string or comment does not count). The pieces cover
+/// the text; each piece of a valid file is a sequence of whole blocks.
+/// Anything odd (an unclosed string or comment, a stray `}`) only makes a
+/// piece that does not parse, and then the whole file is parsed to
+/// explain it.
 fn top_level_blocks(text: &str) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
     let mut cuts = Vec::new();
-    let (mut start, mut depth, mut i) = (0, 0usize, 0);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
+    let (mut start, mut depth) = (0, 0usize);
+    for (i, brace) in braces(text) {
+        if brace == b'{' {
+            depth += 1;
+        } else if depth > 0 {
+            depth -= 1;
+            if depth == 0 {
+                cuts.push((start, i + 1));
+                start = i + 1;
             }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i < bytes.len() && !bytes[i..].starts_with(b"*/") {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'{' => depth += 1,
-            b'}' if depth > 0 => {
-                depth -= 1;
-                if depth == 0 {
-                    cuts.push((start, i + 1));
-                    start = i + 1;
-                }
+        }
+    }
+    if start < text.len() || cuts.is_empty() {
+        cuts.push((start, text.len()));
+    }
+    cuts
+}
+
+/// The one block of `text[start..end]` (a piece of [`top_level_blocks`]),
+/// parsed in pieces: its head (`plugin "p" {`), runs of its entries of
+/// about `piece` bytes, each but the last ending with an entry block's `}`,
+/// and its own `}`. Each piece is a whole number of the grammar's entries,
+/// and an entry ends at its `}` without looking further, so the pieces
+/// parse exactly as the block does; `None` when one does not parse (the
+/// caller then parses the block whole, to the same tree or the error).
+fn split_block(
+    file: FileId,
+    text: &str,
+    (start, end): (usize, usize),
+    piece: usize,
+    sink: &mut Sink,
+) -> Option<Block> {
+    let block = &text[start..end];
+    let mut found = braces(block);
+    let (open, b'{') = found.next()? else {
+        return None;
+    };
+    let mut runs = Vec::new();
+    let (mut from, mut depth) = (open + 1, 1usize);
+    for (i, brace) in found {
+        if brace == b'{' {
+            depth += 1;
+            continue;
+        }
+        depth -= 1;
+        match depth {
+            0 if i + 1 == block.len() => runs.push((from, i, true)),
+            0 => return None,
+            1 if i + 1 - from >= piece => {
+                runs.push((from, i + 1, false));
+                from = i + 1;
             }
             _ => {}
         }
-        i += 1;
     }
-    if start < bytes.len() || cuts.is_empty() {
-        cuts.push((start, bytes.len()));
+    if depth != 0 {
+        return None;
     }
-    cuts
+    let head = Grammar::parse(Rule::block_head, &block[..=open]).ok()?;
+    let cx = Cx { file, base: start };
+    let mut head = head.into_iter().next()?.into_inner();
+    let kind = cx.name(head.next()?);
+    let label = head
+        .find(|p| matches!(p.as_rule(), Rule::string | Rule::ident))
+        .map(|p| cx.value(p, sink));
+    let mut entries = Vec::new();
+    for (from, to, last) in runs {
+        let pairs = Grammar::parse(Rule::block_entries, &block[from..to]).ok()?;
+        let cx = Cx {
+            file,
+            base: start + from,
+        };
+        let mut run_end = 0;
+        for p in pairs.into_iter().next()?.into_inner() {
+            let at = p.as_span().end();
+            let entry = match p.as_rule() {
+                Rule::attribute => Entry::Attribute(cx.attribute(p, sink)),
+                Rule::block => Entry::Block(cx.block(p, sink)),
+                _ => continue, // the end of the input
+            };
+            run_end = at;
+            entries.push(entry);
+        }
+        // A run but the last ends with an entry block's `}` (checked, not
+        // assumed: the cut is only where the scan saw one).
+        if !last && run_end != to - from {
+            return None;
+        }
+    }
+    Some(Block {
+        span: Span::new(file, kind.span.start as usize, end),
+        kind,
+        label,
+        entries,
+    })
 }
 
 struct Cx {

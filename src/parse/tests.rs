@@ -192,3 +192,136 @@ fn string_interpolation_and_comment_characters_are_every_character_but_their_ter
         );
     }
 }
+
+/// What a whole-file parse reports: the blocks and the diagnostics pushed
+/// while building them, or the one error.
+type Outcome = Result<(Vec<Block>, Vec<Diagnostic>), Box<Diagnostic>>;
+
+fn whole_outcome(text: &str) -> Outcome {
+    if let Some(too_deep) = depth::check(FileId(0), text) {
+        return Err(Box::new(too_deep));
+    }
+    let mut pairs = Grammar::parse(Rule::file, text)
+        .map_err(|e| Box::new(syntax_error::describe(FileId(0), text, &e)))?;
+    let mut sink = Sink::new();
+    let cx = Cx {
+        file: FileId(0),
+        base: 0,
+    };
+    let blocks = pairs
+        .next()
+        .unwrap()
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::block)
+        .map(|p| cx.block(p, &mut sink))
+        .collect();
+    Ok((blocks, sink.finish(&Default::default())))
+}
+
+fn pieces_outcome(text: &str, pieces: Pieces) -> Outcome {
+    let mut sink = Sink::new();
+    let mut blocks = Vec::new();
+    parse_in_pieces(FileId(0), text, &mut sink, pieces, |b, _| blocks.push(b))?;
+    Ok((blocks, sink.finish(&Default::default())))
+}
+
+/// Every block cut into pieces wherever the scan can cut: the head, each
+/// entry block alone, the rest.
+const EVERYWHERE: Pieces = Pieces {
+    split_above: 0,
+    piece: 0,
+};
+
+/// The golden cases, the examples and the fuzz regressions: the texts the
+/// split must agree with the whole-file parse on, each also mutated.
+fn seeds() -> Vec<String> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<String>, all: bool) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            if path.is_dir() {
+                walk(&path, out, all);
+            } else if (all || path.extension().is_some_and(|e| e == "mcpc"))
+                && let Ok(text) = std::fs::read_to_string(&path)
+            {
+                out.push(text);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    walk(&root.join("tests"), &mut out, false);
+    walk(&root.join("examples"), &mut out, false);
+    walk(&root.join("fuzz/regressions/pipeline"), &mut out, true);
+    walk(&root.join("fuzz/regressions/fmt"), &mut out, true);
+    out
+}
+
+#[test]
+fn blocks_parsed_in_pieces_give_what_the_whole_file_gives() {
+    let seeds = seeds();
+    assert!(seeds.len() > 50, "{} seeds", seeds.len());
+    let tokens = [
+        "{", "}", "\"", "\\", "//", "/*", "*/", "${", "\n", "]", "=", "a",
+    ];
+    let (mut compared, mut split_ok) = (0, 0);
+    for seed in &seeds {
+        let bounds: Vec<usize> = (0..=seed.len())
+            .filter(|&i| seed.is_char_boundary(i))
+            .collect();
+        let mut texts = vec![seed.clone()];
+        for k in 0..12 {
+            let at = bounds[k * (bounds.len() - 1) / 11];
+            for token in tokens {
+                texts.push(format!("{}{token}{}", &seed[..at], &seed[at..]));
+            }
+            if let Some(&next) = bounds.iter().find(|&&b| b > at) {
+                texts.push(format!("{}{}", &seed[..at], &seed[next..]));
+            }
+        }
+        for text in &texts {
+            let whole = whole_outcome(text);
+            split_ok += usize::from(whole.is_ok());
+            assert_eq!(pieces_outcome(text, EVERYWHERE), whole, "{text}");
+            compared += 1;
+        }
+    }
+    assert!(split_ok > compared / 4, "{split_ok} of {compared} parsed");
+}
+
+/// A plugin past the size at which `parse_each` splits, with an error put
+/// into one server after another: each is reported as the whole-file parse
+/// reports it, and the valid file gives the same tree.
+#[test]
+fn a_large_block_split_by_default_reports_every_error_as_the_whole_file() {
+    let mut text = String::from("// big\nplugin \"big\" {\n  version = \"1.0.0\"\n");
+    let mut starts = Vec::new();
+    while text.len() <= SPLIT_ABOVE + SPLIT_ABOVE / 2 {
+        let i = starts.len();
+        starts.push(text.len());
+        text.push_str(&format!(
+            "  server \"s{i}\" {{\n    command = \"npx\" // {{\n    args = [\"-y\", \"a}}{i}\"]\n    env {{ T = \"${{secret.T_{i}}}\\u{{7d}}\" }}\n  }}\n"
+        ));
+    }
+    text.push_str("  description = \"end\"\n}\npolicy p { lints { a = allow } }\n");
+    let whole = whole_outcome(&text);
+    assert!(whole.is_ok());
+    assert_eq!(pieces_outcome(&text, Pieces::default()), whole);
+    let last = starts.len() - 1;
+    for k in [0, last / 2, last] {
+        let at = starts[k];
+        for broken in ["server {", "}", "\"", "/*"] {
+            let bad = format!("{}{broken}{}", &text[..at + 3], &text[at + 3..]);
+            let whole = whole_outcome(&bad);
+            assert!(whole.is_err(), "server {k}, {broken}");
+            assert_eq!(
+                pieces_outcome(&bad, Pieces::default()),
+                whole,
+                "server {k}, {broken}"
+            );
+        }
+    }
+}
