@@ -170,16 +170,35 @@ pub fn json_with_comments<T: serde::de::DeserializeOwned>(text: &str) -> Result<
     serde_json::from_value(value).map_err(|e| e.to_string())
 }
 
+/// The SHA-256 of `bytes` in lower-case hex, written in one allocation
+/// (a `format!` per byte was a tenth of a 3-server build).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(2 * digest.len());
+    for b in digest.iter() {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digests of FIPS 180-2's examples, as the manifest spells them.
+    #[test]
+    fn sha256_hex_is_the_lower_case_digest() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
 
     /// A `Node` document writes the bytes the same `Value` tree would.
     #[test]

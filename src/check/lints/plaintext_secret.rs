@@ -28,9 +28,14 @@ const SECRET_WORDS: &[&str] = &[
 ];
 
 /// A name that says its value is a secret (`GITHUB_TOKEN`, `X-Api-Key`).
+/// Whether `name` holds one of [`SECRET_WORDS`], in any case (compared
+/// in place: this runs for every env key and header of every server).
 pub(crate) fn is_secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|w| lower.contains(w))
+    let name = name.as_bytes();
+    SECRET_WORDS.iter().any(|w| {
+        name.windows(w.len())
+            .any(|window| window.eq_ignore_ascii_case(w.as_bytes()))
+    })
 }
 
 pub(super) fn check(server: &Server, sink: &mut Sink) {
@@ -86,6 +91,12 @@ fn with_holes(value: &Str) -> String {
 /// value (`scheme://user:password@host…`): the scheme and the byte range in
 /// [`with_holes`] text.
 fn find_password(value: &Str) -> Option<(String, std::ops::Range<usize>)> {
+    // A password in a URL ends at an `@` of the text itself (a reference
+    // is a hole, never one): most values have none, and need no copy.
+    let has_at = |p: &Part| matches!(p, Part::Lit(t) if t.contains('@'));
+    if !value.parts.iter().any(has_at) {
+        return None;
+    }
     let text = with_holes(value);
     let mut offset = 0;
     while let Some(at) = text[offset..].find("://").map(|i| i + offset) {
@@ -362,7 +373,24 @@ fn report(sink: &mut Sink, span: Span, message: &str, fix: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_token, secret_flag};
+    use super::{is_secret_name, is_token, secret_flag};
+
+    #[test]
+    fn secret_names_are_found_in_any_case() {
+        for name in [
+            "GITHUB_TOKEN",
+            "x-api-key",
+            "Authorization",
+            "db_Passwd",
+            "SECRET",
+            "Credentials",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in ["", "PATH", "HOME", "x-request-id", "ke", "tokn"] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
 
     #[test]
     fn secret_flags_name_secrets_not_places() {
