@@ -1,7 +1,8 @@
 //! Benchmark: the language server's latency in process (`mcpc::cli::lsp::
 //! Session`, the server's own handlers without stdio) on a 5,000-line unit
 //! of five files — diagnostics after one keystroke (incremental change,
-//! whole-unit compile, publish) and completion. The units are free of
+//! whole-unit compile, publish, written as the server writes to stdio:
+//! `Session::notify_wire`) and completion. The units are free of
 //! front-end errors (every server's name and launch line is its own), so
 //! every target's backend runs, as it does while a user edits a working
 //! unit: one whose servers every target expresses, and one whose backends
@@ -32,6 +33,26 @@ fn file(n: usize, lines: usize, gaps: bool) -> String {
         i += 1;
     }
     out.push_str("}\n");
+    out
+}
+
+/// The messages of `wire`, the server's framed output.
+fn messages(mut wire: &[u8]) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    while !wire.is_empty() {
+        let head = wire
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a header");
+        let header = std::str::from_utf8(&wire[..head]).expect("an ASCII header");
+        let length: usize = header
+            .strip_prefix("Content-Length: ")
+            .and_then(|n| n.parse().ok())
+            .expect("a Content-Length header");
+        let body = &wire[head + 4..head + 4 + length];
+        out.push(serde_json::from_slice(body).expect("a JSON message"));
+        wire = &wire[head + 4 + length..];
+    }
     out
 }
 
@@ -67,13 +88,14 @@ fn run(gaps: bool, runs: i32) -> (usize, usize, Duration, Duration) {
     for v in 0..runs {
         // One character typed into the first server's command.
         let start = Instant::now();
-        let sent = s.notify(
+        let wire = s.notify_wire(
             "textDocument/didChange",
             json!({"textDocument": {"uri": uri, "version": v + 2}, "contentChanges": [
                 {"range": {"start": {"line": 3, "character": 15}, "end": {"line": 3, "character": 15}}, "text": "x"}
             ]}),
         );
         keystroke.push(start.elapsed());
+        let sent = messages(&wire);
         assert!(!sent.is_empty());
         show(sent);
     }

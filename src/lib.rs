@@ -30,6 +30,7 @@ pub mod target;
 use backends::{OutFile, Plan};
 use diag::{Diagnostic, LintLevels, Sink};
 use source::{FileId, SourceMap};
+use std::rc::Rc;
 
 /// A compilation unit on its way through the pipeline.
 pub struct Compilation {
@@ -105,66 +106,98 @@ impl Compilation {
         self.build_each_with(plan, drop);
     }
 
-    /// Like [`Compilation::check_targets`], reusing what each target's
-    /// backend reported about the plugins of a file whose text is the one
-    /// `cache` saw (the language server: a keystroke runs the backends
-    /// again only for the file it changed). A plugin comes from its own
-    /// block alone, and a backend reports server by server, against the
-    /// plan, the command-line levels, the lock and the plugin's own
-    /// `target` blocks (the only levels a backend reads are those scoped to
-    /// the plugin's own span, `Cx::loss_accepted`); so a file's reports are
-    /// a function of its id, name and text, and the cache holds them for
-    /// one plan, command line and lock.
-    /// The diagnostics are those `check_targets` gives, in its order
-    /// (target by target, plugin by plugin).
-    pub fn check_targets_cached(&mut self, plan: &Plan, cache: &mut BackendReports) {
+    /// Like [`Compilation::check_targets`], for the language server: what
+    /// each target's backend reports about the plugins of each file, apart
+    /// from the compilation's own diagnostics, reusing what `cache` holds
+    /// for a file whose name, text and levels it saw (a keystroke runs the
+    /// backends again only for the file it changed, and the editor converts
+    /// again only that file's list). A plugin comes from its own block
+    /// alone, and a backend reports server by server, against the plan,
+    /// the command-line levels, the lock and the plugin's own `target`
+    /// blocks (the only levels a backend reads are those scoped to the
+    /// plugin's own span, `Cx::loss_accepted`); so a file's reports are a
+    /// function of its id, name, text and the levels in force in it, and
+    /// the cache holds them for one plan, command line and lock.
+    ///
+    /// Gives, per file in id order, that file's list: levels applied,
+    /// sorted and deduplicated as [`Compilation::finish`] does, so that a
+    /// file's diagnostics in `mcpc check` are its share of `finish` merged
+    /// with its list, the former first where they sort alike. An unchanged
+    /// file gets the very list (`Rc::ptr_eq`) it got last time. None of
+    /// them is in [`Compilation::finish`], [`Compilation::fails`] or
+    /// [`Compilation::accepted`]; with front-end errors every list is
+    /// empty, as the backends do not run.
+    pub fn check_targets_cached(
+        &mut self,
+        plan: &Plan,
+        cache: &mut BackendReports,
+    ) -> Vec<Rc<[Diagnostic]>> {
+        let count = self.sources.files().count();
         if self.sink.has_hard_errors() {
-            return;
-        }
-        if plan.emit == backends::Emit::Package || plan.workspace.is_some() {
-            // Packages and workspaces select across plugins: no cache.
-            self.check_targets(plan);
-            return;
+            return vec![Rc::from([]); count];
         }
         let levels = self.levels();
+        if plan.emit == backends::Emit::Package || plan.workspace.is_some() {
+            // Packages and workspaces select across plugins: no cache.
+            let front = std::mem::take(&mut self.sink);
+            self.check_targets(plan);
+            let reports = std::mem::replace(&mut self.sink, front);
+            let mut by_file = vec![Vec::new(); count];
+            for d in reports.finish(&levels) {
+                by_file[d.primary.span.file.0 as usize].push(d);
+            }
+            let lists: Vec<Rc<[Diagnostic]>> = by_file.into_iter().map(Rc::from).collect();
+            self.mask_secrets_in(&lists);
+            return lists;
+        }
         let (targets, explicit) = backends::plan_targets(&self.unit, plan);
         let context = format!("{plan:?} {:?} {:?}", self.cli_levels, self.sources.lock());
         if cache.context != context {
             cache.files.clear();
             cache.context = context;
         }
-        let mut files = Vec::new();
+        let mut files = std::collections::BTreeMap::new();
         for (id, file) in self.sources.files() {
+            let key = levels.key_for(id);
             let reports = match cache.files.remove(&id) {
-                Some(r) if r.name == file.name && r.text == file.text => r,
-                _ => FileReports {
-                    name: file.name.clone(),
-                    text: file.text.clone(),
-                    by_target: targets
-                        .iter()
-                        .map(|&target| {
-                            self.unit
-                                .plugins
-                                .iter()
-                                .filter(|p| p.span.file == id)
-                                .map(|p| {
-                                    backends::config_reports(p, plan, target, explicit, &levels)
-                                })
-                                .collect()
-                        })
-                        .collect(),
-                },
-            };
-            files.push((id, reports));
-        }
-        for t in 0..targets.len() {
-            for (_, reports) in &files {
-                for sink in &reports.by_target[t] {
-                    self.sink.append(sink.clone());
+                Some(r) if r.name == file.name && r.text == file.text && r.levels == key => r,
+                _ => {
+                    let mut sink = Sink::new();
+                    for &target in &targets {
+                        for p in self.unit.plugins.iter().filter(|p| p.span.file == id) {
+                            sink.append(backends::config_reports(
+                                p, plan, target, explicit, &levels,
+                            ));
+                        }
+                    }
+                    FileReports {
+                        name: file.name.clone(),
+                        text: file.text.clone(),
+                        levels: key,
+                        diagnostics: sink.finish(&levels).into(),
+                    }
                 }
+            };
+            files.insert(id, reports);
+        }
+        cache.files = files;
+        let lists: Vec<Rc<[Diagnostic]>> = cache
+            .files
+            .values()
+            .map(|r| r.diagnostics.clone())
+            .collect();
+        self.mask_secrets_in(&lists);
+        lists
+    }
+
+    /// Masks in the sources the literal secrets `lists` point at, as
+    /// [`Compilation::take_diagnostics`] does for the compilation's own.
+    fn mask_secrets_in(&mut self, lists: &[Rc<[Diagnostic]>]) {
+        for d in lists.iter().flat_map(|l| l.iter()) {
+            if d.code == diag::Code::PlaintextSecret {
+                self.sources.mask(d.primary.span);
             }
         }
-        cache.files = files.into_iter().collect();
     }
 
     /// Builds each target of `plan` on its own, so that one target's errors
@@ -359,7 +392,8 @@ impl LoweredFile {
 }
 
 /// What each target's backend reported about the plugins of each file,
-/// as of the file's text: the cache of [`Compilation::check_targets_cached`].
+/// as of the file's text and levels: the cache of
+/// [`Compilation::check_targets_cached`].
 #[derive(Default)]
 pub struct BackendReports {
     /// The plan, command-line levels and lock the reports hold for.
@@ -367,12 +401,13 @@ pub struct BackendReports {
     files: std::collections::BTreeMap<FileId, FileReports>,
 }
 
-/// One file's reports: per target of the plan (in its order), per plugin
-/// of the file (in source order).
+/// One file's reports, every target's, levels applied and sorted; with
+/// what they were made from (`levels`: [`LintLevels::key_for`]).
 struct FileReports {
     name: String,
     text: String,
-    by_target: Vec<Vec<Sink>>,
+    levels: String,
+    diagnostics: Rc<[Diagnostic]>,
 }
 
 /// One target's share of [`Compilation::build_each`].

@@ -408,3 +408,28 @@ fn edits_across_keystrokes_match_a_fresh_check() {
     assert!(compared > 100, "only {compared} diagnostics compared");
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// A literal secret's range is counted on the text as the editor has it,
+/// not on the masked text the compiler reports against (whose stars stand
+/// for bytes): with non-ASCII characters in the secret, its end column
+/// is the closing quote's.
+#[test]
+fn a_non_ascii_secrets_range_ends_at_its_closing_quote() {
+    let line = "    env { API_KEY = \"sk-live-ééé0123456789abcdef0123\" }";
+    let text = format!(
+        "plugin \"acme\" {{\n  version = \"1.0.0\"\n  server \"docs\" {{\n    command = \"npx\"\n{line}\n  }}\n}}\n"
+    );
+    let dir = unit("secret", &[("a.mcpc", &text)]);
+    let secret = lsp(&dir)
+        .into_iter()
+        .find(|r| r.3 == "plaintext-secret")
+        .expect("a plaintext-secret diagnostic");
+    let open = line.find('"').unwrap();
+    let chars = |bytes: usize| line[..bytes].chars().count() as u64;
+    // 1-based columns: from the opening quote to just past the closing one.
+    assert_eq!(
+        secret.1,
+        [5, chars(open) + 1, 5, chars(line.rfind('"').unwrap()) + 2]
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

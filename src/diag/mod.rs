@@ -130,7 +130,7 @@ impl Diagnostic {
         self
     }
 
-    fn sort_key(&self) -> (Span, Code, &str) {
+    pub(crate) fn sort_key(&self) -> (Span, Code, &str) {
         (self.primary.span, self.code, &self.message)
     }
 }
@@ -210,6 +210,17 @@ impl LintLevels {
             Some(s) => Some(s.level),
             None => self.level(d.code),
         }
+    }
+
+    /// What decides the levels of diagnostics in `file`, as text: two
+    /// keys differ when a diagnostic there may be levelled differently.
+    pub fn key_for(&self, file: crate::source::FileId) -> String {
+        let scoped: Vec<&ScopedLevel> = self
+            .scoped
+            .iter()
+            .filter(|s| s.within.file == file)
+            .collect();
+        format!("{:?} {:?} {scoped:?}", self.overrides, self.top)
     }
 
     /// Levels from `other` win over these, the scoped ones included.

@@ -8,8 +8,9 @@
 //! once per text (a keystroke re-parses only the file it changed; the
 //! index comes from the same parse), the backends run only for what they
 //! report, as in `mcpc check`, and again only for the files whose text
-//! changed (`Compilation::check_targets_cached`); a file's diagnostics are
-//! sent again only when they change or its document does. Documents sync
+//! changed (`Compilation::check_targets_cached`), whose lists are turned
+//! into protocol diagnostics once each; a file's diagnostics are sent again
+//! only when they change or its document does. Documents sync
 //! incrementally. It also formats documents (`mcpc fmt`) and shows
 //! `mcpc explain` on hover over a diagnostic. It never writes a file.
 
@@ -18,7 +19,7 @@ pub mod frame; // public for the fuzz targets (fuzz/bodies.rs)
 mod workspace;
 
 use crate::LoweredFile;
-use crate::diag::{LintLevels, Severity};
+use crate::diag::{Diagnostic, LintLevels, Severity};
 use crate::ide::{self, Index};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use frame::Frame;
@@ -29,6 +30,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
+use std::rc::Rc;
 use workspace::Disk;
 
 /// A published diagnostic: where, its code, and the compiler's diagnostic
@@ -40,6 +42,100 @@ struct Published {
     source: crate::diag::Diagnostic,
 }
 
+/// One file's published diagnostics, in two parts: the compilation's own
+/// (front end and checks, a few), and what the backends report about its
+/// plugins (thousands, in a unit with gaps), converted once per list that
+/// `Compilation::check_targets_cached` gives: while the file's text and
+/// levels stay, a keystroke elsewhere reuses them as they are.
+#[derive(Default)]
+struct FileDiagnostics {
+    front: Vec<Published>,
+    back: Rc<[Published]>,
+    /// The backends' list `back` was converted from.
+    back_of: Option<Rc<[Diagnostic]>>,
+}
+
+impl FileDiagnostics {
+    fn iter(&self) -> impl Iterator<Item = &Published> {
+        self.front.iter().chain(self.back.iter())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.front.is_empty() && self.back.is_empty()
+    }
+
+    /// The protocol's diagnostics in `mcpc check`'s order: both parts
+    /// merged by position, the front end's first where they sort alike.
+    fn merged(&self) -> Vec<&lsp::Diagnostic> {
+        let mut out = Vec::with_capacity(self.front.len() + self.back.len());
+        let (mut front, mut back) = (self.front.iter().peekable(), self.back.iter().peekable());
+        loop {
+            let next = match (front.peek(), back.peek()) {
+                (Some(f), Some(b)) if b.source.sort_key() < f.source.sort_key() => back.next(),
+                (Some(_), _) => front.next(),
+                (None, _) => back.next(),
+            };
+            match next {
+                Some(p) => out.push(&p.diagnostic),
+                None => return out,
+            }
+        }
+    }
+}
+
+/// A message to send: one of `lsp-server`'s, or a notification already
+/// written as JSON. Diagnostics are written straight from where they are
+/// kept: the thousands of a unit with gaps, copied into a `Value` tree to
+/// make a `Message`, took a third of a keystroke.
+enum Outgoing {
+    Message(Message),
+    Json(String),
+}
+
+impl Outgoing {
+    /// `textDocument/publishDiagnostics` for `uri`, as `lsp-server` would
+    /// write it from `lsp_types::PublishDiagnosticsParams`.
+    fn diagnostics(uri: &Url, diagnostics: &[&lsp::Diagnostic]) -> Outgoing {
+        #[derive(serde::Serialize)]
+        struct Publish<'a> {
+            jsonrpc: &'static str,
+            method: &'static str,
+            params: Params<'a>,
+        }
+        #[derive(serde::Serialize)]
+        struct Params<'a> {
+            uri: &'a Url,
+            diagnostics: &'a [&'a lsp::Diagnostic],
+        }
+        let publish = Publish {
+            jsonrpc: "2.0",
+            method: "textDocument/publishDiagnostics",
+            params: Params { uri, diagnostics },
+        };
+        Outgoing::Json(serde_json::to_string(&publish).expect("diagnostics serialize"))
+    }
+
+    fn write(self, out: &mut impl Write) -> std::io::Result<()> {
+        match self {
+            Outgoing::Message(m) => m.write(out),
+            Outgoing::Json(body) => write_frame(out, &body),
+        }
+    }
+}
+
+/// One frame of the protocol: its header, then `body`.
+fn write_frame(out: &mut impl Write, body: &str) -> std::io::Result<()> {
+    write!(out, "Content-Length: {}\r\n\r\n{body}", body.len())?;
+    out.flush()
+}
+
+/// What was last sent for a URI: its front-end diagnostics as sent, and
+/// the backends' list they were sent with.
+struct Sent {
+    front: Vec<lsp::Diagnostic>,
+    back: Rc<[Published]>,
+}
+
 #[derive(Default)]
 struct Server {
     disk: Disk,
@@ -48,13 +144,13 @@ struct Server {
     /// The diagnostics last sent for each URI that got some: a URI is sent
     /// again only when they change (or its document does), and sent none
     /// to clear them.
-    sent: BTreeMap<Url, Vec<lsp::Diagnostic>>,
+    sent: BTreeMap<Url, Sent>,
     /// The diagnostics last published, for hover and code actions.
-    last: BTreeMap<Url, Vec<Published>>,
+    last: BTreeMap<Url, FileDiagnostics>,
     /// Whether the client registers file watchers for us.
     watch: bool,
     /// Messages to send, in order.
-    outbox: Vec<Message>,
+    outbox: Vec<Outgoing>,
     /// The unit and its index as of the last change.
     cache: Option<Lookup>,
     /// Each file of the unit parsed, as of its text: a keystroke re-parses
@@ -83,13 +179,13 @@ pub(crate) fn run() -> Result<u8, super::UsageError> {
             Frame::Eof => return Ok(super::OK),
             Frame::Malformed { code, message, id } => {
                 let error = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
-                let body = error.to_string();
-                let _ = write!(out, "Content-Length: {}\r\n\r\n{body}", body.len());
-                let _ = out.flush();
+                let _ = write_frame(&mut out, &error.to_string());
             }
             Frame::Message(Message::Request(request)) => {
                 let response = server.request(request);
-                server.outbox.push(Message::Response(response));
+                server
+                    .outbox
+                    .push(Outgoing::Message(Message::Response(response)));
             }
             Frame::Message(Message::Notification(n)) if n.method == "exit" => {
                 return Ok(super::OK);
@@ -116,7 +212,24 @@ impl Session {
     /// A notification; returns what the server sent.
     pub fn notify(&mut self, method: &str, params: Value) -> Vec<Value> {
         self.0.notify(Notification::new(method.into(), params));
-        self.0.outbox.drain(..).map(|m| json!(m)).collect()
+        let sent = self.0.outbox.drain(..);
+        sent.map(|m| match m {
+            Outgoing::Message(m) => json!(m),
+            Outgoing::Json(body) => serde_json::from_str(&body).expect("the server's JSON"),
+        })
+        .collect()
+    }
+
+    /// A notification; returns the bytes the server writes to its client
+    /// for it, framed as on stdio (what the benchmark times: handling and
+    /// writing, as `mcpc lsp` does).
+    pub fn notify_wire(&mut self, method: &str, params: Value) -> Vec<u8> {
+        self.0.notify(Notification::new(method.into(), params));
+        let mut out = Vec::new();
+        for message in self.0.outbox.drain(..) {
+            message.write(&mut out).expect("writing to memory");
+        }
+        out
     }
 
     /// A request; returns its result (or error).
@@ -348,21 +461,23 @@ impl Server {
                 register_options: Some(json!(options)),
             }],
         };
-        self.outbox.push(Message::Request(Request::new(
-            RequestId::from("mcpc-watch".to_owned()),
-            "client/registerCapability".into(),
-            registration,
-        )));
+        self.outbox
+            .push(Outgoing::Message(Message::Request(Request::new(
+                RequestId::from("mcpc-watch".to_owned()),
+                "client/registerCapability".into(),
+                registration,
+            ))));
     }
 
     fn show(&mut self, message: String) {
-        self.outbox.push(Message::Notification(Notification::new(
-            "window/showMessage".into(),
-            lsp::ShowMessageParams {
-                typ: lsp::MessageType::WARNING,
-                message,
-            },
-        )));
+        self.outbox
+            .push(Outgoing::Message(Message::Notification(Notification::new(
+                "window/showMessage".into(),
+                lsp::ShowMessageParams {
+                    typ: lsp::MessageType::WARNING,
+                    message,
+                },
+            ))));
     }
 
     /// The unit: the files on disk with open documents' text in their place,
@@ -445,86 +560,79 @@ impl Server {
             }
         }
         // The compiler masks literal secrets in the sources it gives back;
-        // fixes are computed on the text as written (and never show it).
+        // fixes are computed, and ranges counted, on the text as written
+        // (and never show it).
         let unmasked = sources.clone_files();
         // What `mcpc check` reports: the front end's, then what each
         // target's backend cannot express.
         let mut c = crate::Compilation::from_files(sources, lowered, LintLevels::default());
-        c.check_targets_cached(&crate::backends::Plan::default(), &mut self.reports);
-        let (sources, diagnostics) = c.finish();
-        self.last.clear();
-        for d in diagnostics {
-            let file = d.primary.span.file;
-            let uri = uris[file.0 as usize].clone();
-            let range = span_range(&sources, d.primary.span);
-            let mut message = d.message.clone();
-            if let Some(help) = &d.help {
-                message.push_str(&format!("\nhelp: {help}"));
+        let backends = c.check_targets_cached(&crate::backends::Plan::default(), &mut self.reports);
+        let (_, diagnostics) = c.finish();
+        let mut last = std::mem::take(&mut self.last);
+        for (i, list) in backends.into_iter().enumerate() {
+            if list.is_empty() {
+                continue;
             }
-            let related = d
-                .labels
-                .iter()
-                .map(|l| lsp::DiagnosticRelatedInformation {
-                    location: lsp::Location::new(
-                        uris[l.span.file.0 as usize].clone(),
-                        span_range(&sources, l.span),
-                    ),
-                    message: l.message.clone(),
-                })
-                .collect();
-            let diagnostic = lsp::Diagnostic {
-                range,
-                severity: Some(if d.severity == Severity::Error {
-                    lsp::DiagnosticSeverity::ERROR
-                } else {
-                    lsp::DiagnosticSeverity::WARNING
-                }),
-                code: Some(lsp::NumberOrString::String(d.code.name().into())),
-                source: Some("mcpc".into()),
-                message,
-                related_information: Some(related),
-                ..Default::default()
+            let uri = &uris[i];
+            let back = match last.remove(uri) {
+                Some(f) if f.back_of.as_ref().is_some_and(|was| Rc::ptr_eq(was, &list)) => f.back,
+                _ => list
+                    .iter()
+                    .map(|d| published(&unmasked, &uris, d.clone()))
+                    .collect(),
             };
-            self.last.entry(uri).or_default().push(Published {
-                range,
-                code: d.code.name(),
-                diagnostic,
-                source: d,
-            });
+            self.last.insert(
+                uri.clone(),
+                FileDiagnostics {
+                    front: Vec::new(),
+                    back,
+                    back_of: Some(list),
+                },
+            );
+        }
+        for d in diagnostics {
+            let uri = &uris[d.primary.span.file.0 as usize];
+            let p = published(&unmasked, &uris, d);
+            self.last.entry(uri.clone()).or_default().front.push(p);
         }
         // The touched document, and every URI whose diagnostics are not
         // what was last sent for it (new ones, changed ones, and those
         // that had some and now have none).
         let mut changed: BTreeSet<Url> = touched.into_iter().collect();
         for (uri, now) in &self.last {
-            let was = self.sent.get(uri).map_or(&[][..], Vec::as_slice);
-            if !now.iter().map(|p| &p.diagnostic).eq(was) {
+            let same = self.sent.get_mut(uri).is_some_and(|was| {
+                // A list made again (the file's id moved, say) is compared
+                // once, then stands for the one sent.
+                let back = Rc::ptr_eq(&was.back, &now.back)
+                    || (was.back.iter().map(|p| &p.diagnostic))
+                        .eq(now.back.iter().map(|p| &p.diagnostic));
+                if back {
+                    was.back = now.back.clone();
+                }
+                back && now.front.iter().map(|p| &p.diagnostic).eq(&was.front)
+            });
+            if !same {
                 changed.insert(uri.clone());
             }
         }
         let cleared = self.sent.keys().filter(|u| !self.last.contains_key(*u));
         changed.extend(cleared.cloned());
         for uri in changed {
-            let diagnostics: Vec<lsp::Diagnostic> = self
-                .last
-                .get(&uri)
-                .into_iter()
-                .flatten()
-                .map(|p| p.diagnostic.clone())
-                .collect();
-            if diagnostics.is_empty() {
-                self.sent.remove(&uri);
-            } else {
-                self.sent.insert(uri.clone(), diagnostics.clone());
-            }
-            self.outbox.push(Message::Notification(Notification::new(
-                "textDocument/publishDiagnostics".into(),
-                lsp::PublishDiagnosticsParams {
-                    uri,
-                    diagnostics,
-                    version: None,
-                },
-            )));
+            let (diagnostics, sent) = match self.last.get(&uri).filter(|f| !f.is_empty()) {
+                Some(f) => {
+                    let sent = Sent {
+                        front: f.front.iter().map(|p| p.diagnostic.clone()).collect(),
+                        back: f.back.clone(),
+                    };
+                    (f.merged(), Some(sent))
+                }
+                None => (Vec::new(), None),
+            };
+            match sent {
+                Some(sent) => self.sent.insert(uri.clone(), sent),
+                None => self.sent.remove(&uri),
+            };
+            self.outbox.push(Outgoing::diagnostics(&uri, &diagnostics));
         }
         self.cache = Some(Lookup {
             sources: unmasked,
@@ -567,7 +675,7 @@ impl Server {
             .last
             .get(uri)
             .into_iter()
-            .flatten()
+            .flat_map(FileDiagnostics::iter)
             .find(|p| at >= p.range.start && at <= p.range.end);
         let text = match hit.and_then(|p| crate::diag::Code::from_name(p.code)) {
             Some(code) => Some(code.explanation().to_owned()),
@@ -846,7 +954,8 @@ impl Server {
             return json!([]);
         };
         let mut actions = Vec::new();
-        for published in self.last.get(&p.text_document.uri).into_iter().flatten() {
+        let last = self.last.get(&p.text_document.uri);
+        for published in last.into_iter().flat_map(FileDiagnostics::iter) {
             let overlaps =
                 published.range.start <= p.range.end && p.range.start <= published.range.end;
             if !overlaps {
@@ -876,6 +985,46 @@ impl Server {
             }
         }
         json!(actions)
+    }
+}
+
+/// `d` as the protocol shows it, against the files as written.
+fn published(sources: &SourceMap, uris: &[Url], d: Diagnostic) -> Published {
+    let range = span_range(sources, d.primary.span);
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    let related = d
+        .labels
+        .iter()
+        .map(|l| lsp::DiagnosticRelatedInformation {
+            location: lsp::Location::new(
+                uris[l.span.file.0 as usize].clone(),
+                span_range(sources, l.span),
+            ),
+            message: l.message.clone(),
+        })
+        .collect();
+    let diagnostic = lsp::Diagnostic {
+        range,
+        severity: Some(if d.severity == Severity::Error {
+            lsp::DiagnosticSeverity::ERROR
+        } else {
+            lsp::DiagnosticSeverity::WARNING
+        }),
+        code: Some(lsp::NumberOrString::String(d.code.name().into())),
+        source: Some("mcpc".into()),
+        message,
+        related_information: Some(related),
+        ..Default::default()
+    };
+    Published {
+        range,
+        code: d.code.name(),
+        diagnostic,
+        source: d,
     }
 }
 
