@@ -191,8 +191,10 @@ impl SourceMap {
         self.lock.as_ref()
     }
 
-    /// Replaces the text of `span` by `*` (quotes kept), byte for byte, so
-    /// that spans stay valid and a secret is never shown in a snippet.
+    /// Replaces each character of `span` (quotes kept) by a mask character
+    /// of the same length in bytes (`*`, `×`, `∗`, or `🔒` for four), so
+    /// that spans stay valid, columns (counted in characters) stay those
+    /// of the text as written, and a secret is never shown in a snippet.
     pub fn mask(&mut self, span: Span) {
         let file = &mut self.files[span.file.0 as usize];
         let (start, end) = (span.start as usize, span.end as usize);
@@ -200,13 +202,15 @@ impl SourceMap {
             return;
         };
         let quoted = slice.len() >= 2 && slice.starts_with('"') && slice.ends_with('"');
-        let masked: String = (0..slice.len())
-            .map(|i| {
-                if quoted && (i == 0 || i == slice.len() - 1) {
-                    '"'
-                } else {
-                    '*'
-                }
+        let last = slice.len() - usize::from(quoted);
+        let masked: String = slice
+            .char_indices()
+            .map(|(i, c)| match c.len_utf8() {
+                _ if quoted && (i == 0 || i == last) => '"',
+                1 => '*',
+                2 => '\u{d7}',
+                3 => '\u{2217}',
+                _ => '\u{1f512}',
             })
             .collect();
         file.text.replace_range(start..end, &masked);
@@ -226,6 +230,27 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_secret_keeps_its_bytes_and_its_characters() {
+        let text = "x = \"é∗🔑a\" # after\n";
+        let mut map = SourceMap::new();
+        let id = map.add(SourceFile::new("a", text));
+        let span = Span::new(id, 4, 4 + "\"é∗🔑a\"".len());
+        let before: Vec<_> = (0..=text.len())
+            .filter(|&o| text.is_char_boundary(o))
+            .map(|o| map.get(id).line_col(o))
+            .collect();
+        map.mask(span);
+        let masked = &map.get(id).text;
+        assert_eq!(masked, "x = \"×∗🔒*\" # after\n");
+        assert_eq!(masked.len(), text.len());
+        let after: Vec<_> = (0..=text.len())
+            .filter(|&o| text.is_char_boundary(o))
+            .map(|o| map.get(id).line_col(o))
+            .collect();
+        assert_eq!(before, after);
+    }
 
     #[test]
     fn line_col_counts_characters_from_one() {

@@ -308,6 +308,41 @@ fn a_literal_secret_is_never_printed() {
 }
 
 #[test]
+fn columns_after_a_masked_non_ascii_secret_are_those_of_the_text_as_written() {
+    let t = Tmp::new("secret-columns");
+    let line = "    env { API_TOKEN = \"pässwörd-0123456789abcdef\" } comand = \"x\"";
+    t.write(
+        "s.mcpc",
+        &format!("plugin \"p\" {{\n  version = \"1.0\"\n  server \"s\" {{\n{line}\n  }}\n}}\n"),
+    );
+    let out = t.mcpc(&["check", "s.mcpc", "--message-format", "json"]);
+    assert!(!text(&out.stdout).contains("0123456789abcdef"));
+    let records: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Columns count characters from one, in the line as the user wrote it.
+    let column = |byte: usize| line[..byte].chars().count() as u64 + 1;
+    let quote = line.find('"').unwrap();
+    let after_quote = line.rfind("\" }").unwrap() + 1;
+    let attr = line.find("comand").unwrap();
+    let find = |code: &str| {
+        records
+            .iter()
+            .find(|r| r["code"] == code)
+            .unwrap_or_else(|| panic!("no {code} in {records:?}"))
+    };
+    let secret = find("plaintext-secret");
+    assert_eq!(
+        (secret["line"].as_u64(), secret["column"].as_u64()),
+        (Some(4), Some(column(quote)))
+    );
+    assert_eq!(secret["end_column"].as_u64(), Some(column(after_quote)));
+    let unknown = find("unknown-attribute");
+    assert_eq!(unknown["column"].as_u64(), Some(column(attr)));
+}
+
+#[test]
 fn probe_lists_tools_times_them_and_reports_failures() {
     let t = Tmp::new("probe");
     let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny_mcp.py");
