@@ -3,6 +3,7 @@
 
 pub mod ast;
 pub mod depth;
+mod fast;
 mod syntax_error;
 
 use crate::diag::{Code, Diagnostic, Sink};
@@ -34,11 +35,12 @@ pub fn parse_file(file: FileId, text: &str, sink: &mut Sink) -> Vec<Block> {
 }
 
 /// Parses one file a top-level block at a time, handing each block to
-/// `each` as soon as it is parsed, so that pest's token queue never holds
-/// more than one block, and a block longer than [`SPLIT_ABOVE`] (a plugin
-/// with thousands of servers or overrides) is parsed in pieces of about
-/// [`PIECE`] bytes (at 100,000 servers the whole file's queue was the
-/// compiler's memory peak).
+/// `each` as soon as it is parsed. A valid block is read by [`fast`];
+/// whatever it gives up on goes to pest, block by block, so that pest's
+/// token queue never holds more than one block, and a block longer than
+/// [`SPLIT_ABOVE`] (a plugin with thousands of servers or overrides) is
+/// parsed in pieces of about [`PIECE`] bytes (at 100,000 servers the whole
+/// file's queue was the compiler's memory peak).
 ///
 /// On a syntax error the whole file is parsed again, only to explain the
 /// error exactly as a whole-file parse does, and the error is returned;
@@ -58,9 +60,13 @@ const SPLIT_ABOVE: usize = 64 * 1024;
 /// About how many bytes of a large block's entries one pest parse takes.
 const PIECE: usize = 32 * 1024;
 
-/// Where [`parse_in_pieces`] cuts: the defaults, or (in tests) everywhere.
+/// How [`parse_in_pieces`] parses: each top-level block by [`fast`] first
+/// (`fast`), then with pest, cutting blocks longer than `split_above`
+/// bytes into pieces of about `piece`; in tests, pest alone and cutting
+/// everywhere.
 #[derive(Clone, Copy)]
 struct Pieces {
+    fast: bool,
     split_above: usize,
     piece: usize,
 }
@@ -68,6 +74,7 @@ struct Pieces {
 impl Default for Pieces {
     fn default() -> Pieces {
         Pieces {
+            fast: true,
             split_above: SPLIT_ABOVE,
             piece: PIECE,
         }
@@ -85,6 +92,14 @@ fn parse_in_pieces(
         return Err(Box::new(too_deep));
     }
     for (start, end) in top_level_blocks(text) {
+        if pieces.fast
+            && let Some(blocks) = fast::file(file, &text[start..end], start)
+        {
+            for block in blocks {
+                each(block, sink);
+            }
+            continue;
+        }
         if end - start > pieces.split_above {
             // Diagnostics of a split that fails are dropped with it: the
             // block is parsed whole below and reports them again.

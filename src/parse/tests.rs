@@ -228,6 +228,7 @@ fn pieces_outcome(text: &str, pieces: Pieces) -> Outcome {
 /// Every block cut into pieces wherever the scan can cut: the head, each
 /// entry block alone, the rest.
 const EVERYWHERE: Pieces = Pieces {
+    fast: false,
     split_above: 0,
     piece: 0,
 };
@@ -260,6 +261,25 @@ fn seeds() -> Vec<String> {
     out
 }
 
+/// `seed`, and `seed` with each of `tokens` put in at `places` places
+/// spread over it, and with one character taken out at each of them.
+fn mutants(seed: &str, tokens: &[&str], places: usize) -> Vec<String> {
+    let bounds: Vec<usize> = (0..=seed.len())
+        .filter(|&i| seed.is_char_boundary(i))
+        .collect();
+    let mut texts = vec![seed.to_owned()];
+    for k in 0..places {
+        let at = bounds[k * (bounds.len() - 1) / (places - 1)];
+        for token in tokens {
+            texts.push(format!("{}{token}{}", &seed[..at], &seed[at..]));
+        }
+        if let Some(&next) = bounds.iter().find(|&&b| b > at) {
+            texts.push(format!("{}{}", &seed[..at], &seed[next..]));
+        }
+    }
+    texts
+}
+
 #[test]
 fn blocks_parsed_in_pieces_give_what_the_whole_file_gives() {
     let seeds = seeds();
@@ -269,20 +289,7 @@ fn blocks_parsed_in_pieces_give_what_the_whole_file_gives() {
     ];
     let (mut compared, mut split_ok) = (0, 0);
     for seed in &seeds {
-        let bounds: Vec<usize> = (0..=seed.len())
-            .filter(|&i| seed.is_char_boundary(i))
-            .collect();
-        let mut texts = vec![seed.clone()];
-        for k in 0..12 {
-            let at = bounds[k * (bounds.len() - 1) / 11];
-            for token in tokens {
-                texts.push(format!("{}{token}{}", &seed[..at], &seed[at..]));
-            }
-            if let Some(&next) = bounds.iter().find(|&&b| b > at) {
-                texts.push(format!("{}{}", &seed[..at], &seed[next..]));
-            }
-        }
-        for text in &texts {
+        for text in &mutants(seed, &tokens, 12) {
             let whole = whole_outcome(text);
             split_ok += usize::from(whole.is_ok());
             assert_eq!(pieces_outcome(text, EVERYWHERE), whole, "{text}");
@@ -310,6 +317,11 @@ fn a_large_block_split_by_default_reports_every_error_as_the_whole_file() {
     let whole = whole_outcome(&text);
     assert!(whole.is_ok());
     assert_eq!(pieces_outcome(&text, Pieces::default()), whole);
+    let split = Pieces {
+        fast: false,
+        ..Pieces::default()
+    };
+    assert_eq!(pieces_outcome(&text, split), whole);
     let last = starts.len() - 1;
     for k in [0, last / 2, last] {
         let at = starts[k];
@@ -324,4 +336,110 @@ fn a_large_block_split_by_default_reports_every_error_as_the_whole_file() {
             );
         }
     }
+}
+
+/// The fast reader against pest on one text: where pest parses it with no
+/// diagnostic, the reader gives the same tree; anything else it leaves to
+/// pest. Whether it read the text.
+fn fast_agrees(text: &str) -> bool {
+    let whole = whole_outcome(text);
+    // As in `parse_in_pieces`, only a text within the depth limit is read.
+    if depth::check(FileId(0), text).is_some() {
+        return false;
+    }
+    let fast = fast::file(FileId(0), text, 0);
+    match (&whole, fast) {
+        (Ok((blocks, diags)), Some(read)) if diags.is_empty() => {
+            assert_eq!(&read, blocks, "{text:?}");
+            true
+        }
+        (Ok((_, diags)), None) if diags.is_empty() => {
+            panic!("the fast reader gave up on a valid text: {text:?}")
+        }
+        (_, Some(read)) => {
+            panic!("the fast reader read what pest does not: {text:?}\n{whole:?}\n{read:?}")
+        }
+        (_, None) => false,
+    }
+}
+
+#[test]
+fn the_fast_reader_reads_what_pest_reads_and_nothing_else() {
+    let seeds = seeds();
+    let tokens = [
+        "{",
+        "}",
+        "\"",
+        "\\",
+        "//",
+        "/*",
+        "*/",
+        "${",
+        "$",
+        "\n",
+        "\r",
+        "[",
+        "]",
+        ",",
+        "=",
+        "a",
+        "1",
+        ".",
+        "-",
+        "\u{FEFF}",
+        "\\u{110000}",
+        "\\u{7d}",
+    ];
+    let (mut compared, mut read) = (0, 0);
+    for seed in &seeds {
+        for text in &mutants(seed, &tokens, 16) {
+            read += usize::from(fast_agrees(text));
+            compared += 1;
+        }
+    }
+    assert!(read > compared / 4, "{read} of {compared} read");
+}
+
+/// Every character in each place a token can take or end at.
+#[test]
+fn the_fast_reader_takes_each_character_where_pest_does() {
+    let chars = (0..0x800u32)
+        .chain([0xFEFF, 0xFFFD, 0xFFFF, 0x1F600, 0x10FFFF])
+        .filter_map(char::from_u32);
+    let mut read = 0;
+    for c in chars {
+        for text in [
+            format!("a {{ x = \"{c}\" }}"),
+            format!("a {{ x = \"${{{c}}}\" }}"),
+            format!("a {{ x = \"\\{c}\" }}"),
+            format!("//a{c}b\na {{}}"),
+            format!("/*{c}*/a {{}}"),
+            format!("a {{ x = {c} }}"),
+            format!("a {{ x = b{c} }}"),
+            format!("a {{ x = 1{c} }}"),
+            format!("a {{ x = env.{c} }}"),
+            format!("a {{ x = [1{c}] }}"),
+            format!("a {c} {{}}"),
+            format!("a{c}{{}}"),
+            format!("{c}a {{}}"),
+        ] {
+            read += usize::from(fast_agrees(&text));
+        }
+    }
+    assert!(read > 2_000, "{read} read");
+}
+
+#[test]
+fn a_file_read_fast_gives_its_blocks_in_order_with_their_spans() {
+    let text = "\u{FEFF}plugin \"a\" { x = [1, \"b${env.C}\\n\",] y = env.D-E }\n/* c */ policy p { lints { a = allow } }";
+    assert!(fast_agrees(text));
+    let blocks = fast::file(FileId(0), text, 0).unwrap();
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(
+        &text[blocks[0].span.start as usize..blocks[0].span.end as usize],
+        &text[3..text.find('\n').unwrap()]
+    );
+    // At an offset, as for a piece of a file.
+    let moved = fast::file(FileId(0), &text[3..], 3).unwrap();
+    assert_eq!(moved, blocks);
 }
