@@ -9,6 +9,11 @@ use crate::ir::{Server, url};
 
 pub(super) fn check(server: &Server, sink: &mut Sink) {
     let Some(u) = &server.fields.url else { return };
+    // Only `http://` is insecure (the scheme is compared as written, as
+    // `url::parse` does): most URLs need no parse here.
+    if !u.value.literal_prefix().starts_with("http://") {
+        return;
+    }
     let Some((scheme, host)) = url::known_scheme_and_host(&u.value) else {
         return;
     };

@@ -327,6 +327,11 @@ fn token_shaped(value: &Spanned<Str>, sink: &mut Sink) {
 
 /// A word shaped like a known token (`ghp_…`, `sk-…`, a JWT…).
 pub(crate) fn is_token(word: &str) -> bool {
+    // The shortest token below is a JWT of three 4-byte parts: most words
+    // are shorter and need no comparison.
+    if word.len() < SHORTEST_TOKEN {
+        return false;
+    }
     let tail = |prefix: &str, min: usize| {
         word.strip_prefix(prefix).is_some_and(|t| {
             t.len() >= min
@@ -355,12 +360,17 @@ pub(crate) fn is_token(word: &str) -> bool {
         || is_jwt(word)
 }
 
+/// The length of the shortest word [`is_token`] accepts (`eyJx.eyJx.abcd`).
+const SHORTEST_TOKEN: usize = 14;
+
 fn is_jwt(word: &str) -> bool {
-    let parts: Vec<&str> = word.split('.').collect();
-    parts.len() == 3
-        && parts[0].starts_with("eyJ")
-        && parts[1].starts_with("eyJ")
-        && parts.iter().all(|p| p.len() >= 4)
+    let mut parts = word.split('.');
+    let mut part = |header: bool| {
+        parts
+            .next()
+            .is_some_and(|p| p.len() >= 4 && (!header || p.starts_with("eyJ")))
+    };
+    part(true) && part(true) && part(false) && parts.next().is_none()
 }
 
 fn report(sink: &mut Sink, span: Span, message: &str, fix: &str) {
@@ -373,7 +383,7 @@ fn report(sink: &mut Sink, span: Span, message: &str, fix: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_secret_name, is_token, secret_flag};
+    use super::{SHORTEST_TOKEN, is_secret_name, is_token, secret_flag};
 
     #[test]
     fn secret_names_are_found_in_any_case() {
@@ -436,8 +446,27 @@ mod tests {
             "AKIA",
             "eyJ.eyJ.x",
             "skeleton-key-holder",
+            "eyJx.eyJx.abcd.eyJx",
+            "eyJx.abcd.eyJx",
         ] {
             assert!(!is_token(t), "{t}");
         }
+    }
+
+    #[test]
+    fn the_shortest_token_of_each_kind_is_not_cut_by_the_length_gate() {
+        let shortest = [
+            "ghp_01234567890123456789",
+            "sk-0123456789abcdef",
+            "glpat-0123456789abcdef",
+            "xoxb-0123456789",
+            "AKIA0123456789ABCDEF",
+            "eyJx.eyJx.abcd",
+        ];
+        for t in shortest {
+            assert!(is_token(t), "{t}");
+            assert!(!is_token(&t[..t.len() - 1]), "{t} less its last byte");
+        }
+        assert_eq!(shortest.iter().map(|t| t.len()).min(), Some(SHORTEST_TOKEN));
     }
 }
