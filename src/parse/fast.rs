@@ -11,6 +11,7 @@
 //! of a build's time at scale; this reads each byte about once.
 
 use super::ast::{Attribute, Block, Entry, Name, StrPart, Value, ValueKind};
+use super::depth::MAX_DEPTH;
 use crate::source::{FileId, Span};
 
 /// The blocks of `text` (a whole file, or a piece of one at `base`), as
@@ -22,6 +23,7 @@ pub(super) fn file(file: FileId, text: &str, base: usize) -> Option<Vec<Block>> 
         i: 0,
         file,
         base,
+        depth: 0,
     };
     let mut blocks = Vec::new();
     loop {
@@ -40,6 +42,9 @@ struct Reader<'a> {
     i: usize,
     file: FileId,
     base: usize,
+    /// Blocks and lists open, together: past [`MAX_DEPTH`] the reader
+    /// gives up, and the caller's `depth::check` reports the nesting.
+    depth: usize,
 }
 
 fn ident_start(b: u8) -> bool {
@@ -86,6 +91,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// One more block or list open; `None` past [`MAX_DEPTH`].
+    fn deeper(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
     /// `ident`: where it starts and ends.
     fn ident(&mut self) -> Option<(usize, usize)> {
         let start = self.i;
@@ -119,6 +130,7 @@ impl<'a> Reader<'a> {
             match self.peek()? {
                 b'}' => {
                     self.i += 1;
+                    self.depth -= 1;
                     block.span = self.span(block.span.start as usize - self.base, self.i);
                     match open.pop() {
                         None => return Some(block),
@@ -183,6 +195,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.i += 1;
+        self.deeper()?;
         Some(label)
     }
 
@@ -212,6 +225,7 @@ impl<'a> Reader<'a> {
         }
         let start = self.i;
         self.i += 1;
+        self.deeper()?;
         let mut items = Vec::new();
         self.skip()?;
         if self.peek()? != b']' {
@@ -232,6 +246,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.i += 1;
+        self.depth -= 1;
         Some(Value {
             kind: ValueKind::List(items),
             span: self.span(start, self.i),

@@ -88,9 +88,10 @@ fn parse_in_pieces(
     pieces: Pieces,
     mut each: impl FnMut(Block, &mut Sink),
 ) -> Result<(), Box<Diagnostic>> {
-    if let Some(too_deep) = depth::check(file, text) {
-        return Err(Box::new(too_deep));
-    }
+    // The fast reader gives up past the nesting limit, so the file's
+    // nesting is checked once, before pest reads any of it (pest and what
+    // follows it recurse).
+    let mut nesting_checked = false;
     for (start, end) in top_level_blocks(text) {
         if pieces.fast
             && let Some(blocks) = fast::file(file, &text[start..end], start)
@@ -99,6 +100,11 @@ fn parse_in_pieces(
                 each(block, sink);
             }
             continue;
+        }
+        if !std::mem::replace(&mut nesting_checked, true)
+            && let Some(too_deep) = depth::check(file, text)
+        {
+            return Err(Box::new(too_deep));
         }
         if end - start > pieces.split_above {
             // Diagnostics of a split that fails are dropped with it: the

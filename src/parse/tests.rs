@@ -343,11 +343,15 @@ fn a_large_block_split_by_default_reports_every_error_as_the_whole_file() {
 /// pest. Whether it read the text.
 fn fast_agrees(text: &str) -> bool {
     let whole = whole_outcome(text);
-    // As in `parse_in_pieces`, only a text within the depth limit is read.
+    let fast = fast::file(FileId(0), text, 0);
+    // Past the depth limit it gives up, and `parse_in_pieces` reports.
     if depth::check(FileId(0), text).is_some() {
+        assert!(
+            fast.is_none(),
+            "the fast reader read past the limit: {text:?}"
+        );
         return false;
     }
-    let fast = fast::file(FileId(0), text, 0);
     match (&whole, fast) {
         (Ok((blocks, diags)), Some(read)) if diags.is_empty() => {
             assert_eq!(&read, blocks, "{text:?}");
@@ -442,4 +446,42 @@ fn a_file_read_fast_gives_its_blocks_in_order_with_their_spans() {
     // At an offset, as for a piece of a file.
     let moved = fast::file(FileId(0), &text[3..], 3).unwrap();
     assert_eq!(moved, blocks);
+}
+
+#[test]
+fn nesting_at_the_limit_is_read_fast_and_past_it_is_refused_as_before() {
+    // `depth` blocks and lists open together: blocks outside, lists inside.
+    let nested = |depth: usize| {
+        let blocks = depth / 2;
+        let lists = depth - blocks;
+        let mut text = String::new();
+        for i in 0..blocks {
+            text.push_str(&format!("b{i} {{\n"));
+        }
+        text.push_str(&format!(
+            "x = {}1{}\n",
+            "[".repeat(lists),
+            "]".repeat(lists)
+        ));
+        text.push_str(&"}\n".repeat(blocks));
+        text
+    };
+    let at_limit = nested(depth::MAX_DEPTH);
+    assert!(fast::file(FileId(0), &at_limit, 0).is_some());
+    assert!(fast_agrees(&at_limit));
+    assert_eq!(
+        pieces_outcome(&at_limit, Pieces::default()),
+        whole_outcome(&at_limit)
+    );
+    let valid = "plugin \"p\" {\n}\n";
+    for past in [
+        nested(depth::MAX_DEPTH + 1),
+        format!("{valid}{}", nested(depth::MAX_DEPTH + 1)),
+    ] {
+        assert!(fast::file(FileId(0), &past, 0).is_none());
+        let outcome = pieces_outcome(&past, Pieces::default());
+        assert_eq!(outcome, whole_outcome(&past));
+        let error = outcome.expect_err("too deep");
+        assert_eq!(error.code, crate::diag::Code::NestingTooDeep);
+    }
 }
