@@ -7,7 +7,6 @@ use crate::ir::{Plugin, Server, Unit};
 use crate::source::Spanned;
 use crate::target::Target;
 use foldhash::{HashMap, HashMapExt};
-use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 
 pub(super) fn check(unit: &Unit, sink: &mut Sink) {
@@ -17,15 +16,46 @@ pub(super) fn check(unit: &Unit, sink: &mut Sink) {
     duplicate_launches(unit, sink);
 }
 
-/// Names equal after lower-casing and treating `-` and `_` alike collide:
-/// runtimes key servers by name and Hermes folds `-` into `_`.
-/// Borrowed when the name is folded already (most are), so that checking
-/// every target allocates nothing per server.
-fn fold(name: &str) -> Cow<'_, str> {
-    if name.bytes().any(|b| b.is_ascii_uppercase() || b == b'-') {
-        Cow::Owned(name.to_ascii_lowercase().replace('-', "_"))
+/// A server name as runtimes key it: equal to another after lower-casing
+/// and treating `-` and `_` alike, since runtimes key servers by name and
+/// Hermes folds `-` into `_`. Hashed and compared byte by byte, folded in
+/// place, so that checking every target allocates nothing per server.
+#[derive(Clone, Copy)]
+struct Folded<'a>(&'a str);
+
+fn fold_byte(b: u8) -> u8 {
+    if b == b'-' {
+        b'_'
     } else {
-        Cow::Borrowed(name)
+        b.to_ascii_lowercase()
+    }
+}
+
+impl PartialEq for Folded<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .bytes()
+                .zip(other.0.bytes())
+                .all(|(a, b)| fold_byte(a) == fold_byte(b))
+    }
+}
+
+impl Eq for Folded<'_> {}
+
+impl std::hash::Hash for Folded<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Folded a run at a time: equal keys have equal lengths, so the
+        // same runs.
+        let mut run = [0u8; 32];
+        state.write_usize(self.0.len());
+        for chunk in self.0.as_bytes().chunks(run.len()) {
+            for (to, &from) in run.iter_mut().zip(chunk) {
+                *to = fold_byte(from);
+            }
+            state.write(&run[..chunk.len()]);
+        }
     }
 }
 
@@ -37,11 +67,11 @@ fn servers(unit: &Unit) -> usize {
 fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
     // Folded name -> the plugin and name of the first server built with it
     // (linear in servers; the name alone is kept, not the server).
-    let mut seen: HashMap<Cow<'_, str>, (&Plugin, &Spanned<String>)> =
+    let mut seen: HashMap<Folded<'_>, (&Plugin, &Spanned<String>)> =
         HashMap::with_capacity(servers(unit));
     for plugin in &unit.plugins {
         for name in plugin.server_names_for(target) {
-            let (first_plugin, first) = match seen.entry(fold(&name.value)) {
+            let (first_plugin, first) = match seen.entry(Folded(&name.value)) {
                 Entry::Vacant(v) => {
                     v.insert((plugin, name));
                     continue;
@@ -120,5 +150,34 @@ fn duplicate_launches(unit: &Unit, sink: &mut Sink) {
             .with_secondary(first.name.span, "first launched here")
             .with_help("declare the server once; the same tools under two names confuse models"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Folded;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn names_equal_after_folding_are_one_key() {
+        let hash = |s| foldhash::fast::FixedState::with_seed(7).hash_one(Folded(s));
+        for (a, b) in [
+            ("Svc-0", "svc_0"),
+            ("GITHUB", "github"),
+            ("a-b_c", "A_B-C"),
+            (&"Ab-".repeat(40), &"aB_".repeat(40)),
+        ] {
+            assert!(Folded(a) == Folded(b), "{a} {b}");
+            assert_eq!(hash(a), hash(b), "{a} {b}");
+        }
+        for (a, b) in [
+            ("svc-0", "svc-1"),
+            ("svc", "svc_"),
+            ("a.b", "a_b"),
+            ("é", "É"),
+            (&"a".repeat(70), &format!("{}b", "a".repeat(69))),
+        ] {
+            assert!(Folded(a) != Folded(b), "{a} {b}");
+        }
     }
 }
