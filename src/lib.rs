@@ -74,13 +74,16 @@ impl Compilation {
         cli_levels: LintLevels,
     ) -> Compilation {
         registry::lock::resolve(&mut unit, sources.lock(), &mut sink);
-        check::check(&unit, &mut sink);
-        Compilation {
+        let mut c = Compilation {
             sources,
             unit,
             sink,
             cli_levels,
-        }
+        };
+        // Every reader of the sink levels with `levels()`, fixed from here.
+        c.sink.drop_allowed(&c.levels());
+        check::check(&c.unit, &mut c.sink);
+        c
     }
 
     /// Runs the backends of `plan`: they report what their runtime cannot

@@ -241,6 +241,9 @@ pub struct Sink {
     /// Spans holding literal secrets, whatever the lint's level: renderers
     /// must never show them.
     sensitive: Vec<Span>,
+    /// Lints allowed outside any `target` block ([`Sink::drop_allowed`]):
+    /// their diagnostics without a target are dropped as they come.
+    allowed: Vec<Code>,
 }
 
 impl Sink {
@@ -252,7 +255,29 @@ impl Sink {
         if diagnostic.code == Code::PlaintextSecret {
             self.sensitive.push(diagnostic.primary.span);
         }
+        if diagnostic.target.is_none() && self.allowed.contains(&diagnostic.code) {
+            return;
+        }
         self.diagnostics.push(diagnostic);
+    }
+
+    /// From now on drops, as they are pushed, the diagnostics that no
+    /// reader of this sink shows under `levels`, the levels in force for
+    /// good: those without a target whose lint `levels` allow (a `target`
+    /// block cannot level them; [`Sink::finish`] would drop them,
+    /// [`Sink::fails`] ignore them, and only diagnostics with a target can
+    /// be [`Sink::accepted`]). Those already pushed are dropped too. Their
+    /// literal secrets are still [`Sink::sensitive`]. At scale an allowed
+    /// lint such as `missing-tool-filter`, one per server, was megabytes.
+    pub fn drop_allowed(&mut self, levels: &LintLevels) {
+        self.allowed = Code::ALL
+            .iter()
+            .copied()
+            .filter(|&c| c.is_lint() && levels.level(c) == Some(Level::Allow))
+            .collect();
+        let allowed = &self.allowed;
+        self.diagnostics
+            .retain(|d| d.target.is_some() || !allowed.contains(&d.code));
     }
 
     /// The spans of literal secrets found so far.
@@ -364,4 +389,47 @@ pub fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn lint(code: Code, at: usize, target: Option<Target>) -> Diagnostic {
+        let mut d = Diagnostic::new(code, Span::new(FileId(0), at, at + 1), "m");
+        d.target = target;
+        d
+    }
+
+    #[test]
+    fn an_allowed_lint_without_a_target_is_dropped_as_pushed() {
+        let mut levels = LintLevels::default();
+        levels.set(Code::PlaintextSecret, Level::Allow);
+        let mut sink = Sink::new();
+        sink.push(lint(Code::MissingToolFilter, 0, None));
+        sink.push(lint(Code::EmptyPlugin, 1, None));
+        sink.drop_allowed(&levels);
+        assert_eq!(sink.diagnostics.len(), 1, "the one pushed before");
+        sink.push(lint(Code::MissingToolFilter, 2, None));
+        sink.push(lint(Code::PlaintextSecret, 3, None));
+        // A backend's: a `target` block may level it, `accepted` lists it.
+        sink.push(lint(Code::MissingToolFilter, 4, Some(Target::Codex)));
+        let kept: Vec<(Code, u32)> = sink
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.primary.span.start))
+            .collect();
+        assert_eq!(kept, [(Code::EmptyPlugin, 1), (Code::MissingToolFilter, 4)]);
+        assert_eq!(sink.sensitive(), [Span::new(FileId(0), 3, 4)]);
+        // What `finish` gives is what it gave with every diagnostic kept.
+        let mut whole = Sink::new();
+        for (at, code) in [(0, Code::MissingToolFilter), (1, Code::EmptyPlugin)] {
+            whole.push(lint(code, at, None));
+        }
+        whole.push(lint(Code::MissingToolFilter, 2, None));
+        whole.push(lint(Code::PlaintextSecret, 3, None));
+        whole.push(lint(Code::MissingToolFilter, 4, Some(Target::Codex)));
+        assert_eq!(sink.finish(&levels), whole.finish(&levels));
+    }
 }
