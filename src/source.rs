@@ -76,22 +76,29 @@ impl SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        let lone_cr = text
-            .match_indices('\r')
-            .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'));
-        let shown = text
-            .chars()
-            .any(|c| c != '\r' && crate::diag::unsafe_char(c))
-            .then(|| {
-                text.chars()
-                    .map(|c| match c.len_utf8() {
-                        _ if c == '\r' || !crate::diag::unsafe_char(c) => c,
-                        1 => '?',
-                        2 => '\u{bf}',   // ¿
-                        _ => '\u{fffd}', // the replacement character, 3 bytes
-                    })
-                    .collect()
-            });
+        // Most files are printable ASCII, tabs and line feeds: no `\r`, no
+        // character a terminal must not get, so nothing to look at closer.
+        let plain = text
+            .bytes()
+            .all(|b| matches!(b, b' '..=b'~' | b'\t' | b'\n'));
+        let lone_cr = !plain
+            && text
+                .match_indices('\r')
+                .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'));
+        let shown = (!plain
+            && text
+                .chars()
+                .any(|c| c != '\r' && crate::diag::unsafe_char(c)))
+        .then(|| {
+            text.chars()
+                .map(|c| match c.len_utf8() {
+                    _ if c == '\r' || !crate::diag::unsafe_char(c) => c,
+                    1 => '?',
+                    2 => '\u{bf}',   // ¿
+                    _ => '\u{fffd}', // the replacement character, 3 bytes
+                })
+                .collect()
+        });
         SourceFile {
             name: name.into(),
             text,
@@ -214,6 +221,10 @@ impl SourceMap {
             })
             .collect();
         file.text.replace_range(start..end, &masked);
+        // The shown copy too: snippets are cut from it.
+        if let Some(shown) = &mut file.shown {
+            shown.replace_range(start..end, &masked);
+        }
     }
 
     /// A copy holding the same files.
@@ -230,6 +241,37 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_text_with_unsafe_characters_gets_a_shown_copy() {
+        for plain in ["", "a = 1\n", "\tx = \"~ !\"\n\n", "é = \"ü\"\r\n"] {
+            let file = SourceFile::new("f", plain);
+            assert!(file.shown.is_none(), "{plain:?}");
+            assert!(!file.lone_cr, "{plain:?}");
+            assert_eq!(file.shown(), plain);
+        }
+        let file = SourceFile::new("f", "a\rb\n");
+        assert!(file.shown.is_none() && file.lone_cr);
+        for (text, shown) in [
+            ("x\u{1b}[2J\n", "x?[2J\n"),
+            ("a\u{7f}\u{85}\u{202e}\n", "a?\u{bf}\u{fffd}\n"),
+        ] {
+            let file = SourceFile::new("f", text);
+            assert_eq!(file.shown(), shown);
+            assert_eq!(file.text, text);
+        }
+    }
+
+    /// Snippets are cut from the shown copy: a masked secret is masked in it.
+    #[test]
+    fn a_masked_secret_is_masked_in_the_shown_copy() {
+        let mut map = SourceMap::new();
+        let text = "k = \"hunter2\" # \u{1b}\n";
+        let id = map.add(SourceFile::new("f", text));
+        map.mask(Span::new(id, 4, 13));
+        assert_eq!(map.get(id).text, "k = \"*******\" # \u{1b}\n");
+        assert_eq!(map.get(id).shown(), "k = \"*******\" # ?\n");
+    }
 
     #[test]
     fn a_masked_secret_keeps_its_bytes_and_its_characters() {
