@@ -24,7 +24,9 @@ pub(crate) enum Scope {
     Project,
 }
 
-/// Where a target's files are: scope and root.
+// Where a target's files are: scope and root. (A comment, not a doc
+// comment: a flattened struct's doc would become the about of each
+// subcommand that flattens it, as their arguments are built last.)
 #[derive(Args)]
 pub(crate) struct Location {
     /// Targets: a name, a comma-separated list, repeated, or `all`
@@ -107,7 +109,8 @@ impl Location {
     }
 }
 
-/// Which plugins, and the value of `plugin.root`.
+// Which plugins, and the value of `plugin.root` (not a doc comment: see
+// `Location`).
 #[derive(Args)]
 pub(crate) struct Selection {
     /// Only this workspace's plugins

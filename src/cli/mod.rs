@@ -45,7 +45,11 @@ struct Cli {
     command: Command,
 }
 
+/// Each subcommand's arguments are built only when that subcommand runs
+/// (or for help, completions and man pages, which build them all): a run
+/// does not pay for the other subcommands' definitions.
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum Command {
     /// Parse and check; write nothing
     Check {
@@ -89,7 +93,10 @@ enum Command {
     Man(completions::ManArgs),
 }
 
-/// Inputs and diagnostics options shared by the commands that compile.
+// Inputs and diagnostics options shared by the commands that compile.
+// Not a doc comment: a flattened struct's doc becomes the about of each
+// subcommand that flattens it, since their arguments are built last
+// (`defer` on `Command`).
 #[derive(Args)]
 pub(crate) struct Input {
     /// `.mcpc` files or directories (every `.mcpc` file below, sorted); default: the current directory
@@ -431,4 +438,58 @@ pub fn targets_table() -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Subcommands' arguments are deferred (built when the subcommand
+    /// runs); help, completions and man pages build them all, and each
+    /// subcommand keeps its own about through that (a flattened struct's
+    /// doc comment would take its place), its arguments' help, and its
+    /// place in the completions.
+    #[test]
+    fn building_the_deferred_arguments_keeps_every_about() {
+        let unbuilt = Cli::command();
+        let mut cli = Cli::command();
+        let help = cli.render_long_help().to_string();
+        let mut fish = Vec::new();
+        let shell = clap_complete::Shell::Fish;
+        clap_complete::generate(shell, &mut Cli::command(), "mcpc", &mut fish);
+        let fish = String::from_utf8(fish).unwrap();
+        cli.build();
+        let mut flags = 0;
+        for sub in cli.get_subcommands_mut().filter(|s| s.get_name() != "help") {
+            let name = sub.get_name().to_owned();
+            let was = unbuilt.find_subcommand(&name).unwrap();
+            let about = sub.get_about().map(|a| a.to_string());
+            assert_eq!(about, was.get_about().map(|a| a.to_string()), "{name}");
+            let long = sub.get_long_about().map(|a| a.to_string());
+            assert_eq!(long, was.get_long_about().map(|a| a.to_string()));
+            let about = about.expect("every subcommand has an about");
+            let own_help = sub.render_long_help().to_string();
+            assert!(help.contains(&about), "`--help` lost {about:?}");
+            assert!(own_help.starts_with(&about), "`{name} --help`: {own_help}");
+            let offered = format!("-a \"{name}\" -d '{}'", about.replace('\'', "\\'"));
+            assert!(fish.contains(&offered), "fish completion lost {offered}");
+            for arg in sub.get_arguments().filter(|a| a.get_id() != "help") {
+                if let Some(text) = arg.get_help() {
+                    let text = text.to_string();
+                    assert!(own_help.contains(&text), "`{name} --help` lost {text:?}");
+                }
+                if let Some(long) = arg.get_long() {
+                    flags += 1;
+                    let from = format!("using_subcommand {name}\"");
+                    let flag = format!("-l {long}");
+                    let found = fish.lines().any(|l| {
+                        l.contains(&from) && (l.contains(&format!("{flag} ")) || l.ends_with(&flag))
+                    });
+                    assert!(found, "fish completion lost `{name} --{long}`");
+                }
+            }
+        }
+        assert!(flags > 20, "the subcommands' flags were built ({flags})");
+    }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 const PROTOCOL: &str = "2025-06-18";
 
-/// `mcpc probe`.
+// `mcpc probe`'s arguments (not a doc comment: it would be the about).
 #[derive(clap::Args)]
 pub(crate) struct ProbeArgs {
     #[command(flatten)]
