@@ -749,59 +749,119 @@ fn refuse_prompted_secrets(plugins: &[&Plugin], target: Target, sink: &mut Sink)
 /// `mcpc-delivery.json`: for each file its target, path, sha256, plugins
 /// and servers.
 pub fn delivery_manifest(files: &[OutFile]) -> String {
-    let entries: Vec<String> = files.iter().map(manifest_entry).collect();
-    manifest_of(entries.iter().map(String::as_str))
+    let mut manifest = Manifest::default();
+    for file in files {
+        manifest.add(file);
+    }
+    manifest.text()
 }
 
-/// One file's entry of the delivery manifest, as [`manifest_of`] lists it:
-/// made while the file is at hand, so that its contents can be dropped
-/// before the manifest is written.
-pub fn manifest_entry(file: &OutFile) -> String {
-    #[derive(serde::Serialize)]
-    struct Entry<'a> {
-        target: &'a str,
-        path: &'a str,
-        sha256: String,
-        plugins: &'a [String],
-        servers: &'a [String],
+/// The delivery manifest's entries, added one file at a time while the
+/// file is at hand (its contents can be dropped before the manifest is
+/// written). Each plugin's and server's name is held once, and an entry
+/// lists indices into those names: every target's file lists every server,
+/// so copies per entry were most of the manifest's memory at scale.
+#[derive(Debug, Default)]
+pub struct Manifest {
+    names: Vec<std::rc::Rc<str>>,
+    index: foldhash::HashMap<std::rc::Rc<str>, u32>,
+    entries: Vec<ManifestEntry>,
+}
+
+/// One file's entry of the [`Manifest`].
+#[derive(Debug)]
+pub struct ManifestEntry {
+    pub target: Target,
+    pub path: String,
+    sha256: String,
+    /// Indices into the manifest's names.
+    plugins: Box<[u32]>,
+    servers: Box<[u32]>,
+}
+
+impl Manifest {
+    /// Adds the entry of `file`, after those added before.
+    pub fn add(&mut self, file: &OutFile) {
+        let entry = ManifestEntry {
+            target: file.target,
+            path: file.path.clone(),
+            sha256: crate::emit::sha256_hex(file.contents.as_bytes()),
+            plugins: file.plugins.iter().map(|n| self.name(n)).collect(),
+            servers: file.servers.iter().map(|n| self.name(n)).collect(),
+        };
+        self.entries.push(entry);
     }
-    let text = serde_json::to_string_pretty(&Entry {
-        target: file.target.name(),
-        path: &file.path,
-        sha256: crate::emit::sha256_hex(file.contents.as_bytes()),
-        plugins: &file.plugins,
-        servers: &file.servers,
-    })
-    .expect("a manifest entry serializes");
-    // Indented as an element of the manifest's `files`.
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
+
+    fn name(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
         }
-        out.push_str("    ");
-        out.push_str(line);
+        let i = self.names.len() as u32;
+        let shared: std::rc::Rc<str> = name.into();
+        self.names.push(shared.clone());
+        self.index.insert(shared, i);
+        i
     }
-    out
-}
 
-/// The delivery manifest of these entries ([`manifest_entry`]), in this
-/// order: `{"version": 1, "files": [...]}` as `emit::json` writes it.
-pub fn manifest_of<'a>(entries: impl IntoIterator<Item = &'a str>) -> String {
-    let mut out = String::from("{\n  \"version\": 1,\n  \"files\": [");
-    let mut any = false;
-    for entry in entries {
-        out.push_str(if any { ",\n" } else { "\n" });
-        out.push_str(entry);
-        any = true;
+    /// The entries, in the order added or sorted.
+    pub fn entries(&self) -> &[ManifestEntry] {
+        &self.entries
     }
-    out.push_str(if any { "\n  ]\n}\n" } else { "]\n}\n" });
-    out
+
+    /// Sorts the entries by path (the order of the manifest mcpc writes).
+    pub fn sort_by_path(&mut self) {
+        self.entries.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    /// The manifest, `{"version": 1, "files": [...]}` with the entries in
+    /// their order, as `emit::json` writes it.
+    pub fn text(&self) -> String {
+        let mut out = String::from("{\n  \"version\": 1,\n  \"files\": [");
+        for (i, entry) in self.entries.iter().enumerate() {
+            out.push_str(if i > 0 { ",\n" } else { "\n" });
+            self.write_entry(entry, &mut out);
+        }
+        out.push_str(if self.entries.is_empty() {
+            "]\n}\n"
+        } else {
+            "\n  ]\n}\n"
+        });
+        out
+    }
+
+    /// `entry` as an element of the manifest's `files`, indented so.
+    fn write_entry(&self, entry: &ManifestEntry, out: &mut String) {
+        #[derive(serde::Serialize)]
+        struct Entry<'a> {
+            target: &'a str,
+            path: &'a str,
+            sha256: &'a str,
+            plugins: Vec<&'a str>,
+            servers: Vec<&'a str>,
+        }
+        let names = |ids: &[u32]| ids.iter().map(|&i| &*self.names[i as usize]).collect();
+        let text = serde_json::to_string_pretty(&Entry {
+            target: entry.target.name(),
+            path: &entry.path,
+            sha256: &entry.sha256,
+            plugins: names(&entry.plugins),
+            servers: names(&entry.servers),
+        })
+        .expect("a manifest entry serializes");
+        out.reserve(text.len() + text.len() / 8);
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str("    ");
+            out.push_str(line);
+        }
+    }
 }
 
 #[cfg(test)]
 mod manifest_tests {
-    use super::{OutFile, Target, delivery_manifest};
+    use super::{Manifest, OutFile, Target, delivery_manifest};
 
     fn file(target: Target, path: &str, servers: &[&str]) -> OutFile {
         OutFile {
@@ -846,5 +906,21 @@ mod manifest_tests {
         assert_eq!(delivery_manifest(&files), whole(&files));
         assert_eq!(delivery_manifest(&files[..1]), whole(&files[..1]));
         assert_eq!(delivery_manifest(&[]), whole(&[]));
+    }
+
+    /// Each name is held once however many entries list it; sorted, the
+    /// entries make the manifest of the files in path order.
+    #[test]
+    fn entries_share_each_name() {
+        let b = file(Target::Codex, "b/config.toml", &["x", "y"]);
+        let a = file(Target::Amp, "a/settings.json", &["y", "x"]);
+        let mut manifest = Manifest::default();
+        manifest.add(&b);
+        manifest.add(&a);
+        assert_eq!(manifest.names.len(), 3, "p, x and y");
+        manifest.sort_by_path();
+        let paths: Vec<&str> = manifest.entries().iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["a/settings.json", "b/config.toml"]);
+        assert_eq!(manifest.text(), delivery_manifest(&[a, b]));
     }
 }

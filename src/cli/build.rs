@@ -4,7 +4,7 @@
 use super::files::write_output;
 use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
-use crate::backends::{Emit, OutFile, Plan, Target, manifest_entry, manifest_of};
+use crate::backends::{Emit, Manifest, OutFile, Plan, Target};
 use crate::{Compilation, TargetBuild, diag};
 use clap::Args;
 use std::fs;
@@ -69,7 +69,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
         held: Vec::new(),
         done: Vec::new(),
         failed: Vec::new(),
-        entries: Vec::new(),
+        entries: Manifest::default(),
         diffs: Vec::new(),
         error: None,
     };
@@ -90,10 +90,10 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     if let Some(e) = out.error.take() {
         return Err(e);
     }
-    out.entries.sort_by(|a, b| a.0.cmp(&b.0));
+    out.entries.sort_by_path();
     let previous = previous_manifest(&args.out);
     let (kept, stale) = split_previous(&previous, &out.done, &out.entries);
-    let count = out.entries.len() + 1;
+    let count = out.entries.entries().len() + 1;
     let manifest = merged_manifest(std::mem::take(&mut out.entries), kept);
     let code = if any_failed { FAILED } else { OK };
     if args.check {
@@ -122,8 +122,8 @@ struct Outputs<'a> {
     /// The targets built without an error, and those with one.
     done: Vec<Target>,
     failed: Vec<Target>,
-    /// Path and manifest entry of every file put.
-    entries: Vec<(String, String)>,
+    /// The manifest entry of every file put.
+    entries: Manifest,
     /// `--check`: the unified diff of each file that would change.
     diffs: Vec<(String, String)>,
     /// The first write that failed (nothing is written after it).
@@ -149,7 +149,7 @@ impl Outputs<'_> {
 
     fn put(&mut self, files: Vec<OutFile>) {
         for f in files {
-            self.entries.push((f.path.clone(), manifest_entry(&f)));
+            self.entries.add(&f);
             self.put_one(&f.path, &f.contents);
         }
     }
@@ -272,7 +272,7 @@ fn previous_manifest(out: &Path) -> Vec<serde_json::Value> {
 fn split_previous(
     previous: &[serde_json::Value],
     built: &[Target],
-    entries: &[(String, String)],
+    entries: &Manifest,
 ) -> (Vec<serde_json::Value>, Vec<String>) {
     let mut kept = Vec::new();
     let mut stale = Vec::new();
@@ -285,7 +285,8 @@ fn split_previous(
         }
         let rebuilt = Target::from_name(target).is_none_or(|t| built.contains(&t));
         if entries
-            .binary_search_by(|(p, _)| p.as_str().cmp(path))
+            .entries()
+            .binary_search_by(|e| e.path.as_str().cmp(path))
             .is_ok()
         {
             continue;
@@ -301,8 +302,8 @@ fn split_previous(
 
 /// The delivery manifest of these entries (sorted by path) plus the kept
 /// entries of earlier builds of other targets, sorted by path.
-fn merged_manifest(entries: Vec<(String, String)>, kept: Vec<serde_json::Value>) -> String {
-    let fresh = manifest_of(entries.iter().map(|(_, e)| e.as_str()));
+fn merged_manifest(entries: Manifest, kept: Vec<serde_json::Value>) -> String {
+    let fresh = entries.text();
     drop(entries);
     if kept.is_empty() {
         return fresh;
