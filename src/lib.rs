@@ -103,10 +103,11 @@ impl Compilation {
     }
 
     /// Runs each target's backend of `plan` for what it reports (what its
-    /// runtime cannot express), as `mcpc check` does, keeping no file:
-    /// each target's files are dropped as soon as they are made.
+    /// runtime cannot express), as `mcpc check` does, keeping no file: the
+    /// backends run in [`backends::Mode::Reports`], reporting what a build
+    /// reports without rendering or serializing any file.
     pub fn check_targets(&mut self, plan: &Plan) {
-        self.build_each_with(plan, drop);
+        self.run_targets(plan, backends::Mode::Reports, drop);
     }
 
     /// Like [`Compilation::check_targets`], for the language server: what
@@ -218,7 +219,19 @@ impl Compilation {
     /// most of the memory. With `--emit package` the builds are given at
     /// the end, since the Agent Plugins files several targets share are
     /// decided once every target is built.
-    pub fn build_each_with(&mut self, plan: &Plan, mut take: impl FnMut(TargetBuild)) {
+    pub fn build_each_with(&mut self, plan: &Plan, take: impl FnMut(TargetBuild)) {
+        self.run_targets(plan, backends::Mode::Files, take);
+    }
+
+    /// [`Compilation::build_each_with`] in `mode`: in
+    /// [`backends::Mode::Reports`] each target's build holds no file (the
+    /// Agent Plugins files are still decided, for what they report).
+    fn run_targets(
+        &mut self,
+        plan: &Plan,
+        mode: backends::Mode,
+        mut take: impl FnMut(TargetBuild),
+    ) {
         if self.sink.has_hard_errors() {
             return;
         }
@@ -228,8 +241,9 @@ impl Compilation {
         let mut out = Vec::new();
         for target in targets {
             let mut sink = Sink::new();
-            let mut files =
-                backends::build_target(&self.unit, plan, target, explicit, &levels, &mut sink);
+            let mut files = backends::build_target(
+                &self.unit, plan, target, explicit, &levels, mode, &mut sink,
+            );
             files.sort_by(|a, b| a.path.cmp(&b.path));
             let failed = sink.fails(&levels);
             self.sink.append(sink);

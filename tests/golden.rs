@@ -57,19 +57,10 @@ fn parse_args(text: &str) -> (Plan, LintLevels) {
 }
 
 fn run_case(dir: &Path) -> Outcome {
-    let mut inputs: Vec<PathBuf> = Vec::new();
-    collect_inputs(dir, &mut inputs);
-    inputs.sort();
-    let mut sources = SourceMap::new();
-    for path in &inputs {
-        let name = path.strip_prefix(dir).unwrap().display().to_string();
-        sources.add(SourceFile::new(name, fs::read_to_string(path).unwrap()));
-    }
-    let args = fs::read_to_string(dir.join("args")).unwrap_or_default();
-    if args.split_whitespace().any(|w| w == "--fmt") {
+    let (sources, plan, levels) = case_inputs(dir);
+    if is_fmt(dir) {
         return run_fmt(sources);
     }
-    let (plan, levels) = parse_args(&args);
     let (sources, diagnostics, files) = mcpc::compile(sources, levels, &plan);
     let renderer = Renderer {
         sources: &sources,
@@ -284,4 +275,92 @@ fn every_code_has_an_err_case() {
         missing.is_empty(),
         "codes with no err golden case (as an error): {missing:?}"
     );
+}
+
+/// Whether a case runs the formatter (`--fmt` in its `args`).
+fn is_fmt(dir: &Path) -> bool {
+    let args = fs::read_to_string(dir.join("args")).unwrap_or_default();
+    args.split_whitespace().any(|w| w == "--fmt")
+}
+
+/// The sources of a case (or example) directory, and the plan and levels
+/// of its `args`.
+fn case_inputs(dir: &Path) -> (SourceMap, Plan, LintLevels) {
+    let mut inputs: Vec<PathBuf> = Vec::new();
+    collect_inputs(dir, &mut inputs);
+    inputs.sort();
+    let mut sources = SourceMap::new();
+    for path in &inputs {
+        let name = path.strip_prefix(dir).unwrap().display().to_string();
+        sources.add(SourceFile::new(name, fs::read_to_string(path).unwrap()));
+    }
+    let args = fs::read_to_string(dir.join("args")).unwrap_or_default();
+    let (plan, levels) = parse_args(&args);
+    (sources, plan, levels)
+}
+
+/// `check_targets` (the backends run for their reports only, as `mcpc
+/// check` runs them) reports exactly what a build of each target does:
+/// every golden case and example, with its own plan and with each emit.
+#[test]
+fn check_reports_what_a_build_reports() {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for kind in ["ok", "err"] {
+        for entry in fs::read_dir(root().join(kind)).unwrap() {
+            dirs.push(entry.unwrap().path());
+        }
+    }
+    for entry in fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            dirs.push(path);
+        }
+    }
+    dirs.sort();
+    let rendered = |dir: &Path, plan: &Plan, build: bool| {
+        let (sources, _, levels) = case_inputs(dir);
+        let mut c = mcpc::Compilation::new(sources, levels);
+        if build {
+            c.build_each_with(plan, drop);
+        } else {
+            c.check_targets(plan);
+        }
+        let (sources, diagnostics) = c.finish();
+        let renderer = Renderer {
+            sources: &sources,
+            format: MessageFormat::Human,
+            color: false,
+        };
+        diagnostics
+            .iter()
+            .map(|d| renderer.render(d))
+            .collect::<String>()
+    };
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for dir in &dirs {
+        if is_fmt(dir) {
+            continue;
+        }
+        let (_, plan, _) = case_inputs(dir);
+        let mut other = plan.clone();
+        other.emit = match plan.emit {
+            Emit::Config => Emit::Package,
+            Emit::Package => Emit::Config,
+        };
+        for plan in [plan, other] {
+            let built = rendered(dir, &plan, true);
+            let checked = rendered(dir, &plan, false);
+            compared += 1;
+            if built != checked {
+                problems.push(diff(
+                    &format!("{} ({:?})", dir.display(), plan.emit),
+                    &built,
+                    &checked,
+                ));
+            }
+        }
+    }
+    assert!(compared > 70, "only {compared} cases compared");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -24,7 +24,7 @@
 //! as remote sign-in is the client's OAuth.
 
 use super::lowering::Cx;
-use super::{Emit, OutFile, Plan, Target, selected_plugins};
+use super::{Emit, Mode, OutFile, Plan, Target, selected_plugins};
 use crate::diag::{LintLevels, Sink};
 use crate::emit;
 use crate::ir::{Part, Plugin, Ref, RemoteTransport, Server, Str, Transport, Unit};
@@ -141,7 +141,7 @@ pub(crate) fn files(
             )
         };
         if let Some((t, _, lowered)) = views.iter().find(|(_, _, l)| !l.gaps.is_empty()) {
-            let mut cx = Cx::new(*t, plan, explicit, levels, sink);
+            let mut cx = Cx::new(*t, plan, explicit, levels, sink, Mode::Reports);
             for g in &lowered.gaps {
                 cx.lossy(
                     g.span,
@@ -152,7 +152,7 @@ pub(crate) fn files(
             continue;
         }
         if let Some((t, ..)) = views.iter().find(|(_, _, l)| l.files != first.files) {
-            let mut cx = Cx::new(*t, plan, explicit, levels, sink);
+            let mut cx = Cx::new(*t, plan, explicit, levels, sink, Mode::Reports);
             cx.lossy(
                 p.name.span,
                 format!(

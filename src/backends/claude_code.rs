@@ -170,7 +170,10 @@ impl JsonRuntime for ClaudeCode {
 
     /// `.claude/settings.json`: deny rules `mcp__<server>__<tool>` and the
     /// disabled servers, when there are any.
-    fn side_files(&self, servers: &[&Server], _cx: &mut Cx) -> Vec<NativeFile> {
+    fn side_files(&self, servers: &[&Server], cx: &mut Cx) -> Vec<NativeFile> {
+        if !cx.keeps_files() {
+            return Vec::new();
+        }
         let mut settings = Settings::default();
         let mut deny = Vec::new();
         for s in servers {
@@ -278,11 +281,11 @@ impl JsonRuntime for ClaudeCode {
         vec![
             NativeFile {
                 path: ".claude-plugin/plugin.json",
-                contents: emit::json(&manifest),
+                contents: cx.written(|| emit::json(&manifest)),
             },
             NativeFile {
                 path: MCP_JSON,
-                contents: emit::json(&DIALECT.document(servers, Vec::new())),
+                contents: cx.written(|| emit::json(&DIALECT.document(servers, Vec::new()))),
             },
         ]
     }

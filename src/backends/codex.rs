@@ -314,7 +314,7 @@ impl Backend for Codex {
         };
         vec![NativeFile {
             path: CONFIG,
-            contents: emit::toml(&config),
+            contents: cx.written(|| emit::toml(&config)),
         }]
     }
 
@@ -358,11 +358,11 @@ impl Backend for Codex {
         vec![
             NativeFile {
                 path: ".codex-plugin/plugin.json",
-                contents: emit::json(&manifest),
+                contents: cx.written(|| emit::json(&manifest)),
             },
             NativeFile {
                 path: PACKAGE_MCP,
-                contents: emit::json(&servers),
+                contents: cx.written(|| emit::json(&servers)),
             },
         ]
     }

@@ -896,16 +896,24 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
     let text = |cx: &mut Cx, v: &Option<crate::source::Spanned<crate::ir::Str>>, field| {
         v.as_ref().and_then(|v| cx.render(s, v, vars, field))
     };
+    // Without the files, every value is still rendered (for what it
+    // reports) but none is kept.
+    let keep = cx.keeps_files();
     let args = |cx: &mut Cx| -> Vec<String> {
         f.args
             .iter()
             .flat_map(|a| &a.value)
             .filter_map(|a| cx.render(s, a, vars, Fields::ARGS))
+            .filter(|_| keep)
             .collect()
     };
     let has_deny = d.has(|k| matches!(k, Key::Deny(_)));
     let mut m = Entry::default();
-    let mut set = |k: &'static str, v: Field| m.set(k, v);
+    let mut set = |k: &'static str, v: Field| {
+        if keep {
+            m.set(k, v);
+        }
+    };
     for key in d.entry_keys() {
         match *key {
             Key::Type(k) => {
@@ -920,7 +928,7 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
             }
             Key::Argv(k) => {
                 if let Some(c) = text(cx, &f.command, Fields::COMMAND) {
-                    let mut argv = vec![c];
+                    let mut argv: Vec<String> = keep.then_some(c).into_iter().collect();
                     argv.extend(args(cx));
                     set(k, Field::List(argv));
                 }
@@ -974,12 +982,12 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
                 }
             }
             Key::Description(k) => {
-                if let Some(t) = &f.description {
+                if let Some(t) = f.description.as_ref().filter(|_| keep) {
                     set(k, Field::Text(t.value.clone()));
                 }
             }
             Key::Allow(k) => {
-                if let Some(mut allow) = tool_names(&f.tools.allow) {
+                if let Some(mut allow) = tool_names(&f.tools.allow).filter(|_| keep) {
                     if !has_deny {
                         let deny = tool_names(&f.tools.deny).unwrap_or_default();
                         allow.retain(|t| !deny.contains(t));
@@ -988,7 +996,7 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
                 }
             }
             Key::Deny(k) => {
-                if let Some(deny) = tool_names(&f.tools.deny) {
+                if let Some(deny) = tool_names(&f.tools.deny).filter(|_| keep) {
                     set(k, Field::List(deny));
                 }
             }
@@ -1067,7 +1075,10 @@ fn add_entries<'s, R: JsonRuntime + ?Sized>(
     out: &mut Servers<'s>,
 ) {
     for s in servers {
-        out.insert(&s.name.value, entry(r, s, cx));
+        let entry = entry(r, s, cx);
+        if cx.keeps_files() {
+            out.insert(&s.name.value, entry);
+        }
     }
 }
 
@@ -1130,7 +1141,7 @@ impl<R: JsonRuntime> Backend for R {
             .collect();
         let disabled = servers
             .iter()
-            .filter(|s| !s.fields.is_enabled())
+            .filter(|s| cx.keeps_files() && !s.fields.is_enabled())
             .map(|s| s.name.value.clone())
             .collect();
         let mut map = Servers::default();
@@ -1152,7 +1163,7 @@ impl<R: JsonRuntime> Backend for R {
         }
         let mut files = vec![NativeFile {
             path: d.file(),
-            contents: emit::json(&doc),
+            contents: cx.written(|| emit::json(&doc)),
         }];
         files.extend(self.side_files(&servers, cx));
         files
@@ -1378,7 +1389,11 @@ pub(super) fn extension<R: JsonRuntime + ?Sized>(
         if leave_out_disabled(cx, s, &format!("{target} extension"), disable_help) {
             continue;
         }
-        servers.insert(&s.name.value, entry(r, s, cx));
+        let entry = entry(r, s, cx);
+        if !cx.keeps_files() {
+            continue;
+        }
+        servers.insert(&s.name.value, entry);
         for reference in referenced(s) {
             let (name, sensitive) = match reference {
                 Ref::Secret { name } => (name, true),
@@ -1416,7 +1431,7 @@ pub(super) fn extension<R: JsonRuntime + ?Sized>(
     };
     vec![NativeFile {
         path: manifest,
-        contents: emit::json(&ext),
+        contents: cx.written(|| emit::json(&ext)),
     }]
 }
 

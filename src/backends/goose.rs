@@ -460,7 +460,7 @@ impl Backend for Goose {
         }
         vec![NativeFile {
             path: CONFIG,
-            contents: emit::yaml(&json!({ "extensions": extensions })),
+            contents: cx.written(|| emit::yaml(&json!({ "extensions": extensions }))),
         }]
     }
 

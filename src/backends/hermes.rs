@@ -190,8 +190,10 @@ impl Backend for Hermes {
         }
         vec![NativeFile {
             path: CONFIG,
-            contents: emit::yaml(&HermesConfig {
-                mcp_servers: servers,
+            contents: cx.written(|| {
+                emit::yaml(&HermesConfig {
+                    mcp_servers: servers,
+                })
             }),
         }]
     }

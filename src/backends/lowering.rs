@@ -2,7 +2,7 @@
 //! with the target named and both ways out, and rendering string values in
 //! the `${VAR}` family of syntaxes.
 
-use super::{Emit, Plan, Target};
+use super::{Emit, Mode, Plan, Target};
 use crate::diag::{Code, Diagnostic, Level, LintLevels, Sink};
 use crate::ir::{Part, Plugin, Ref, Server, Str};
 use crate::source::{Span, Spanned};
@@ -16,6 +16,8 @@ pub struct Cx<'a> {
     /// The levels in force, for the losses a `target` block accepts.
     levels: &'a LintLevels,
     sink: &'a mut Sink,
+    /// Whether the files are wanted, or only what the pass reports.
+    mode: Mode,
     /// The plugin being lowered gets its secrets by prompt (VS Code's
     /// `inputs`): a secret is written `${input:NAME}`.
     pub(super) prompt: bool,
@@ -225,6 +227,7 @@ impl<'a> Cx<'a> {
         explicit: bool,
         levels: &'a LintLevels,
         sink: &'a mut Sink,
+        mode: Mode,
     ) -> Cx<'a> {
         Cx {
             target,
@@ -232,6 +235,7 @@ impl<'a> Cx<'a> {
             explicit,
             levels,
             sink,
+            mode,
             prompt: false,
             prompted: std::collections::BTreeMap::new(),
         }
@@ -249,6 +253,22 @@ impl<'a> Cx<'a> {
         self.levels
             .scoped(Code::LossyLowering, self.target, span)
             .is_some_and(|s| s.level != Level::Deny)
+    }
+
+    /// Whether the pass keeps its files ([`Mode::Files`]): in
+    /// [`Mode::Reports`] a backend reports exactly as it would, but need
+    /// not build what only the files hold (rendered text, entry maps).
+    pub(super) fn keeps_files(&self) -> bool {
+        self.mode == Mode::Files
+    }
+
+    /// A file's text, serialized by `write` only when the files are kept.
+    pub(super) fn written(&self, write: impl FnOnce() -> String) -> String {
+        if self.keeps_files() {
+            write()
+        } else {
+            String::new()
+        }
     }
 
     pub(super) fn packaging(&self) -> bool {
@@ -404,19 +424,27 @@ impl<'a> Cx<'a> {
         let expanded = vars.expanded.contains(field);
         // Room for the text and a reference's spelling, so that the value
         // is built in one allocation (this runs for every value of every
-        // server, once per target).
+        // server, once per target); nothing is built when only the reports
+        // are wanted, and the value given is then empty.
         let parts = &value.value.parts;
-        let room: usize = parts
-            .iter()
-            .map(|p| match p {
-                Part::Lit(text) => text.len(),
-                Part::Ref(r) => match &r.value {
-                    Ref::Env { name, .. } | Ref::Secret { name } => name.len() + 8,
-                    _ => 16,
-                },
-            })
-            .sum();
-        let mut out = String::with_capacity(room);
+        let mut out = self.keeps_files().then(|| {
+            let room: usize = parts
+                .iter()
+                .map(|p| match p {
+                    Part::Lit(text) => text.len(),
+                    Part::Ref(r) => match &r.value {
+                        Ref::Env { name, .. } | Ref::Secret { name } => name.len() + 8,
+                        _ => 16,
+                    },
+                })
+                .sum();
+            String::with_capacity(room)
+        });
+        fn push(out: &mut Option<String>, text: &str) {
+            if let Some(out) = out {
+                out.push_str(text);
+            }
+        }
         let mut ok = true;
         for part in &value.value.parts {
             match part {
@@ -440,7 +468,7 @@ impl<'a> Cx<'a> {
                         );
                         ok = false;
                     }
-                    out.push_str(text);
+                    push(&mut out, text);
                 }
                 Part::Ref(r)
                     if !expanded && !matches!(r.value, Ref::PluginRoot | Ref::ProjectRoot) =>
@@ -472,7 +500,9 @@ impl<'a> Cx<'a> {
                 }
                 Part::Ref(r) => match &r.value {
                     Ref::Secret { name } if self.prompt => {
-                        out.push_str(&super::spec::input_reference(name));
+                        if let Some(out) = &mut out {
+                            out.push_str(&super::spec::input_reference(name));
+                        }
                         self.prompted
                             .entry(name.clone())
                             .or_insert_with(|| server.name.value.clone());
@@ -482,13 +512,17 @@ impl<'a> Cx<'a> {
                         default: None,
                     }
                     | Ref::Secret { name } => {
-                        vars.spelling.write_into(&mut out, name);
+                        if let Some(out) = &mut out {
+                            vars.spelling.write_into(out, name);
+                        }
                     }
                     Ref::Env {
                         name,
                         default: Some(d),
                     } if vars.defaults => {
-                        out.push_str(&format!("${{{name}:-{d}}}"));
+                        if let Some(out) = &mut out {
+                            out.push_str(&format!("${{{name}:-{d}}}"));
+                        }
                     }
                     Ref::Env {
                         default: Some(_), ..
@@ -501,27 +535,27 @@ impl<'a> Cx<'a> {
                         ok = false;
                     }
                     Ref::PluginRoot => match (self.packaging(), vars.plugin_root) {
-                        (true, Some(var)) if expanded => out.push_str(var),
+                        (true, Some(var)) if expanded => push(&mut out, var),
                         (true, _) => {
                             self.unsupported(server, r.span, "`plugin.root` in a package");
                             ok = false;
                         }
                         (false, _) => match self.config_plugin_root(server, r.span) {
-                            Some(root) => out.push_str(&root),
+                            Some(root) => push(&mut out, &root),
                             None => ok = false,
                         },
                     },
                     Ref::ProjectRoot => {
                         let first = std::ptr::eq(part, &value.value.parts[0]);
                         match self.project_root(server, r.span, vars, field, first) {
-                            Some(text) => out.push_str(text),
+                            Some(text) => push(&mut out, text),
                             None => ok = false,
                         }
                     }
                 },
             }
         }
-        ok.then_some(out)
+        ok.then(|| out.unwrap_or_default())
     }
 }
 
@@ -601,7 +635,8 @@ pub(super) fn check_package_name(cx: &mut Cx, plugin: &Plugin) {
     }
 }
 
-/// Renders each entry of an `env`/`headers` block.
+/// Renders each entry of an `env`/`headers` block (keeping none when the
+/// files are not kept).
 pub(super) fn render_entries(
     cx: &mut Cx,
     server: &Server,
@@ -611,7 +646,9 @@ pub(super) fn render_entries(
 ) -> crate::emit::OrderedMap<String> {
     let mut out = crate::emit::OrderedMap::new();
     for e in entries.iter().flat_map(|e| &e.value) {
-        if let Some(v) = cx.render(server, &e.value, vars, field) {
+        if let Some(v) = cx.render(server, &e.value, vars, field)
+            && cx.keeps_files()
+        {
             out.insert(e.key.value.clone(), v);
         }
     }

@@ -36,6 +36,19 @@ pub enum Emit {
     Package,
 }
 
+/// What a backend pass is for: the files, or only what it reports.
+///
+/// A pass reports the same in either mode (the same code runs, in the
+/// same order); in `Reports` it does not render values, keep entries or
+/// serialize documents, and the files it gives are to be dropped (their
+/// text is empty). `mcpc check` and the language server want only the
+/// reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Files,
+    Reports,
+}
+
 /// What to build.
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
@@ -554,7 +567,7 @@ pub(crate) fn build(
     let (targets, explicit) = plan_targets(unit, plan);
     let mut out: Vec<OutFile> = targets
         .iter()
-        .flat_map(|&target| build_target(unit, plan, target, explicit, levels, sink))
+        .flat_map(|&target| build_target(unit, plan, target, explicit, levels, Mode::Files, sink))
         .collect();
     out.extend(agent_plugins_files(
         unit,
@@ -574,21 +587,23 @@ pub(crate) fn build(
 /// this.
 pub fn build_one(unit: &Unit, plan: &Plan, target: Target, sink: &mut Sink) -> Vec<OutFile> {
     let (_, explicit) = plan_targets(unit, plan);
-    build_target(unit, plan, target, explicit, &LintLevels::default(), sink)
+    let levels = LintLevels::default();
+    build_target(unit, plan, target, explicit, &levels, Mode::Files, sink)
 }
 
-/// One target's files of a plan.
+/// One target's files of a plan (none in [`Mode::Reports`]).
 pub(crate) fn build_target(
     unit: &Unit,
     plan: &Plan,
     target: Target,
     explicit: bool,
     levels: &LintLevels,
+    mode: Mode,
     outer: &mut Sink,
 ) -> Vec<OutFile> {
     // What this target reports can be fixed by leaving it out.
     let mut local = Sink::new();
-    let out = build_target_into(unit, plan, target, explicit, levels, &mut local);
+    let out = build_target_into(unit, plan, target, explicit, levels, mode, &mut local);
     local.offer_leave_out(target);
     outer.append(local);
     out
@@ -600,9 +615,11 @@ fn build_target_into(
     target: Target,
     explicit: bool,
     levels: &LintLevels,
+    mode: Mode,
     sink: &mut Sink,
 ) -> Vec<OutFile> {
     let chosen = selected_plugins(unit, plan);
+    let keep = mode == Mode::Files;
     let mut out = Vec::new();
     let backend = target.backend();
     if !backend.prompts_for_secrets() {
@@ -621,8 +638,11 @@ fn build_target_into(
             if plugins.is_empty() {
                 return out;
             }
-            let mut cx = Cx::new(target, plan, explicit, levels, sink);
+            let mut cx = Cx::new(target, plan, explicit, levels, sink, mode);
             let files = backend.config(&plugins, &mut cx);
+            if !keep {
+                return out;
+            }
             let names = |f: fn(&PluginServers) -> Vec<String>| {
                 plugins.iter().flat_map(f).collect::<Vec<_>>()
             };
@@ -639,12 +659,12 @@ fn build_target_into(
         Emit::Package => {
             let mut packaged: Vec<&Plugin> = Vec::new();
             for p in &plugins {
-                let mut cx = Cx::new(target, plan, explicit, levels, sink);
+                let mut cx = Cx::new(target, plan, explicit, levels, sink, mode);
                 let files = backend.package(p, &mut cx);
                 if !files.is_empty() {
                     packaged.push(p.plugin);
                 }
-                for file in files {
+                for file in files.into_iter().filter(|_| keep) {
                     out.push(OutFile {
                         target,
                         path: format!("{}/{}", p.plugin.name.value, file.path),
@@ -655,7 +675,10 @@ fn build_target_into(
                 }
             }
             // One index for every plugin packaged: the output directory is
-            // a marketplace the runtime adds as it is.
+            // a marketplace the runtime adds as it is (it reports nothing).
+            if !keep {
+                return out;
+            }
             if let Some(file) = backend.marketplace(&packaged) {
                 out.push(OutFile {
                     target,
@@ -698,7 +721,7 @@ pub(crate) fn config_reports(
             plugin,
             servers: plugin.servers_for(target),
         }];
-        let mut cx = Cx::new(target, plan, explicit, levels, &mut sink);
+        let mut cx = Cx::new(target, plan, explicit, levels, &mut sink, Mode::Reports);
         drop(backend.config(&plugins, &mut cx));
     }
     sink.offer_leave_out(target);
