@@ -10,38 +10,49 @@
 //! ([`Dialect::mcp_servers_family`]) and, per runtime, a module that sets
 //! the fields that differ (`..Dialect::mcp_servers_family(…)`).
 
-use super::lowering::{Fields, Vars, check_package_name, no_package, render_entries, tool_names};
+use super::lowering::{Fields, Vars, check_package_name, no_package, render_entries};
 use super::{
     Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
     Target, UserFile,
 };
-use crate::emit::{self, Number, OrderedMap};
+use crate::emit::{self, Number};
 use crate::ir::{Plugin, Ref, SecretForm, Server, Transport};
 use foldhash::HashMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
-/// One value of a server's entry, serialized as it stands.
+/// One value of a server's entry, serialized as it stands: text the
+/// server's source holds is borrowed from it, not copied.
 #[derive(Serialize)]
 #[serde(untagged)]
-pub(super) enum Field {
-    Text(String),
+pub(super) enum Field<'a> {
+    Text(Cow<'a, str>),
     /// Text of the dialect's own (a transport tag), never allocated.
     Static(&'static str),
-    List(Vec<String>),
-    Map(OrderedMap<String>),
+    List(Vec<Cow<'a, str>>),
+    Map(Pairs<'a>),
     Number(Number),
     Bool(bool),
+}
+
+/// The entries of an `env` or `headers` map, in order.
+pub(super) struct Pairs<'a>(Vec<(&'a str, Cow<'a, str>)>);
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        emit::serialize_pairs(&self.0, serializer)
+    }
 }
 
 /// A server's entry: its keys (the dialect's, never allocated) in the
 /// dialect's order.
 #[derive(Default)]
-pub(super) struct Entry(Vec<(&'static str, Field)>);
+pub(super) struct Entry<'a>(Vec<(&'static str, Field<'a>)>);
 
-impl Entry {
+impl<'a> Entry<'a> {
     /// Sets `key`; a key already there takes the new value in its place.
-    fn set(&mut self, key: &'static str, value: Field) {
+    fn set(&mut self, key: &'static str, value: Field<'a>) {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some((_, old)) => *old = value,
             None => self.0.push((key, value)),
@@ -49,7 +60,7 @@ impl Entry {
     }
 }
 
-impl Serialize for Entry {
+impl Serialize for Entry<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         emit::serialize_pairs(&self.0, serializer)
     }
@@ -60,7 +71,7 @@ impl Serialize for Entry {
 /// servers' own, borrowed.
 #[derive(Default)]
 pub(super) struct Servers<'a> {
-    map: Vec<(&'a str, Entry)>,
+    map: Vec<(&'a str, Entry<'a>)>,
     index: HashMap<&'a str, usize>,
 }
 
@@ -72,7 +83,7 @@ impl<'a> Servers<'a> {
         }
     }
 
-    fn insert(&mut self, name: &'a str, entry: Entry) {
+    fn insert(&mut self, name: &'a str, entry: Entry<'a>) {
         match self.index.get(name) {
             Some(&i) => self.map[i].1 = entry,
             None => {
@@ -886,20 +897,20 @@ pub(super) trait JsonRuntime: Sync {
 }
 
 /// One server as an entry of `r`'s dialect, reporting what it cannot say.
-pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> Entry {
+pub(super) fn entry<'s, R: JsonRuntime + ?Sized>(r: &R, s: &'s Server, cx: &mut Cx) -> Entry<'s> {
     let d = r.dialect();
     r.check(s, cx);
     report_gaps(d, s, cx);
     let f = &s.fields;
     let vars = &d.vars;
     let transport = f.transport_kind();
-    let text = |cx: &mut Cx, v: &Option<crate::source::Spanned<crate::ir::Str>>, field| {
+    let text = |cx: &mut Cx, v: &'s Option<crate::source::Spanned<crate::ir::Str>>, field| {
         v.as_ref().and_then(|v| cx.render(s, v, vars, field))
     };
     // Without the files, every value is still rendered (for what it
     // reports) but none is kept.
     let keep = cx.keeps_files();
-    let args = |cx: &mut Cx| -> Vec<String> {
+    let args = |cx: &mut Cx| -> Vec<Cow<'s, str>> {
         f.args
             .iter()
             .flat_map(|a| &a.value)
@@ -909,7 +920,7 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
     };
     let has_deny = d.has(|k| matches!(k, Key::Deny(_)));
     let mut m = Entry::default();
-    let mut set = |k: &'static str, v: Field| {
+    let mut set = |k: &'static str, v: Field<'s>| {
         if keep {
             m.set(k, v);
         }
@@ -928,7 +939,7 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
             }
             Key::Argv(k) => {
                 if let Some(c) = text(cx, &f.command, Fields::COMMAND) {
-                    let mut argv: Vec<String> = keep.then_some(c).into_iter().collect();
+                    let mut argv: Vec<Cow<str>> = keep.then_some(c).into_iter().collect();
                     argv.extend(args(cx));
                     set(k, Field::List(argv));
                 }
@@ -942,7 +953,7 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
             Key::Env(k) => {
                 let env = render_entries(cx, s, &f.env, vars, Fields::ENV);
                 if !env.is_empty() {
-                    set(k, Field::Map(env));
+                    set(k, Field::Map(Pairs(env)));
                 }
             }
             Key::Cwd(k) => {
@@ -958,7 +969,7 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
             Key::Headers(k) => {
                 let headers = render_entries(cx, s, &f.headers, vars, Fields::HEADERS);
                 if !headers.is_empty() {
-                    set(k, Field::Map(headers));
+                    set(k, Field::Map(Pairs(headers)));
                 }
             }
             Key::ToolTimeout(k, per) => {
@@ -983,21 +994,28 @@ pub(super) fn entry<R: JsonRuntime + ?Sized>(r: &R, s: &Server, cx: &mut Cx) -> 
             }
             Key::Description(k) => {
                 if let Some(t) = f.description.as_ref().filter(|_| keep) {
-                    set(k, Field::Text(t.value.clone()));
+                    set(k, Field::Text(Cow::Borrowed(&t.value)));
                 }
             }
             Key::Allow(k) => {
-                if let Some(mut allow) = tool_names(&f.tools.allow).filter(|_| keep) {
-                    if !has_deny {
-                        let deny = tool_names(&f.tools.deny).unwrap_or_default();
-                        allow.retain(|t| !deny.contains(t));
-                    }
-                    set(k, Field::List(allow));
+                if let Some(allow) = f.tools.allow.as_ref().filter(|_| keep) {
+                    let denied = |t: &str| {
+                        !has_deny
+                            && f.tools
+                                .deny
+                                .iter()
+                                .flat_map(|d| &d.value)
+                                .any(|d| d.value == t)
+                    };
+                    let allow = allow.value.iter().map(|t| t.value.as_str());
+                    let allow = allow.filter(|t| !denied(t)).map(Cow::Borrowed);
+                    set(k, Field::List(allow.collect()));
                 }
             }
             Key::Deny(k) => {
-                if let Some(deny) = tool_names(&f.tools.deny).filter(|_| keep) {
-                    set(k, Field::List(deny));
+                if let Some(deny) = f.tools.deny.as_ref().filter(|_| keep) {
+                    let deny = deny.value.iter().map(|t| Cow::Borrowed(t.value.as_str()));
+                    set(k, Field::List(deny.collect()));
                 }
             }
         }

@@ -216,7 +216,7 @@ impl Goose {
                 Some(var) if var == k => key_for(cx, var, e.value.span),
                 _ => {
                     if let Some(v) = cx.render(s, &e.value, &VARS, Fields::ENV) {
-                        envs.insert(k.clone(), v.into());
+                        envs.insert(k.clone(), v.into_owned().into());
                     }
                 }
             }
@@ -234,11 +234,13 @@ impl Goose {
                 }
             }
             if let Some(v) = cx.render(s, &h.value, &VARS, Fields::HEADERS) {
-                headers.insert(h.key.value.clone(), v.into());
+                headers.insert(h.key.value.clone(), v.into_owned().into());
             }
         }
         let text = |cx: &mut Cx, v: &Option<crate::source::Spanned<crate::ir::Str>>, field| {
-            v.as_ref().and_then(|v| cx.render(s, v, &VARS, field))
+            v.as_ref()
+                .and_then(|v| cx.render(s, v, &VARS, field))
+                .map(|v| v.into_owned())
         };
         let description = f.description.as_ref().map_or("", |d| d.value.as_str());
         let mut m = Map::new();
@@ -249,6 +251,7 @@ impl Goose {
                 .iter()
                 .flat_map(|a| &a.value)
                 .filter_map(|a| cx.render(s, a, &VARS, Fields::ARGS))
+                .map(|a| a.into_owned())
                 .collect();
             m.insert("type".into(), "stdio".into());
             m.insert("name".into(), name.clone().into());

@@ -10,6 +10,7 @@ use super::{
 use crate::emit::{self, Number, OrderedMap};
 use crate::ir::{Server, Transport};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 pub(super) struct Hermes;
 
@@ -96,7 +97,17 @@ impl Hermes {
             }),
         };
         let text = |cx: &mut Cx, v: &Option<crate::source::Spanned<crate::ir::Str>>, field| {
-            v.as_ref().and_then(|v| cx.render(s, v, &VARS, field))
+            v.as_ref()
+                .and_then(|v| cx.render(s, v, &VARS, field))
+                .map(Cow::into_owned)
+        };
+        let entries = |cx: &mut Cx, e, field| {
+            OrderedMap(
+                render_entries(cx, s, e, &VARS, field)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.into_owned()))
+                    .collect(),
+            )
         };
         HermesServer {
             command: text(cx, &f.command, Fields::COMMAND),
@@ -105,11 +116,12 @@ impl Hermes {
                 .iter()
                 .flat_map(|a| &a.value)
                 .filter_map(|a| cx.render(s, a, &VARS, Fields::ARGS))
+                .map(Cow::into_owned)
                 .collect(),
-            env: render_entries(cx, s, &f.env, &VARS, Fields::ENV),
+            env: entries(cx, &f.env, Fields::ENV),
             url: text(cx, &f.url, Fields::URL),
             transport: (f.transport_kind() == Transport::Sse).then(|| "sse".to_owned()),
-            headers: render_entries(cx, s, &f.headers, &VARS, Fields::HEADERS),
+            headers: entries(cx, &f.headers, Fields::HEADERS),
             timeout: f
                 .tool_timeout
                 .as_ref()

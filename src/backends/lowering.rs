@@ -6,6 +6,7 @@ use super::{Emit, Mode, Plan, Target};
 use crate::diag::{Code, Diagnostic, Level, LintLevels, Sink};
 use crate::ir::{Part, Plugin, Ref, Server, Str};
 use crate::source::{Span, Spanned};
+use std::borrow::Cow;
 
 /// A backend's view of the build: its target, the plan, and the sink.
 pub struct Cx<'a> {
@@ -413,21 +414,27 @@ impl<'a> Cx<'a> {
     }
 
     /// Renders the value of `field` in the runtime's spelling, reporting
-    /// what it cannot say.
-    pub fn render(
+    /// what it cannot say: a value of literal text alone is the source's
+    /// text, borrowed.
+    pub fn render<'v>(
         &mut self,
         server: &Server,
-        value: &Spanned<Str>,
+        value: &'v Spanned<Str>,
         vars: &Vars,
         field: Fields,
-    ) -> Option<String> {
+    ) -> Option<Cow<'v, str>> {
         let expanded = vars.expanded.contains(field);
         // Room for the text and a reference's spelling, so that the value
         // is built in one allocation (this runs for every value of every
         // server, once per target); nothing is built when only the reports
-        // are wanted, and the value given is then empty.
+        // are wanted (the value given is then empty), nor for literal text
+        // alone.
         let parts = &value.value.parts;
-        let mut out = self.keeps_files().then(|| {
+        let literal = match parts.as_slice() {
+            [Part::Lit(text)] => Some(text.as_str()),
+            _ => None,
+        };
+        let mut out = (self.keeps_files() && literal.is_none()).then(|| {
             let room: usize = parts
                 .iter()
                 .map(|p| match p {
@@ -555,7 +562,13 @@ impl<'a> Cx<'a> {
                 },
             }
         }
-        ok.then(|| out.unwrap_or_default())
+        if !ok {
+            return None;
+        }
+        Some(match (literal, out) {
+            (Some(text), _) if self.keeps_files() => Cow::Borrowed(text),
+            (_, out) => Cow::Owned(out.unwrap_or_default()),
+        })
     }
 }
 
@@ -635,21 +648,21 @@ pub(super) fn check_package_name(cx: &mut Cx, plugin: &Plugin) {
     }
 }
 
-/// Renders each entry of an `env`/`headers` block (keeping none when the
-/// files are not kept).
-pub(super) fn render_entries(
+/// Renders each entry of an `env`/`headers` block, in order, borrowing
+/// the keys (keeping none when the files are not kept).
+pub(super) fn render_entries<'v>(
     cx: &mut Cx,
     server: &Server,
-    entries: &Option<Spanned<Vec<crate::ir::Entry>>>,
+    entries: &'v Option<Spanned<Vec<crate::ir::Entry>>>,
     vars: &Vars,
     field: Fields,
-) -> crate::emit::OrderedMap<String> {
-    let mut out = crate::emit::OrderedMap::new();
+) -> Vec<(&'v str, Cow<'v, str>)> {
+    let mut out = Vec::new();
     for e in entries.iter().flat_map(|e| &e.value) {
         if let Some(v) = cx.render(server, &e.value, vars, field)
             && cx.keeps_files()
         {
-            out.insert(e.key.value.clone(), v);
+            out.push((e.key.value.as_str(), v));
         }
     }
     out
@@ -659,4 +672,56 @@ pub(super) fn render_entries(
 pub(super) fn tool_names(list: &Option<Spanned<Vec<Spanned<String>>>>) -> Option<Vec<String>> {
     list.as_ref()
         .map(|l| l.value.iter().map(|t| t.value.clone()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Mode, Plan, Target};
+    use super::{Cx, Fields, Vars};
+    use crate::diag::{LintLevels, Sink};
+    use crate::source::{SourceFile, SourceMap};
+    use std::borrow::Cow;
+
+    /// Each argument of the one server of `src`, rendered in `mode`: the
+    /// values, and the messages reported.
+    fn rendered(src: &str, mode: Mode) -> (Vec<Option<String>>, Vec<bool>, Vec<String>) {
+        let mut sources = SourceMap::new();
+        sources.add(SourceFile::new("a.mcpc".to_owned(), src.to_owned()));
+        let c = crate::Compilation::new(sources, LintLevels::default());
+        let server = &c.unit.plugins[0].servers[0];
+        let (plan, levels, mut sink) = (Plan::default(), LintLevels::default(), Sink::new());
+        let mut cx = Cx::new(Target::Codex, &plan, false, &levels, &mut sink, mode);
+        let mut values = Vec::new();
+        let mut borrowed = Vec::new();
+        for arg in server.fields.args.iter().flat_map(|a| &a.value) {
+            let v = cx.render(server, arg, &Vars::DOLLAR, Fields::ARGS);
+            borrowed.push(matches!(v, Some(Cow::Borrowed(_))));
+            values.push(v.map(Cow::into_owned));
+        }
+        let messages = sink
+            .finish(&levels)
+            .into_iter()
+            .map(|d| d.message)
+            .collect();
+        (values, borrowed, messages)
+    }
+
+    /// Literal text is the source's, borrowed; a value with a reference
+    /// is built; without the files nothing is built, and the same is
+    /// reported.
+    #[test]
+    fn render_borrows_literals_and_reports_alike_without_files() {
+        let src = "plugin \"p\" {\n  server \"s\" {\n    command = \"npx\"\n    args = [\"-y\", \"--t=${env.T}\", \"${env.D:-x}\"]\n  }\n}\n";
+        let (values, borrowed, messages) = rendered(src, Mode::Files);
+        assert_eq!(
+            values,
+            [Some("-y".to_owned()), Some("--t=${T}".to_owned()), None]
+        );
+        assert_eq!(borrowed, [true, false, false]);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        let (values, borrowed, reported) = rendered(src, Mode::Reports);
+        assert_eq!(values, [Some(String::new()), Some(String::new()), None]);
+        assert_eq!(borrowed, [false, false, false]);
+        assert_eq!(reported, messages);
+    }
 }
