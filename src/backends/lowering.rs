@@ -457,7 +457,7 @@ impl<'a> Cx<'a> {
             match part {
                 Part::Lit(text) => {
                     let opener = vars.spelling.opener();
-                    if expanded && text.contains(opener) {
+                    if expanded && holds(text, opener) {
                         self.unsupported(
                             server,
                             value.span,
@@ -593,6 +593,19 @@ pub(super) fn expanded_list(fields: Fields) -> String {
     }
 }
 
+/// Whether `text` holds `opener`: a scan for its first byte, quicker than
+/// a substring search on the short literal texts of a server (this runs on
+/// every one, once per target).
+fn holds(text: &str, opener: &str) -> bool {
+    let (text, opener) = (text.as_bytes(), opener.as_bytes());
+    let Some(&first) = opener.first() else {
+        return true;
+    };
+    text.iter()
+        .enumerate()
+        .any(|(i, &b)| b == first && text[i..].starts_with(opener))
+}
+
 /// `$NAME` inside literal text.
 fn has_bare_variable(text: &str) -> bool {
     text.as_bytes()
@@ -704,6 +717,30 @@ mod tests {
             .map(|d| d.message)
             .collect();
         (values, borrowed, messages)
+    }
+
+    /// `holds` is `str::contains`.
+    #[test]
+    fn holds_is_contains() {
+        for text in [
+            "",
+            "$",
+            "${",
+            "a${b",
+            "{env:",
+            "x{env",
+            "{en{env:v}",
+            "$$",
+            "é${",
+        ] {
+            for opener in ["${", "{env:", ""] {
+                assert_eq!(
+                    super::holds(text, opener),
+                    text.contains(opener),
+                    "{text} {opener}"
+                );
+            }
+        }
     }
 
     /// Literal text is the source's, borrowed; a value with a reference
