@@ -10,7 +10,10 @@
 //!   best of `--runs` (5), with peak RSS of each (getrusage of the child),
 //!   and, where valgrind is installed, the ratio of instructions executed
 //!   (callgrind; one run each, repeatable on a loaded machine; sizes up to
-//!   `--instr-max`, 20,000 by default: valgrind is ~50× slower);
+//!   `--instr-max`, 20,000 by default: valgrind is ~50× slower), also
+//!   without the instructions of the `sha2` crate (the manifest's
+//!   digests), which runs SHA-256 in software under valgrind and in
+//!   hardware on a CPU with SHA extensions;
 //! - the worst-case shapes (`gen.rs`) at two sizes: time per server must
 //!   not grow with the size;
 //! - in-process phases: parse, lower, check, each backend, manifest, write.
@@ -137,16 +140,41 @@ fn child(cmd: &[String]) -> ! {
 
 /// Instructions `cmd` executes (user space, callgrind's `Ir`), or `None`
 /// without valgrind. Deterministic, so one run is enough even under load.
-fn instructions(cmd: &[&str]) -> Option<u64> {
+/// With them, those executed in the `sha2` crate (from
+/// `callgrind_annotate`, where it is installed): valgrind's CPU has no
+/// SHA extensions, so SHA-256 runs in software under it, where a CPU that
+/// has them (as most x86_64 and aarch64 servers do) runs it in hardware.
+fn instructions(cmd: &[&str], out_file: &Path) -> Option<(u64, Option<u64>)> {
     let out = Command::new("valgrind")
-        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
         .args(cmd)
         .stdout(std::process::Stdio::null())
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stderr);
     let line = text.lines().find(|l| l.contains("Collected :"))?;
-    line.rsplit(':').next()?.trim().parse().ok()
+    let total = line.rsplit(':').next()?.trim().parse().ok()?;
+    let sha = Command::new("callgrind_annotate")
+        .arg(out_file)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter(|l| l.contains("sha2::"))
+                .filter_map(|l| {
+                    l.split_whitespace()
+                        .next()?
+                        .replace(',', "")
+                        .parse::<u64>()
+                        .ok()
+                })
+                .sum()
+        });
+    let _ = std::fs::remove_file(out_file);
+    Some((total, sha))
 }
 
 fn best(runs: &[Run]) -> Run {
@@ -261,9 +289,9 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
         o.runs
     );
     println!(
-        "| servers | mcpc | floor | ratio | µs/server | mcpc peak RSS | floor peak RSS | RSS ratio | instructions ratio |"
+        "| servers | mcpc | floor | ratio | µs/server | mcpc peak RSS | floor peak RSS | RSS ratio | instructions ratio | without SHA-256 in software |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut paths = None;
     for &n in &o.sizes {
         let (src, json) = r#gen::generate(Shape::Realistic, n);
@@ -294,27 +322,37 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
         }
         let (m, f) = (best(&mine), best(&theirs));
         let instr = if n <= o.instr_max {
-            let mine = instructions(&[
-                mcpc,
-                "build",
-                s(&src_path),
-                "--target",
-                "all",
-                "--out",
-                s(&out),
-            ]);
-            let theirs = instructions(&floor_cmd);
+            let cg = work.join("callgrind.out");
+            let mine = instructions(
+                &[
+                    mcpc,
+                    "build",
+                    s(&src_path),
+                    "--target",
+                    "all",
+                    "--out",
+                    s(&out),
+                ],
+                &cg,
+            );
+            let theirs = instructions(&floor_cmd, &cg);
             match (mine, theirs) {
-                (Some(m), Some(f)) => format!(
-                    "{:.2}× ({:.1} M / {:.1} M)",
-                    m as f64 / f as f64,
-                    m as f64 / 1e6,
-                    f as f64 / 1e6
-                ),
-                _ => "–".to_owned(),
+                (Some((m, sha)), Some((f, _))) => {
+                    let ratio = |m: u64| {
+                        format!(
+                            "{:.2}× ({:.1} M / {:.1} M)",
+                            m as f64 / f as f64,
+                            m as f64 / 1e6,
+                            f as f64 / 1e6
+                        )
+                    };
+                    let without = sha.map_or_else(|| "–".to_owned(), |sha| ratio(m - sha));
+                    format!("{} | {without}", ratio(m))
+                }
+                _ => "– | –".to_owned(),
             }
         } else {
-            "–".to_owned()
+            "– | –".to_owned()
         };
         println!(
             "| {n} | {:.1} ms | {:.1} ms | {:.2}× | {:.1} | {:.1} MB | {:.1} MB | {:.2}× | {instr} |",
