@@ -798,3 +798,103 @@ fn diagnostics_print_no_terminal_escapes() {
     assert!(stderr.contains("missing\\u{1b}[2J.mcpc"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
+
+/// A cloned repository can ship its `mcpc-out`, or a directory in it, as a
+/// link into the user's own configuration; `build` writes, reads (`--check`)
+/// and removes (stale files) nothing through a link out of the directory.
+#[cfg(unix)]
+#[test]
+fn build_writes_reads_and_removes_nothing_through_a_link_out_of_its_directory() {
+    use std::os::unix::fs::symlink;
+    const SERVER: &str =
+        "plugin \"p\" { version = \"1.0.0\" server \"s\" { url = \"https://s.acme.dev/mcp\" } }\n";
+    const OWN: &str = "{ \"the user's own\": true }\n";
+    let build = |repo: &Tmp, check: bool| {
+        let mut args = vec!["build", "p.mcpc", "--target", "claude-code"];
+        if check {
+            args.push("--check");
+        }
+        repo.mcpc(&args)
+    };
+    let home = Tmp::new("links-home");
+    home.write(".mcp.json", OWN);
+    home.write(".claude/settings.json", OWN);
+
+    // `mcpc-out/claude-code` and `mcpc-out` itself, each a link to the home.
+    for link in ["mcpc-out/claude-code", "mcpc-out"] {
+        let repo = Tmp::new("links-repo");
+        repo.write("p.mcpc", SERVER);
+        fs::create_dir_all(repo.0.join("mcpc-out")).unwrap();
+        let at = repo.0.join(link);
+        let _ = fs::remove_dir(&at);
+        symlink(&home.0, &at).unwrap();
+        let out = build(&repo, false);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{link}: {stderr}");
+        assert!(
+            stderr.contains("error[outside-root]: `mcpc-out/"),
+            "{link}: {stderr}"
+        );
+        assert!(stderr.contains("help: remove the link"), "{stderr}");
+        assert_eq!(fs::read_to_string(home.0.join(".mcp.json")).unwrap(), OWN);
+        assert!(
+            !home.0.join("claude-code").exists(),
+            "{link}: written into the home"
+        );
+        assert!(
+            !home.0.join(MANIFEST_NAME).exists(),
+            "{link}: manifest in the home"
+        );
+    }
+
+    // A previous manifest naming a file behind a link out of the
+    // directory: `--check` does not read it, the build does not remove it.
+    let repo = Tmp::new("links-stale");
+    repo.write("p.mcpc", SERVER);
+    repo.write(
+        &format!("mcpc-out/{MANIFEST_NAME}"),
+        r#"{"files": [{"path": "claude-code/.claude/settings.json", "target": "claude-code"}]}"#,
+    );
+    fs::create_dir_all(repo.0.join("mcpc-out/claude-code")).unwrap();
+    symlink(
+        home.0.join(".claude"),
+        repo.0.join("mcpc-out/claude-code/.claude"),
+    )
+    .unwrap();
+    let out = build(&repo, true);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stdout).contains("the user's own"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = build(&repo, false);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not removed (stale)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(home.0.join(".claude/settings.json")).unwrap(),
+        OWN
+    );
+    assert!(repo.0.join("mcpc-out/claude-code/.mcp.json").is_file());
+
+    // A link that stays inside the directory is written through, and stays.
+    let repo = Tmp::new("links-inside");
+    repo.write("p.mcpc", SERVER);
+    fs::create_dir_all(repo.0.join("mcpc-out/elsewhere")).unwrap();
+    symlink("elsewhere", repo.0.join("mcpc-out/claude-code")).unwrap();
+    let out = build(&repo, false);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(repo.0.join("mcpc-out/elsewhere/.mcp.json").is_file());
+    assert!(
+        fs::symlink_metadata(repo.0.join("mcpc-out/claude-code"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+const MANIFEST_NAME: &str = "mcpc-delivery.json";

@@ -1,10 +1,11 @@
 //! `mcpc build`: compile, then write the files (or, with `--check`, show
 //! how they differ from what is on disk).
 
-use super::files::write_output;
+use super::files::{self, write_output};
 use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
 use crate::backends::{Emit, Manifest, OutFile, Plan, Target};
+use crate::diag::Code;
 use crate::{Compilation, TargetBuild, diag};
 use clap::Args;
 use std::fs;
@@ -58,11 +59,12 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
         plugin_root: args.plugin_root.clone(),
         user_scope: false,
     };
+    let out_dir = OutDir::new(&args.out)?;
     let mut compilation = Compilation::new(args.input.sources()?, args.input.levels()?);
     check_workspace(&compilation, &plan, &named, targets::is_all(&args.target))?;
     let front_failed = compilation.fails();
     let mut out = Outputs {
-        dir: &args.out,
+        dir: &out_dir,
         check: args.check,
         hold: args.strict,
         discard: front_failed,
@@ -91,7 +93,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
         return Err(e);
     }
     out.entries.sort_by_path();
-    let previous = previous_manifest(&args.out);
+    let previous = previous_manifest(&out_dir);
     let (kept, stale) = split_previous(&previous, &out.done, &out.entries);
     let count = out.entries.entries().len() + 1;
     let manifest = merged_manifest(std::mem::take(&mut out.entries), kept);
@@ -100,9 +102,17 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
         out.put_one(MANIFEST, &manifest);
         return Ok(out.drift(&args.input, &stale).max(code));
     }
-    write_output(&args.out.join(MANIFEST), manifest.as_bytes())?;
+    write_output(&out_dir.inside(MANIFEST)?, manifest.as_bytes())?;
     for path in &stale {
-        let _ = fs::remove_file(args.out.join(path));
+        match out_dir.inside(path) {
+            Ok(real) => {
+                let _ = fs::remove_file(real);
+            }
+            Err(_) => eprintln!(
+                "{}: not removed (stale): a link leads it out of the output directory",
+                diag::sanitize(&args.out.join(path).display().to_string())
+            ),
+        }
     }
     eprintln!("wrote {count} files to {}", args.out.display());
     Ok(code)
@@ -114,7 +124,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
 /// nothing when any target fails, so it holds them until every target is
 /// built; with front-end errors they are dropped unwritten.
 struct Outputs<'a> {
-    dir: &'a Path,
+    dir: &'a OutDir,
     check: bool,
     hold: bool,
     discard: bool,
@@ -158,7 +168,13 @@ impl Outputs<'_> {
         if self.error.is_some() {
             return;
         }
-        let full = self.dir.join(path);
+        let full = match self.dir.inside(path) {
+            Ok(full) => full,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
         if !self.check {
             if let Err(e) = write_output(&full, contents.as_bytes()) {
                 self.error = Some(e);
@@ -191,7 +207,11 @@ impl Outputs<'_> {
         }
         for path in stale {
             changed += 1;
-            let old = fs::read_to_string(self.dir.join(path)).unwrap_or_default();
+            // Not read through a link out of the directory (its removal
+            // is refused too).
+            let old = (self.dir.inside(path).ok())
+                .and_then(|real| fs::read_to_string(real).ok())
+                .unwrap_or_default();
             let diff = similar::TextDiff::from_lines(old.as_str(), "");
             input.print_diff(&format!(
                 "{}",
@@ -200,13 +220,13 @@ impl Outputs<'_> {
             ));
         }
         if changed == 0 {
-            eprintln!("up to date: {}", self.dir.display());
+            eprintln!("up to date: {}", self.dir.named.display());
             OK
         } else {
             eprintln!(
                 "{changed} file{} would change in {}",
                 if changed == 1 { "" } else { "s" },
-                self.dir.display()
+                self.dir.named.display()
             );
             FAILED
         }
@@ -254,9 +274,62 @@ fn check_workspace(
     }
 }
 
-/// The entries of the previous build's manifest (none if absent or damaged).
-fn previous_manifest(out: &Path) -> Vec<serde_json::Value> {
-    let Ok(text) = fs::read_to_string(out.join(MANIFEST)) else {
+/// The output directory, and what `build` may reach in it: a cloned
+/// repository can ship `mcpc-out` itself, or a directory in it, as a
+/// symbolic link (`mcpc-out/codex` to `~`, `mcpc-out` to `~/.config`),
+/// which would send the build's files into the user's own configuration,
+/// the removal of stale files after them, and `--check`'s reads. Every
+/// path is read, written and removed at its real path, which must stay
+/// inside the directory as named (its parent's links are the user's own
+/// and are followed; links inside it that stay inside are followed too).
+pub(crate) struct OutDir {
+    /// As given, for messages.
+    named: PathBuf,
+    /// Its real place: the parent's real path and the directory's name.
+    root: PathBuf,
+}
+
+impl OutDir {
+    fn new(named: &Path) -> Result<OutDir, UsageError> {
+        let absolute = std::path::absolute(named)
+            .map_err(|e| UsageError(format!("cannot resolve `{}`: {e}", named.display())))?;
+        let root = match (absolute.parent(), absolute.file_name()) {
+            (Some(parent), Some(name)) => files::real_path(parent)?.join(name),
+            _ => files::real_path(&absolute)?,
+        };
+        Ok(OutDir {
+            named: named.to_path_buf(),
+            root,
+        })
+    }
+
+    /// The real path of `path` in the directory; `outside-root` when a
+    /// link leads out of it (the directory itself being one included).
+    fn inside(&self, path: &str) -> Result<PathBuf, UsageError> {
+        let real = files::real_path(&self.root.join(path))?;
+        if real.starts_with(&self.root) {
+            return Ok(real);
+        }
+        Err(UsageError::coded(
+            Code::OutsideRoot,
+            format!(
+                "`{}` leads to `{}`, outside the output directory `{}`; nothing written there\n\
+                 help: remove the link, or name the directory it leads to with `--out`",
+                self.named.join(path).display(),
+                real.display(),
+                self.root.display()
+            ),
+        ))
+    }
+}
+
+/// The entries of the previous build's manifest (none if absent, damaged,
+/// or reached through a link out of the directory).
+fn previous_manifest(out: &OutDir) -> Vec<serde_json::Value> {
+    let Ok(path) = out.inside(MANIFEST) else {
+        return Vec::new();
+    };
+    let Ok(text) = fs::read_to_string(path) else {
         return Vec::new();
     };
     let Ok(old) = serde_json::from_str::<serde_json::Value>(&text) else {
