@@ -460,3 +460,24 @@ fn a_plugin_name_never_leads_export_outside_its_directory() {
         "{diagnostics:?}"
     );
 }
+
+/// `export` keeps to its directory as `build` does: a plugin's directory
+/// in it that a cloned repository ships as a link out of it is refused.
+#[cfg(unix)]
+#[test]
+fn export_writes_nothing_through_a_link_out_of_its_directory() {
+    let t = Tmp::new("export-link");
+    let outside = Tmp::new("export-link-outside");
+    fs::write(t.0.join("p.mcpc"), PUBLISHED).unwrap();
+    fs::create_dir_all(t.0.join("o")).unwrap();
+    std::os::unix::fs::symlink(&outside.0, t.0.join("o/acme")).unwrap();
+    let out = t.mcpc(&["export", "--format", "server-json", "p.mcpc", "--out", "o"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error[outside-root]: `o/acme/"), "{stderr}");
+    assert_eq!(
+        fs::read_dir(&outside.0).unwrap().count(),
+        0,
+        "written outside"
+    );
+}

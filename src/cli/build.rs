@@ -1,15 +1,14 @@
 //! `mcpc build`: compile, then write the files (or, with `--check`, show
 //! how they differ from what is on disk).
 
-use super::files::{self, write_output};
+use super::files::{OutDir, write_output};
 use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
 use crate::backends::{Emit, Manifest, OutFile, Plan, Target};
-use crate::diag::Code;
 use crate::{Compilation, TargetBuild, diag};
 use clap::Args;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub(crate) const MANIFEST: &str = "mcpc-delivery.json";
 
@@ -271,55 +270,6 @@ fn check_workspace(
             }
             _ => Ok(()),
         },
-    }
-}
-
-/// The output directory, and what `build` may reach in it: a cloned
-/// repository can ship `mcpc-out` itself, or a directory in it, as a
-/// symbolic link (`mcpc-out/codex` to `~`, `mcpc-out` to `~/.config`),
-/// which would send the build's files into the user's own configuration,
-/// the removal of stale files after them, and `--check`'s reads. Every
-/// path is read, written and removed at its real path, which must stay
-/// inside the directory as named (its parent's links are the user's own
-/// and are followed; links inside it that stay inside are followed too).
-pub(crate) struct OutDir {
-    /// As given, for messages.
-    named: PathBuf,
-    /// Its real place: the parent's real path and the directory's name.
-    root: PathBuf,
-}
-
-impl OutDir {
-    fn new(named: &Path) -> Result<OutDir, UsageError> {
-        let absolute = std::path::absolute(named)
-            .map_err(|e| UsageError(format!("cannot resolve `{}`: {e}", named.display())))?;
-        let root = match (absolute.parent(), absolute.file_name()) {
-            (Some(parent), Some(name)) => files::real_path(parent)?.join(name),
-            _ => files::real_path(&absolute)?,
-        };
-        Ok(OutDir {
-            named: named.to_path_buf(),
-            root,
-        })
-    }
-
-    /// The real path of `path` in the directory; `outside-root` when a
-    /// link leads out of it (the directory itself being one included).
-    fn inside(&self, path: &str) -> Result<PathBuf, UsageError> {
-        let real = files::real_path(&self.root.join(path))?;
-        if real.starts_with(&self.root) {
-            return Ok(real);
-        }
-        Err(UsageError::coded(
-            Code::OutsideRoot,
-            format!(
-                "`{}` leads to `{}`, outside the output directory `{}`; nothing written there\n\
-                 help: remove the link, or name the directory it leads to with `--out`",
-                self.named.join(path).display(),
-                real.display(),
-                self.root.display()
-            ),
-        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! `mcpc export --format server-json`: a `server.json` per server, for
 //! publishing to an MCP Registry.
 
-use super::files::write_atomic;
+use super::files::{OutDir, write_atomic};
 use super::{FAILED, Input, OK, UsageError};
 use crate::{Compilation, diag};
 use clap::{Args, ValueEnum};
@@ -50,10 +50,10 @@ pub(crate) fn run(args: ExportArgs) -> Result<u8, UsageError> {
     if diag::count_errors(&diagnostics) > 0 {
         return Ok(FAILED);
     }
+    let out = OutDir::new(&args.out)?;
     for file in &files {
-        let path = args.out.join(&file.path);
-        write_atomic(&path, file.text.as_bytes())?;
-        eprintln!("wrote {}", path.display());
+        write_atomic(&out.inside(&file.path)?, file.text.as_bytes())?;
+        eprintln!("wrote {}", args.out.join(&file.path).display());
     }
     Ok(OK)
 }

@@ -1,6 +1,7 @@
 //! Reading the compilation unit and writing outputs safely.
 
 use super::UsageError;
+use crate::diag::Code;
 use crate::source::{SourceFile, SourceMap};
 use std::fs;
 use std::io::Write;
@@ -409,4 +410,54 @@ pub(crate) fn lock(path: &Path, waiting: impl FnOnce()) -> Result<Lock, UsageErr
         Err(e) => return Err(fail(e.into())),
     }
     Ok(Lock(file))
+}
+
+/// An output directory (`build`'s, `export`'s), and what may be reached
+/// in it: a cloned
+/// repository can ship `mcpc-out` itself, or a directory in it, as a
+/// symbolic link (`mcpc-out/codex` to `~`, `mcpc-out` to `~/.config`),
+/// which would send the files written into the user's own configuration,
+/// and `build`'s removal of stale files and `--check`'s reads after them. Every
+/// path is read, written and removed at its real path, which must stay
+/// inside the directory as named (its parent's links are the user's own
+/// and are followed; links inside it that stay inside are followed too).
+pub(crate) struct OutDir {
+    /// As given, for messages.
+    pub(crate) named: PathBuf,
+    /// Its real place: the parent's real path and the directory's name.
+    root: PathBuf,
+}
+
+impl OutDir {
+    pub(crate) fn new(named: &Path) -> Result<OutDir, UsageError> {
+        let absolute = std::path::absolute(named)
+            .map_err(|e| UsageError(format!("cannot resolve `{}`: {e}", named.display())))?;
+        let root = match (absolute.parent(), absolute.file_name()) {
+            (Some(parent), Some(name)) => real_path(parent)?.join(name),
+            _ => real_path(&absolute)?,
+        };
+        Ok(OutDir {
+            named: named.to_path_buf(),
+            root,
+        })
+    }
+
+    /// The real path of `path` in the directory; `outside-root` when a
+    /// link leads out of it (the directory itself being one included).
+    pub(crate) fn inside(&self, path: &str) -> Result<PathBuf, UsageError> {
+        let real = real_path(&self.root.join(path))?;
+        if real.starts_with(&self.root) {
+            return Ok(real);
+        }
+        Err(UsageError::coded(
+            Code::OutsideRoot,
+            format!(
+                "`{}` leads to `{}`, outside the output directory `{}`; nothing written there\n\
+                 help: remove the link, or name the directory it leads to with `--out`",
+                self.named.join(path).display(),
+                real.display(),
+                self.root.display()
+            ),
+        ))
+    }
 }
