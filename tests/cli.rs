@@ -898,3 +898,55 @@ fn build_writes_reads_and_removes_nothing_through_a_link_out_of_its_directory() 
 }
 
 const MANIFEST_NAME: &str = "mcpc-delivery.json";
+
+/// A rebuild leaves each file that would not change as it is, its time of
+/// change with it, and rewrites the others (also one of the same length).
+#[test]
+fn a_rebuild_rewrites_only_the_files_that_change() {
+    let t = Tmp::new("rebuild");
+    let source = |url: &str| {
+        format!("plugin \"p\" {{ version = \"1.0.0\" server \"s\" {{ url = \"{url}\" }} }}\n")
+    };
+    t.write("p.mcpc", &source("https://s.acme.dev/mcp"));
+    let build = || {
+        let out = t.mcpc(&["build", "p.mcpc", "--target", "claude-code,codex"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    };
+    build();
+    let files = [
+        "mcpc-out/claude-code/.mcp.json",
+        "mcpc-out/codex/.codex/config.toml",
+        "mcpc-out/mcpc-delivery.json",
+    ];
+    let long_ago =
+        std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    let age = |path: &str| {
+        fs::File::options()
+            .write(true)
+            .open(t.0.join(path))
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+    };
+    let modified = |path: &str| fs::metadata(t.0.join(path)).unwrap().modified().unwrap();
+    files.iter().for_each(|f| age(f));
+    build();
+    for f in files {
+        assert_eq!(modified(f), long_ago, "{f} was rewritten unchanged");
+    }
+    // The same length, another byte: rewritten.
+    let json = t.0.join(files[0]);
+    let written = fs::read_to_string(&json).unwrap();
+    fs::write(&json, written.replacen("acme", "acmf", 1)).unwrap();
+    age(files[0]);
+    build();
+    assert_eq!(fs::read_to_string(&json).unwrap(), written);
+    assert_ne!(modified(files[0]), long_ago);
+    // A change that reaches every file: each is rewritten.
+    files.iter().for_each(|f| age(f));
+    t.write("p.mcpc", &source("https://t.acme.dev/mcp"));
+    build();
+    for f in files {
+        assert_ne!(modified(f), long_ago, "{f} was not rewritten");
+    }
+}

@@ -309,6 +309,10 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
             .chain(paths.iter().map(String::as_str))
             .collect();
         for _ in 0..o.runs {
+            // Both write every file each run (a rebuild leaves unchanged
+            // files alone, which the floor does not know to do).
+            let _ = std::fs::remove_dir_all(&out);
+            let _ = std::fs::remove_dir_all(&floor_out);
             mine.push(run(&[
                 mcpc,
                 "build",
@@ -323,6 +327,7 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
         let (m, f) = (best(&mine), best(&theirs));
         let instr = if n <= o.instr_max {
             let cg = work.join("callgrind.out");
+            let _ = std::fs::remove_dir_all(&out);
             let mine = instructions(
                 &[
                     mcpc,

@@ -124,9 +124,41 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), UsageErro
 /// running `build` again puts it right (the delivery manifest's hashes
 /// tell `apply` and `build --check`). Syncing each file made `build` wait
 /// for the disk once per file. What lands in users' own files (`apply`,
-/// `fmt`, `export`) stays [`write_atomic`].
+/// `fmt`, `export`) stays [`write_atomic`]. A file that holds `contents`
+/// already is left as it is, with its time of change, as make-like tools
+/// and editors watching the directory expect (and replacing a file by
+/// rename made some file systems flush it: a rebuild that changed nothing
+/// took 30 ms for 16 small files).
 pub(crate) fn write_output(path: &Path, contents: &[u8]) -> Result<(), UsageError> {
+    if holds(path, contents) {
+        return Ok(());
+    }
     write_with_mode(path, contents, None, Durability::Unsynced)
+}
+
+/// Whether `path` is a file holding exactly `contents`: its length first,
+/// then a block at a time.
+fn holds(path: &Path, contents: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = fs::File::open(path) else {
+        return false;
+    };
+    if !file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() == contents.len() as u64)
+    {
+        return false;
+    }
+    let mut block = [0u8; 16 * 1024];
+    let mut rest = contents;
+    loop {
+        match file.read(&mut block) {
+            Ok(0) => return rest.is_empty(),
+            Ok(n) if rest.get(..n) == Some(&block[..n]) => rest = &rest[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Whether a write waits until its content is on disk.
