@@ -103,14 +103,14 @@ impl Serialize for Servers<'_> {
 /// What a JSON-family document holds besides its objects.
 #[derive(Serialize)]
 #[serde(untagged)]
-pub(super) enum Part<'a> {
-    Servers(Servers<'a>),
+pub(super) enum Part<S> {
+    Servers(S),
     List(Vec<String>),
     Value(Value),
 }
 
 /// A JSON-family document, written without a `Value` tree.
-pub(super) type Document<'a> = emit::Node<Part<'a>>;
+pub(super) type Document<'a, S = Servers<'a>> = emit::Node<Part<S>>;
 
 /// One runtime of the JSON family, as data.
 #[derive(Clone, Copy, Debug)]
@@ -399,7 +399,7 @@ impl Dialect {
 
     /// A document holding `servers` at the servers path (and the disabled
     /// list, when not empty).
-    pub(super) fn document<'a>(&self, servers: Servers<'a>, disabled: Vec<String>) -> Document<'a> {
+    pub(super) fn document<'a, S>(&self, servers: S, disabled: Vec<String>) -> Document<'a, S> {
         let mut doc = Document::object();
         doc.put(self.servers_path(), Document::Leaf(Part::Servers(servers)));
         if let Some(path) = self.disabled_list
@@ -1162,6 +1162,17 @@ impl<R: JsonRuntime> Backend for R {
             .filter(|s| cx.keeps_files() && !s.fields.is_enabled())
             .map(|s| s.name.value.clone())
             .collect();
+        let names = servers.iter().map(|s| s.name.value.as_str());
+        // `inputs` is added after the streamed entries, as a key of its own.
+        let apart = d.files[0].inputs_path().and_then(|p| p.first()) != d.servers_path().first();
+        if cx.keeps_files() && apart && emit::distinct(names) {
+            let mut files = vec![NativeFile {
+                path: d.file(),
+                contents: streamed(self, plugins, disabled, cx),
+            }];
+            files.extend(self.side_files(&servers, cx));
+            return files;
+        }
         let mut map = Servers::default();
         let prompts = self.prompts_for_secrets();
         for p in plugins {
@@ -1308,6 +1319,46 @@ impl<R: JsonRuntime> Backend for R {
         }
         out
     }
+}
+
+/// The servers' file of `config`, each entry written as it is made (no
+/// entry map is kept): for servers whose names are all distinct, so that
+/// no entry takes another's place. The same bytes as the map's document.
+fn streamed<R: JsonRuntime>(
+    r: &R,
+    plugins: &[PluginServers],
+    disabled: Vec<String>,
+    cx: &mut Cx,
+) -> String {
+    let d = r.dialect();
+    let prompts = r.prompts_for_secrets();
+    let cx = std::cell::RefCell::new(cx);
+    let entries = plugins.iter().flat_map(|p| {
+        cx.borrow_mut().prompt =
+            prompts && p.plugin.secrets_for(d.target).map(|s| s.value) != Some(SecretForm::Env);
+        let cx = &cx;
+        p.servers.iter().map(move |s| {
+            let s = s.as_ref();
+            (s.name.value.as_str(), entry(r, s, &mut cx.borrow_mut()))
+        })
+    });
+    let doc = d.document(emit::Streamed::new(entries), disabled);
+    // The prompted secrets are known once the entries are written.
+    let inputs = || {
+        let mut more: Document = Document::object();
+        let mut cx = cx.borrow_mut();
+        cx.prompt = false;
+        if let Some(path) = d.files[0].inputs_path()
+            && !cx.prompted.is_empty()
+        {
+            let prompted = prompts_for(&std::mem::take(&mut cx.prompted));
+            more.put(path, Document::Leaf(Part::Value(prompted)));
+        }
+        more
+    };
+    let text = emit::json(&emit::Then::new(&doc, inputs));
+    cx.into_inner().prompt = false;
+    text
 }
 
 /// VS Code's `inputs` for the prompted secrets (name → the first server

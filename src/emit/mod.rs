@@ -8,6 +8,7 @@ mod yaml;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 
 /// A map that serializes in insertion order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +119,80 @@ impl<T> Node<T> {
     }
 }
 
+/// A map whose entries are made while it is written: each pair the
+/// iterator gives is serialized and dropped before the next is made, so a
+/// document of many entries never holds them all (at scale, the entries of
+/// one file were a third of a build's peak memory). It is written once; a
+/// second write gives an empty map.
+pub struct Streamed<I>(RefCell<Option<I>>);
+
+impl<I> Streamed<I> {
+    pub fn new(entries: I) -> Streamed<I> {
+        Streamed(RefCell::new(Some(entries)))
+    }
+}
+
+impl<I, K, V> Serialize for Streamed<I>
+where
+    I: Iterator<Item = (K, V)>,
+    K: Serialize,
+    V: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let entries = self.0.borrow_mut().take();
+        let mut map = serializer.serialize_map(None)?;
+        for (k, v) in entries.into_iter().flatten() {
+            map.serialize_entry(&k, &v)?;
+        }
+        map.end()
+    }
+}
+
+/// A document's top-level entries, then those of the object `more` makes
+/// once they are written (from what writing them found: VS Code's
+/// `inputs` list the secrets its streamed entries prompt for). The keys of
+/// `more` must differ from the document's.
+pub struct Then<'d, T, F> {
+    doc: &'d Node<T>,
+    more: RefCell<Option<F>>,
+}
+
+impl<'d, T, F> Then<'d, T, F> {
+    pub fn new(doc: &'d Node<T>, more: F) -> Then<'d, T, F> {
+        Then {
+            doc,
+            more: RefCell::new(Some(more)),
+        }
+    }
+}
+
+impl<T: Serialize, U: Serialize, F: FnOnce() -> Node<U>> Serialize for Then<'_, T, F> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Node::Object(m) = self.doc {
+            for (k, v) in &m.0 {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        if let Some(more) = self.more.borrow_mut().take()
+            && let Node::Object(m) = more()
+        {
+            for (k, v) in &m.0 {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// Whether no name is given twice.
+pub fn distinct<'a>(names: impl IntoIterator<Item = &'a str>) -> bool {
+    let names = names.into_iter();
+    let mut seen =
+        foldhash::HashSet::with_capacity_and_hasher(names.size_hint().0, Default::default());
+    names.into_iter().all(|n| seen.insert(n))
+}
+
 /// A whole number of units when exact, else a fraction: `20` or `0.5`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -198,6 +273,44 @@ mod tests {
             sha256_hex(b""),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    /// A streamed map writes the bytes of the map collected first, empty
+    /// or not, in JSON and YAML; `Then` adds the entries made after the
+    /// document's, from what writing it found.
+    #[test]
+    fn streamed_entries_write_what_the_collected_map_would() {
+        for n in [0, 1, 3] {
+            let pairs: Vec<(String, serde_json::Value)> = (0..n)
+                .map(|i| (format!("s{i}"), serde_json::json!({"a": [i, "x"], "b": {}})))
+                .collect();
+            let made = std::cell::Cell::new(0);
+            let streamed = Streamed::new(pairs.iter().map(|(k, v)| {
+                made.set(made.get() + 1);
+                (k.as_str(), v)
+            }));
+            let mut doc: Node<Streamed<_>> = Node::object();
+            doc.put(&["servers"], Node::Leaf(streamed));
+            let then = Then::new(&doc, || {
+                let mut more = Node::object();
+                more.put(
+                    &["inputs"],
+                    Node::Leaf(serde_json::json!({"made": made.get()})),
+                );
+                more
+            });
+            let want = serde_json::json!({
+                "servers": OrderedMap(pairs.clone()),
+                "inputs": {"made": n},
+            });
+            assert_eq!(json(&then), json(&want), "{n} entries");
+            // Written once: a second write gives an empty map.
+            assert_eq!(json(&doc), "{\n  \"servers\": {}\n}\n");
+            let streamed = Streamed::new(pairs.iter().map(|(k, v)| (k, v)));
+            assert_eq!(yaml(&streamed), yaml(&OrderedMap(pairs.clone())));
+        }
+        assert!(distinct(["a", "b", "c"]));
+        assert!(!distinct(["a", "b", "a"]));
     }
 
     /// A `Node` document writes the bytes the same `Value` tree would.
