@@ -106,7 +106,7 @@ impl Serialize for Servers<'_> {
 pub(super) enum Part<S> {
     Servers(S),
     List(Vec<String>),
-    Value(Value),
+    Prompts(Prompts),
 }
 
 /// A JSON-family document, written without a `Value` tree.
@@ -1187,7 +1187,7 @@ impl<R: JsonRuntime> Backend for R {
         {
             doc.put(
                 path,
-                Document::Leaf(Part::Value(prompts_for(&std::mem::take(&mut cx.prompted)))),
+                Document::Leaf(Part::Prompts(Prompts(std::mem::take(&mut cx.prompted)))),
             );
         }
         let mut files = vec![NativeFile {
@@ -1351,8 +1351,8 @@ fn streamed<R: JsonRuntime>(
         if let Some(path) = d.files[0].inputs_path()
             && !cx.prompted.is_empty()
         {
-            let prompted = prompts_for(&std::mem::take(&mut cx.prompted));
-            more.put(path, Document::Leaf(Part::Value(prompted)));
+            let prompted = Prompts(std::mem::take(&mut cx.prompted));
+            more.put(path, Document::Leaf(Part::Prompts(prompted)));
         }
         more
     };
@@ -1364,19 +1364,34 @@ fn streamed<R: JsonRuntime>(
 /// VS Code's `inputs` for the prompted secrets (name → the first server
 /// reading it), by name: a `promptString` with `password: true`, its id
 /// the secret's name, so VS Code keeps the value in its secret storage.
-fn prompts_for(prompted: &std::collections::BTreeMap<String, String>) -> Value {
-    prompted
-        .iter()
-        .map(|(name, server)| {
-            serde_json::json!({
-                "type": "promptString",
-                "id": name,
-                "description": format!("{name} (secret of MCP server {server})"),
-                "password": true,
-            })
-        })
-        .collect::<Vec<_>>()
-        .into()
+/// Each prompt is written as it is made (a `Value` object per secret was a
+/// sixth of a build's peak memory at scale).
+pub(super) struct Prompts(std::collections::BTreeMap<String, String>);
+
+impl Serialize for Prompts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Prompt<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            id: &'a str,
+            description: Description<'a>,
+            password: bool,
+        }
+        struct Description<'a>(&'a str, &'a str);
+        impl Serialize for Description<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let Description(name, server) = self;
+                serializer.collect_str(&format_args!("{name} (secret of MCP server {server})"))
+            }
+        }
+        serializer.collect_seq(self.0.iter().map(|(name, server)| Prompt {
+            kind: "promptString",
+            id: name,
+            description: Description(name, server),
+            password: true,
+        }))
+    }
 }
 
 /// The ids of `inputs` that are password prompts, as mcpc writes them.
@@ -1519,4 +1534,41 @@ fn referenced(s: &Server) -> Vec<Ref> {
         .flat_map(|v| v.refs())
         .map(|r| r.value.clone())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The prompts are the bytes of the `Value` objects they replace (key
+    /// order, escapes), empty or not.
+    #[test]
+    fn prompts_write_what_their_value_objects_would() {
+        for pairs in [vec![], vec![("API_KEY", "one"), ("B\"Q", "two\\n")]] {
+            let prompted: std::collections::BTreeMap<String, String> = pairs
+                .iter()
+                .map(|(n, s)| ((*n).to_owned(), (*s).to_owned()))
+                .collect();
+            let want: Vec<Value> = prompted
+                .iter()
+                .map(|(name, server)| {
+                    serde_json::json!({
+                        "type": "promptString",
+                        "id": name,
+                        "description": format!("{name} (secret of MCP server {server})"),
+                        "password": true,
+                    })
+                })
+                .collect();
+            let mut doc: Document = Document::object();
+            doc.put(
+                &["inputs"],
+                Document::Leaf(Part::Prompts(Prompts(prompted))),
+            );
+            assert_eq!(
+                emit::json(&doc),
+                emit::json(&serde_json::json!({"inputs": want}))
+            );
+        }
+    }
 }
