@@ -104,9 +104,14 @@ impl Lowering<'_> {
     /// A value Codex takes literally: text and `plugin.root` only.
     fn literal(&mut self, cx: &mut Cx, value: &Spanned<Str>, field: &str) -> Option<String> {
         let mut out = String::new();
+        // Without the files only `cwd`'s text is read (a package's
+        // `plugin.root` check); the other values are walked for what
+        // they report.
+        let keep = cx.keeps_files() || field == "cwd";
         for part in &value.value.parts {
             match part {
-                Part::Lit(text) => out.push_str(text),
+                Part::Lit(text) if keep => out.push_str(text),
+                Part::Lit(_) => {}
                 Part::Ref(r) => match &r.value {
                     Ref::PluginRoot if cx.packaging() => {
                         self.uses_plugin_root = true;
@@ -309,6 +314,14 @@ impl Backend for Codex {
         let servers = plugins
             .iter()
             .flat_map(|p| p.servers.iter().map(|s| s.as_ref()));
+        if !cx.keeps_files() {
+            // Each server is lowered for what it reports, and dropped.
+            servers.for_each(|s| drop(self.server(s, cx)));
+            return vec![NativeFile {
+                path: CONFIG,
+                contents: String::new(),
+            }];
+        }
         let config = CodexConfig {
             mcp_servers: self.servers(servers, cx),
         };

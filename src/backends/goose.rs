@@ -459,7 +459,12 @@ impl Backend for Goose {
     fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile> {
         let mut extensions = Map::new();
         for s in plugins.iter().flat_map(|p| &p.servers) {
-            extensions.insert(s.name.value.clone(), self.entry(s, cx));
+            let entry = self.entry(s, cx);
+            // Without the files, each entry is made for what it reports
+            // and dropped: no map of them all.
+            if cx.keeps_files() {
+                extensions.insert(s.name.value.clone(), entry);
+            }
         }
         vec![NativeFile {
             path: CONFIG,

@@ -198,7 +198,12 @@ impl Backend for Hermes {
     fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile> {
         let mut servers = OrderedMap::new();
         for s in plugins.iter().flat_map(|p| &p.servers) {
-            servers.insert(s.name.value.clone(), self.server(s, cx));
+            let server = self.server(s, cx);
+            // Without the files, each server is lowered for what it
+            // reports and dropped: no map of them all.
+            if cx.keeps_files() {
+                servers.insert(s.name.value.clone(), server);
+            }
         }
         vec![NativeFile {
             path: CONFIG,
