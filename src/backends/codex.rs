@@ -206,6 +206,27 @@ impl Lowering<'_> {
     }
 }
 
+/// The `mcp_servers` tables of servers with distinct names, written one at
+/// a time: a blank line apart, they are the bytes of the whole map's.
+fn one_by_one(tables: impl Iterator<Item = (String, CodexServer)>) -> String {
+    let mut text = String::new();
+    for table in tables {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        let one = CodexConfig {
+            mcp_servers: OrderedMap(vec![table]),
+        };
+        text.push_str(&emit::toml(&one));
+    }
+    if text.is_empty() {
+        return emit::toml(&CodexConfig {
+            mcp_servers: OrderedMap::new(),
+        });
+    }
+    text
+}
+
 impl Codex {
     fn server(&self, s: &Server, cx: &mut Cx) -> CodexServer {
         let f = &s.fields;
@@ -260,6 +281,19 @@ impl Codex {
             }
         }
         out
+    }
+
+    /// `config.toml` written one server at a time, each table dropped once
+    /// written (the map of every server was the peak of a build at scale).
+    fn written_one_by_one<'s>(
+        &self,
+        servers: impl IntoIterator<Item = &'s Server>,
+        cx: &mut Cx,
+    ) -> String {
+        let tables = servers
+            .into_iter()
+            .map(|s| (s.name.value.clone(), self.server(s, cx)));
+        one_by_one(tables)
     }
 
     fn servers<'s>(
@@ -320,6 +354,13 @@ impl Backend for Codex {
             return vec![NativeFile {
                 path: CONFIG,
                 contents: String::new(),
+            }];
+        }
+        let names = plugins.iter().flat_map(|p| &p.servers);
+        if cx.keeps_files() && emit::distinct(names.map(|s| s.name.value.as_str())) {
+            return vec![NativeFile {
+                path: CONFIG,
+                contents: self.written_one_by_one(servers, cx),
             }];
         }
         let config = CodexConfig {
@@ -441,4 +482,56 @@ fn read_server(name: String, s: CodexServer) -> ServerSpec {
     spec.allow = s.enabled_tools;
     spec.deny = s.disabled_tools;
     spec.normalized()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tables written one at a time are the whole map's bytes: none, one,
+    /// several; with subtables only, no keys at all, names to quote.
+    #[test]
+    fn tables_one_by_one_are_the_whole_maps() {
+        let full = |n: &str| CodexServer {
+            command: Some("npx".into()),
+            args: vec!["-y".into(), "a b".into()],
+            env: OrderedMap(vec![("K".into(), "v\"".into())]),
+            http_headers: OrderedMap(vec![("X-A".into(), "1".into())]),
+            enabled_tools: Some(vec![n.to_owned()]),
+            tool_timeout_sec: Some(Number::Float(0.5)),
+            ..CodexServer::default()
+        };
+        let only_env = || CodexServer {
+            env: OrderedMap(vec![("K".into(), "v".into())]),
+            ..CodexServer::default()
+        };
+        let cases: Vec<Vec<(String, CodexServer)>> = vec![
+            vec![],
+            vec![("a".into(), full("t"))],
+            vec![
+                ("a".into(), full("t")),
+                ("b.c".into(), CodexServer::default()),
+                ("with space".into(), only_env()),
+                ("d".into(), full("u")),
+            ],
+        ];
+        for case in cases {
+            let n = case.len();
+            let whole = |c: &[(String, CodexServer)]| {
+                let again = c.iter().map(|(k, _)| k.clone());
+                let tables = again.zip(c.iter().map(|(k, _)| rebuilt(k, c)));
+                emit::toml(&CodexConfig {
+                    mcp_servers: OrderedMap(tables.collect()),
+                })
+            };
+            let want = whole(&case);
+            assert_eq!(one_by_one(case.into_iter()), want, "{n} servers");
+        }
+    }
+
+    /// A copy of the server named `k` (`CodexServer` is not `Clone`).
+    fn rebuilt(k: &str, c: &[(String, CodexServer)]) -> CodexServer {
+        let (_, s) = c.iter().find(|(n, _)| n == k).expect("there");
+        toml::from_str(&toml::to_string(s).expect("writes")).expect("reads")
+    }
 }
