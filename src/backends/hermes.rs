@@ -22,6 +22,13 @@ struct HermesConfig {
     mcp_servers: OrderedMap<HermesServer>,
 }
 
+/// [`HermesConfig`] as written when every name is distinct, its servers
+/// made as they are written.
+#[derive(Serialize)]
+struct Streamed<S> {
+    mcp_servers: S,
+}
+
 #[derive(Serialize, Deserialize, Default)]
 struct HermesServer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,22 +203,29 @@ impl Backend for Hermes {
     }
 
     fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile> {
-        let mut servers = OrderedMap::new();
-        for s in plugins.iter().flat_map(|p| &p.servers) {
-            let server = self.server(s, cx);
-            // Without the files, each server is lowered for what it
-            // reports and dropped: no map of them all.
-            if cx.keeps_files() {
-                servers.insert(s.name.value.clone(), server);
+        let servers = plugins.iter().flat_map(|p| &p.servers);
+        let names = servers.clone().map(|s| s.name.value.as_str());
+        let contents = if !cx.keeps_files() {
+            // Each server is lowered for what it reports, and dropped.
+            servers.for_each(|s| drop(self.server(s, cx)));
+            String::new()
+        } else if emit::distinct(names) {
+            // Each server is written as it is lowered: no map of them all.
+            let entries = servers.map(|s| (s.name.value.as_str(), self.server(s, cx)));
+            emit::yaml(&Streamed {
+                mcp_servers: emit::Streamed::new(entries),
+            })
+        } else {
+            // A name given twice: the later entry takes the earlier's place.
+            let mut map = OrderedMap::new();
+            for s in servers {
+                map.insert(s.name.value.clone(), self.server(s, cx));
             }
-        }
+            emit::yaml(&HermesConfig { mcp_servers: map })
+        };
         vec![NativeFile {
             path: CONFIG,
-            contents: cx.written(|| {
-                emit::yaml(&HermesConfig {
-                    mcp_servers: servers,
-                })
-            }),
+            contents,
         }]
     }
 
@@ -264,5 +278,61 @@ impl Backend for Hermes {
     fn transport_field(&self) -> Option<(&'static str, Vec<&'static str>)> {
         // Hermes reads `transport: sse`; anything else is streamable HTTP.
         Some(("transport", vec!["sse"]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The config written as its servers are made is the map's bytes: no
+    /// server, one, several with every kind of field and names to quote.
+    #[test]
+    fn a_streamed_config_is_the_maps_bytes() {
+        fn full(t: &str) -> HermesServer {
+            HermesServer {
+                command: Some("npx".into()),
+                args: vec!["-y".into(), "a: b".into()],
+                env: OrderedMap(vec![("K".into(), "v\"".into())]),
+                headers: OrderedMap(vec![("X-A".into(), "1".into())]),
+                timeout: Some(Number::Float(0.5)),
+                enabled: Some(false),
+                tools: Some(HermesTools {
+                    include: Some(vec![t.to_owned()]),
+                    exclude: None,
+                }),
+                ..HermesServer::default()
+            }
+        }
+        let remote = || HermesServer {
+            url: Some("https://x/mcp".into()),
+            transport: Some("sse".into()),
+            ..HermesServer::default()
+        };
+        type Case = Vec<(&'static str, fn() -> HermesServer)>;
+        let cases: Vec<Case> = vec![
+            vec![],
+            vec![("a", || full("t"))],
+            vec![
+                ("a", || full("t")),
+                ("true", HermesServer::default),
+                ("with space: yes", remote),
+                ("d", || full("u")),
+            ],
+        ];
+        for case in cases {
+            let map = HermesConfig {
+                mcp_servers: OrderedMap(case.iter().map(|(k, f)| ((*k).to_owned(), f())).collect()),
+            };
+            let streamed = Streamed {
+                mcp_servers: emit::Streamed::new(case.iter().map(|(k, f)| (*k, f()))),
+            };
+            assert_eq!(
+                emit::yaml(&streamed),
+                emit::yaml(&map),
+                "{} servers",
+                case.len()
+            );
+        }
     }
 }
