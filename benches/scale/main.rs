@@ -308,38 +308,28 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
             .into_iter()
             .chain(paths.iter().map(String::as_str))
             .collect();
+        let mcpc_cmd = [
+            mcpc,
+            "build",
+            s(&src_path),
+            "--target",
+            "all",
+            "--out",
+            s(&out),
+        ];
         for _ in 0..o.runs {
             // Both write every file each run (a rebuild leaves unchanged
             // files alone, which the floor does not know to do).
             let _ = std::fs::remove_dir_all(&out);
             let _ = std::fs::remove_dir_all(&floor_out);
-            mine.push(run(&[
-                mcpc,
-                "build",
-                s(&src_path),
-                "--target",
-                "all",
-                "--out",
-                s(&out),
-            ]));
+            mine.push(run(&mcpc_cmd));
             theirs.push(run(&floor_cmd));
         }
         let (m, f) = (best(&mine), best(&theirs));
         let instr = if n <= o.instr_max {
             let cg = work.join("callgrind.out");
             let _ = std::fs::remove_dir_all(&out);
-            let mine = instructions(
-                &[
-                    mcpc,
-                    "build",
-                    s(&src_path),
-                    "--target",
-                    "all",
-                    "--out",
-                    s(&out),
-                ],
-                &cg,
-            );
+            let mine = instructions(&mcpc_cmd, &cg);
             let theirs = instructions(&floor_cmd, &cg);
             match (mine, theirs) {
                 (Some((m, sha)), Some((f, _))) => {

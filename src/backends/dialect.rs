@@ -1174,22 +1174,13 @@ impl<R: JsonRuntime> Backend for R {
             return files;
         }
         let mut map = Servers::default();
-        let prompts = self.prompts_for_secrets();
         for p in plugins {
-            cx.prompt =
-                prompts && p.plugin.secrets_for(d.target).map(|s| s.value) != Some(SecretForm::Env);
+            cx.prompt = prompts_in(self, p);
             add_entries(self, p.servers.iter().map(|s| s.as_ref()), cx, &mut map);
         }
         cx.prompt = false;
         let mut doc = d.document(map, disabled);
-        if let Some(path) = d.files[0].inputs_path()
-            && !cx.prompted.is_empty()
-        {
-            doc.put(
-                path,
-                Document::Leaf(Part::Prompts(Prompts(std::mem::take(&mut cx.prompted)))),
-            );
-        }
+        put_prompts(d, &mut doc, cx);
         let mut files = vec![NativeFile {
             path: d.file(),
             contents: cx.written(|| emit::json(&doc)),
@@ -1331,11 +1322,9 @@ fn streamed<R: JsonRuntime>(
     cx: &mut Cx,
 ) -> String {
     let d = r.dialect();
-    let prompts = r.prompts_for_secrets();
     let cx = std::cell::RefCell::new(cx);
     let entries = plugins.iter().flat_map(|p| {
-        cx.borrow_mut().prompt =
-            prompts && p.plugin.secrets_for(d.target).map(|s| s.value) != Some(SecretForm::Env);
+        cx.borrow_mut().prompt = prompts_in(r, p);
         let cx = &cx;
         p.servers.iter().map(move |s| {
             let s = s.as_ref();
@@ -1348,17 +1337,30 @@ fn streamed<R: JsonRuntime>(
         let mut more: Document = Document::object();
         let mut cx = cx.borrow_mut();
         cx.prompt = false;
-        if let Some(path) = d.files[0].inputs_path()
-            && !cx.prompted.is_empty()
-        {
-            let prompted = Prompts(std::mem::take(&mut cx.prompted));
-            more.put(path, Document::Leaf(Part::Prompts(prompted)));
-        }
+        put_prompts(d, &mut more, &mut cx);
         more
     };
     let text = emit::json(&emit::Then::new(&doc, inputs));
     cx.into_inner().prompt = false;
     text
+}
+
+/// Whether `r` prompts for the secrets of `p`'s servers (unless the
+/// plugin's `target` block says they come from the environment).
+fn prompts_in<R: JsonRuntime>(r: &R, p: &PluginServers) -> bool {
+    r.prompts_for_secrets()
+        && p.plugin.secrets_for(r.dialect().target).map(|s| s.value) != Some(SecretForm::Env)
+}
+
+/// Puts the `inputs` of the secrets prompted for so far into `doc`, if the
+/// dialect has them and there are any.
+fn put_prompts<S>(d: &Dialect, doc: &mut Document<'_, S>, cx: &mut Cx) {
+    if let Some(path) = d.files[0].inputs_path()
+        && !cx.prompted.is_empty()
+    {
+        let prompted = Prompts(std::mem::take(&mut cx.prompted));
+        doc.put(path, Document::Leaf(Part::Prompts(prompted)));
+    }
 }
 
 /// VS Code's `inputs` for the prompted secrets (name → the first server

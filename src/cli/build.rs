@@ -208,7 +208,10 @@ impl Outputs<'_> {
             changed += 1;
             // Not read through a link out of the directory (its removal
             // is refused too).
-            let old = (self.dir.inside(path).ok())
+            let old = self
+                .dir
+                .inside(path)
+                .ok()
                 .and_then(|real| fs::read_to_string(real).ok())
                 .unwrap_or_default();
             let diff = similar::TextDiff::from_lines(old.as_str(), "");

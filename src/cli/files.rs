@@ -445,14 +445,14 @@ pub(crate) fn lock(path: &Path, waiting: impl FnOnce()) -> Result<Lock, UsageErr
 }
 
 /// An output directory (`build`'s, `export`'s), and what may be reached
-/// in it: a cloned
-/// repository can ship `mcpc-out` itself, or a directory in it, as a
-/// symbolic link (`mcpc-out/codex` to `~`, `mcpc-out` to `~/.config`),
-/// which would send the files written into the user's own configuration,
-/// and `build`'s removal of stale files and `--check`'s reads after them. Every
-/// path is read, written and removed at its real path, which must stay
-/// inside the directory as named (its parent's links are the user's own
-/// and are followed; links inside it that stay inside are followed too).
+/// in it. A cloned repository can ship `mcpc-out` itself, or a directory
+/// in it, as a symbolic link (`mcpc-out/codex` to `~`, `mcpc-out` to
+/// `~/.config`), which would send the files written into the user's own
+/// configuration, and `build`'s removal of stale files and `--check`'s
+/// reads after them. Every path is read, written and removed at its real
+/// path, which must stay inside the directory as named (its parent's
+/// links are the user's own and are followed; links inside it that stay
+/// inside are followed too).
 pub(crate) struct OutDir {
     /// As given, for messages.
     pub(crate) named: PathBuf,
