@@ -410,16 +410,21 @@ pub struct Entry {
     pub value: Spanned<Str>,
 }
 
-/// A string value: literal text and references, in order.
+/// A string value: literal text and references, in order. One part is
+/// held inline (most values are one literal or one reference).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Str {
-    pub parts: Vec<Part>,
+    pub parts: Parts,
 }
+
+/// The parts of a [`Str`].
+pub type Parts = smallvec::SmallVec<[Part; 1]>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Part {
     Lit(String),
-    Ref(Spanned<Ref>),
+    /// Boxed, so that a part is the size of its text.
+    Ref(Box<Spanned<Ref>>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -467,7 +472,7 @@ impl Ref {
 impl Str {
     pub fn literal(text: impl Into<String>) -> Str {
         Str {
-            parts: vec![Part::Lit(text.into())],
+            parts: smallvec::smallvec![Part::Lit(text.into())],
         }
     }
 
@@ -486,14 +491,14 @@ impl Str {
     /// The one reference, if the whole value is one reference.
     pub fn as_single_ref(&self) -> Option<&Spanned<Ref>> {
         match self.parts.as_slice() {
-            [Part::Ref(r)] => Some(r),
+            [Part::Ref(r)] => Some(&**r),
             _ => None,
         }
     }
 
     pub fn refs(&self) -> impl Iterator<Item = &Spanned<Ref>> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Ref(r) => Some(r),
+            Part::Ref(r) => Some(&**r),
             Part::Lit(_) => None,
         })
     }

@@ -53,10 +53,8 @@ pub(super) fn plain_string(sink: &mut Sink, value: &Value) -> Option<Spanned<Str
 pub(super) fn str_value(sink: &mut Sink, value: &Value) -> Option<Spanned<Str>> {
     match &value.kind {
         ValueKind::Str(parts) => {
-            // Sized from the syntax (a vector grown one push at a time
-            // starts at four parts, most strings have one).
             let mut out = Str {
-                parts: Vec::with_capacity(parts.len()),
+                parts: super::Parts::with_capacity(parts.len()),
             };
             let mut ok = true;
             for part in parts {
@@ -67,7 +65,7 @@ pub(super) fn str_value(sink: &mut Sink, value: &Value) -> Option<Spanned<Str>> 
                         span,
                         body_span,
                     } => match interpolation(sink, body, *body_span) {
-                        Some(r) => out.parts.push(Part::Ref(Spanned::new(r, *span))),
+                        Some(r) => out.parts.push(Part::Ref(Box::new(Spanned::new(r, *span)))),
                         None => ok = false,
                     },
                 }
@@ -79,7 +77,7 @@ pub(super) fn str_value(sink: &mut Sink, value: &Value) -> Option<Spanned<Str>> 
             let r = interpolation(sink, &body, value.span)?;
             Some(Spanned::new(
                 Str {
-                    parts: vec![Part::Ref(Spanned::new(r, value.span))],
+                    parts: smallvec::smallvec![Part::Ref(Box::new(Spanned::new(r, value.span)))],
                 },
                 value.span,
             ))

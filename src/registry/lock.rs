@@ -622,14 +622,14 @@ fn to_str(text: &str, secrets: &BTreeSet<String>, at: Span) -> Str {
                 default: None,
             }
         };
-        parts.push(Part::Ref(Spanned::new(r, at)));
+        parts.push(Part::Ref(Box::new(Spanned::new(r, at))));
         rest = &rest[open + len + 1..];
     }
     if !rest.is_empty() || parts.is_empty() {
         parts.push(Part::Lit(rest.to_owned()));
     }
     // Adjacent literals (a `${…}` that was not a variable) read as one.
-    let mut merged: Vec<Part> = Vec::new();
+    let mut merged = crate::ir::Parts::new();
     for part in parts {
         match (merged.last_mut(), part) {
             (Some(Part::Lit(prev)), Part::Lit(next)) => prev.push_str(&next),
