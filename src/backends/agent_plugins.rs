@@ -240,16 +240,26 @@ impl Lowering {
         let mut m = Map::new();
         let unsaid: [(Option<Span>, &str); 5] = [
             (
-                f.enabled.as_ref().filter(|e| !e.value).map(|e| e.span),
+                f.rare()
+                    .enabled
+                    .as_ref()
+                    .filter(|e| !e.value)
+                    .map(|e| e.span),
                 "a disabled server",
             ),
-            (f.tools.allow.as_ref().map(|t| t.span), "`tools.allow`"),
-            (f.tools.deny.as_ref().map(|t| t.span), "`tools.deny`"),
             (
-                f.startup_timeout.as_ref().map(|t| t.span),
+                f.rare().tools.allow.as_ref().map(|t| t.span),
+                "`tools.allow`",
+            ),
+            (f.rare().tools.deny.as_ref().map(|t| t.span), "`tools.deny`"),
+            (
+                f.rare().startup_timeout.as_ref().map(|t| t.span),
                 "`startup_timeout`",
             ),
-            (f.tool_timeout.as_ref().map(|t| t.span), "`tool_timeout`"),
+            (
+                f.rare().tool_timeout.as_ref().map(|t| t.span),
+                "`tool_timeout`",
+            ),
         ];
         for (span, what) in unsaid {
             if let Some(span) = span {
@@ -288,13 +298,14 @@ impl Lowering {
                 if !env.is_empty() {
                     m.insert("env".into(), env.into());
                 }
-                if let Some(c) = &f.cwd {
+                if let Some(c) = &f.rare().cwd {
                     let cwd = self.cwd(s, c);
                     m.insert("cwd".into(), cwd.into());
                 }
             }
             Transport::Sse | Transport::Http => {
                 if let Some(t) = f
+                    .rare()
                     .transport
                     .as_ref()
                     .filter(|t| t.value == RemoteTransport::Sse)

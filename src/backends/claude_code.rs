@@ -159,7 +159,13 @@ impl JsonRuntime for ClaudeCode {
 
     fn check(&self, s: &Server, cx: &mut Cx) {
         protected_variables(s, cx);
-        if let Some(t) = s.fields.tool_timeout.as_ref().filter(|t| t.value < 1000) {
+        if let Some(t) = s
+            .fields
+            .rare()
+            .tool_timeout
+            .as_ref()
+            .filter(|t| t.value < 1000)
+        {
             cx.unsupported(
                 s,
                 t.span,
@@ -177,7 +183,7 @@ impl JsonRuntime for ClaudeCode {
         let mut settings = Settings::default();
         let mut deny = Vec::new();
         for s in servers {
-            for tool in tool_names(&s.fields.tools.deny).unwrap_or_default() {
+            for tool in tool_names(&s.fields.rare().tools.deny).unwrap_or_default() {
                 deny.push(format!("mcp__{}__{tool}", s.name));
             }
             if !s.fields.is_enabled() {
@@ -258,7 +264,7 @@ impl JsonRuntime for ClaudeCode {
         check_package_name(cx, p.plugin);
         let mut shipped = Vec::new();
         for s in &p.servers {
-            if let Some(deny) = &s.fields.tools.deny
+            if let Some(deny) = &s.fields.rare().tools.deny
                 && !deny.value.is_empty()
             {
                 plugin_deny_list(cx, p.plugin, s, deny);

@@ -242,24 +242,27 @@ impl Codex {
                 .flat_map(|a| &a.value)
                 .filter_map(|a| l.literal(cx, a, "args"))
                 .collect(),
-            cwd: f.cwd.as_ref().and_then(|c| l.literal(cx, c, "cwd")),
+            cwd: f.rare().cwd.as_ref().and_then(|c| l.literal(cx, c, "cwd")),
             url: f.url.as_ref().and_then(|u| l.literal(cx, u, "url")),
             enabled: (!f.is_enabled()).then_some(false),
             startup_timeout_sec: f
+                .rare()
                 .startup_timeout
                 .as_ref()
                 .map(|t| Number::from_millis(t.value, 1000)),
             tool_timeout_sec: f
+                .rare()
                 .tool_timeout
                 .as_ref()
                 .map(|t| Number::from_millis(t.value, 1000)),
-            enabled_tools: tool_names(&f.tools.allow),
-            disabled_tools: tool_names(&f.tools.deny),
+            enabled_tools: tool_names(&f.rare().tools.allow),
+            disabled_tools: tool_names(&f.rare().tools.deny),
             ..CodexServer::default()
         };
         l.env(cx, &mut out);
         l.headers(cx, &mut out);
         if let Some(t) = f
+            .rare()
             .transport
             .as_ref()
             .filter(|t| t.value == RemoteTransport::Sse)
@@ -271,7 +274,7 @@ impl Codex {
             );
         }
         if l.uses_plugin_root {
-            match (&f.cwd, out.cwd.as_deref()) {
+            match (&f.rare().cwd, out.cwd.as_deref()) {
                 (None, _) | (Some(_), Some(".")) => out.cwd = Some(".".to_owned()),
                 (Some(cwd), _) => cx.unsupported(
                     s,

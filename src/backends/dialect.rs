@@ -957,7 +957,7 @@ pub(super) fn entry<'s, R: JsonRuntime + ?Sized>(r: &R, s: &'s Server, cx: &mut 
                 }
             }
             Key::Cwd(k) => {
-                if let Some(c) = text(cx, &f.cwd, Fields::CWD) {
+                if let Some(c) = text(cx, &f.rare().cwd, Fields::CWD) {
                     set(k, Field::Text(c));
                 }
             }
@@ -973,12 +973,12 @@ pub(super) fn entry<'s, R: JsonRuntime + ?Sized>(r: &R, s: &'s Server, cx: &mut 
                 }
             }
             Key::ToolTimeout(k, per) => {
-                if let Some(t) = &f.tool_timeout {
+                if let Some(t) = &f.rare().tool_timeout {
                     set(k, Field::Number(Number::from_millis(t.value, per)));
                 }
             }
             Key::StartupTimeout(k, per) => {
-                if let Some(t) = &f.startup_timeout {
+                if let Some(t) = &f.rare().startup_timeout {
                     set(k, Field::Number(Number::from_millis(t.value, per)));
                 }
             }
@@ -993,15 +993,16 @@ pub(super) fn entry<'s, R: JsonRuntime + ?Sized>(r: &R, s: &'s Server, cx: &mut 
                 }
             }
             Key::Description(k) => {
-                if let Some(t) = f.description.as_ref().filter(|_| keep) {
+                if let Some(t) = f.rare().description.as_ref().filter(|_| keep) {
                     set(k, Field::Text(Cow::Borrowed(&t.value)));
                 }
             }
             Key::Allow(k) => {
-                if let Some(allow) = f.tools.allow.as_ref().filter(|_| keep) {
+                if let Some(allow) = f.rare().tools.allow.as_ref().filter(|_| keep) {
                     let denied = |t: &str| {
                         !has_deny
-                            && f.tools
+                            && f.rare()
+                                .tools
                                 .deny
                                 .iter()
                                 .flat_map(|d| &d.value)
@@ -1013,7 +1014,7 @@ pub(super) fn entry<'s, R: JsonRuntime + ?Sized>(r: &R, s: &'s Server, cx: &mut 
                 }
             }
             Key::Deny(k) => {
-                if let Some(deny) = f.tools.deny.as_ref().filter(|_| keep) {
+                if let Some(deny) = f.rare().tools.deny.as_ref().filter(|_| keep) {
                     let deny = deny.value.iter().map(|t| Cow::Borrowed(t.value.as_str()));
                     set(k, Field::List(deny.collect()));
                 }
@@ -1027,17 +1028,19 @@ pub(super) fn entry<'s, R: JsonRuntime + ?Sized>(r: &R, s: &'s Server, cx: &mut 
 fn report_gaps(d: &Dialect, s: &Server, cx: &mut Cx) {
     let f = &s.fields;
     let has_allow = d.has(|k| matches!(k, Key::Allow(_)));
-    let deny_folds = has_allow && f.tools.allow.is_some();
+    let deny_folds = has_allow && f.rare().tools.allow.is_some();
     let sse = f
+        .rare()
         .transport
         .as_ref()
         .filter(|_| f.transport_kind() == Transport::Sse);
     // The tool filters: a loss a `target` block may accept.
     let filters = [
-        (d.gaps.allow, f.tools.allow.as_ref().map(|a| a.span)),
+        (d.gaps.allow, f.rare().tools.allow.as_ref().map(|a| a.span)),
         (
             d.gaps.deny.filter(|_| !deny_folds),
-            f.tools
+            f.rare()
+                .tools
                 .deny
                 .as_ref()
                 .filter(|l| !l.value.is_empty())
@@ -1045,16 +1048,19 @@ fn report_gaps(d: &Dialect, s: &Server, cx: &mut Cx) {
         ),
     ];
     let others = [
-        (d.gaps.cwd, f.cwd.as_ref().map(|c| c.span)),
+        (d.gaps.cwd, f.rare().cwd.as_ref().map(|c| c.span)),
         (d.gaps.sse, sse.map(|t| t.span)),
-        (d.gaps.tool_timeout, f.tool_timeout.as_ref().map(|t| t.span)),
+        (
+            d.gaps.tool_timeout,
+            f.rare().tool_timeout.as_ref().map(|t| t.span),
+        ),
         (
             d.gaps.startup_timeout,
-            f.startup_timeout.as_ref().map(|t| t.span),
+            f.rare().startup_timeout.as_ref().map(|t| t.span),
         ),
         (
             d.gaps.disabled.filter(|_| !f.is_enabled()),
-            f.enabled.as_ref().map(|e| e.span),
+            f.rare().enabled.as_ref().map(|e| e.span),
         ),
     ];
     let (t, name) = (d.target, s.name.value.as_str());
@@ -1446,7 +1452,12 @@ pub(super) fn leave_out_disabled(cx: &mut Cx, s: &Server, package: &str, help: &
     if s.fields.is_enabled() {
         return false;
     }
-    let at = s.fields.enabled.as_ref().map_or(s.name.span, |e| e.span);
+    let at = s
+        .fields
+        .rare()
+        .enabled
+        .as_ref()
+        .map_or(s.name.span, |e| e.span);
     cx.lossy(
         at,
         format!("disabled server `{}` is left out of the {package}", s.name),
@@ -1527,7 +1538,7 @@ fn referenced(s: &Server) -> Vec<Ref> {
     let mut values: Vec<&crate::ir::Str> = Vec::new();
     values.extend(f.command.iter().map(|v| &v.value));
     values.extend(f.args.iter().flat_map(|a| &a.value).map(|v| &v.value));
-    values.extend(f.cwd.iter().chain(&f.url).map(|v| &v.value));
+    values.extend(f.rare().cwd.iter().chain(&f.url).map(|v| &v.value));
     for entries in [&f.env, &f.headers].into_iter().flatten() {
         values.extend(entries.value.iter().map(|e| &e.value.value));
     }

@@ -130,7 +130,7 @@ impl Goose {
                 "a server name with upper case or white space (Goose keys each extension by its name lower-cased, without spaces)",
             );
         }
-        if let Some(cwd) = &f.cwd {
+        if let Some(cwd) = &f.rare().cwd {
             cx.unsupported(
                 s,
                 cwd.span,
@@ -139,18 +139,18 @@ impl Goose {
         }
         let transport = f.transport_kind();
         if transport == Transport::Sse {
-            let at = f.transport.as_ref().map_or(s.name.span, |t| t.span);
+            let at = f.rare().transport.as_ref().map_or(s.name.span, |t| t.span);
             cx.unsupported(
                 s,
                 at,
                 "an SSE server (Goose refuses SSE extensions: \"migrate to streamable_http\")",
             );
         }
-        let allow = tool_names(&f.tools.allow);
-        let deny = tool_names(&f.tools.deny).unwrap_or_default();
+        let allow = tool_names(&f.rare().tools.allow);
+        let deny = tool_names(&f.rare().tools.deny).unwrap_or_default();
         if allow.is_none()
             && !deny.is_empty()
-            && let Some(d) = &f.tools.deny
+            && let Some(d) = &f.rare().tools.deny
         {
             cx.unsupported_filter(
                 s,
@@ -163,7 +163,7 @@ impl Goose {
             .into_iter()
             .filter(|t| !deny.contains(t))
             .collect();
-        if let Some(t) = &f.startup_timeout {
+        if let Some(t) = &f.rare().startup_timeout {
             cx.lossy(
                 t.span,
                 format!(
@@ -172,7 +172,7 @@ impl Goose {
                 "remove `startup_timeout` for goose, or allow `lossy-lowering`",
             );
         }
-        let timeout = f.tool_timeout.as_ref().map(|t| {
+        let timeout = f.rare().tool_timeout.as_ref().map(|t| {
             let secs = t.value.div_ceil(1000);
             if t.value % 1000 != 0 {
                 cx.lossy(
@@ -242,7 +242,11 @@ impl Goose {
                 .and_then(|v| cx.render(s, v, &VARS, field))
                 .map(|v| v.into_owned())
         };
-        let description = f.description.as_ref().map_or("", |d| d.value.as_str());
+        let description = f
+            .rare()
+            .description
+            .as_ref()
+            .map_or("", |d| d.value.as_str());
         let mut m = Map::new();
         m.insert("enabled".into(), f.is_enabled().into());
         if transport == Transport::Stdio {

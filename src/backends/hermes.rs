@@ -76,15 +76,15 @@ impl Hermes {
     fn server(&self, s: &Server, cx: &mut Cx) -> HermesServer {
         let f = &s.fields;
         refused_shell_wrapper(s, cx);
-        if let Some(cwd) = &f.cwd {
+        if let Some(cwd) = &f.rare().cwd {
             cx.unsupported(
                 s,
                 cwd.span,
                 "`cwd` (Hermes ignores it and starts servers in its own directory)",
             );
         }
-        let allow = tool_names(&f.tools.allow);
-        let deny = tool_names(&f.tools.deny);
+        let allow = tool_names(&f.rare().tools.allow);
+        let deny = tool_names(&f.rare().tools.deny);
         // Hermes ignores `exclude` when `include` is set, so the allow-list
         // is written with the denied tools already taken out.
         let tools = match (allow, deny) {
@@ -130,10 +130,12 @@ impl Hermes {
             transport: (f.transport_kind() == Transport::Sse).then(|| "sse".to_owned()),
             headers: entries(cx, &f.headers, Fields::HEADERS),
             timeout: f
+                .rare()
                 .tool_timeout
                 .as_ref()
                 .map(|t| Number::from_millis(t.value, 1000)),
             connect_timeout: f
+                .rare()
                 .startup_timeout
                 .as_ref()
                 .map(|t| Number::from_millis(t.value, 1000)),

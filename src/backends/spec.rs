@@ -72,14 +72,14 @@ impl ServerSpec {
                 .flat_map(|a| &a.value)
                 .map(|a| text(&a.value))
                 .collect(),
-            cwd: f.cwd.as_ref().map(|c| text(&c.value)),
+            cwd: f.rare().cwd.as_ref().map(|c| text(&c.value)),
             env: entries(&f.env),
             url: f.url.as_ref().map(|u| text(&u.value)),
             headers: entries(&f.headers),
-            allow: names(&f.tools.allow),
-            deny: names(&f.tools.deny),
-            tool_timeout_ms: f.tool_timeout.as_ref().map(|t| t.value),
-            startup_timeout_ms: f.startup_timeout.as_ref().map(|t| t.value),
+            allow: names(&f.rare().tools.allow),
+            deny: names(&f.rare().tools.deny),
+            tool_timeout_ms: f.rare().tool_timeout.as_ref().map(|t| t.value),
+            startup_timeout_ms: f.rare().startup_timeout.as_ref().map(|t| t.value),
             enabled: f.is_enabled(),
         }
         .normalized()

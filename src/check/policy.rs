@@ -81,6 +81,7 @@ pub(super) fn check_server(unit: &Unit, server: &Server, sink: &mut Sink) {
     if let Some(allowed) = &policy.allow_transports {
         let transport = f.transport_kind();
         let at = f
+            .rare()
             .transport
             .as_ref()
             .map(|t| t.span)

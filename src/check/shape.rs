@@ -10,7 +10,7 @@ pub(super) fn check_base(plugin: &Plugin, server: &Server, sink: &mut Sink) {
     let f = &server.fields;
     // A registry reference gets its launch line from the lock (or an
     // error of its own when it cannot).
-    if f.command.is_none() && f.url.is_none() && f.registry.is_none() {
+    if f.command.is_none() && f.url.is_none() && f.rare().registry.is_none() {
         sink.push(
             Diagnostic::new(
                 Code::MissingAttribute,
@@ -41,7 +41,7 @@ pub(super) fn check_effective(server: &Server, sink: &mut Sink) {
         (None, Some(url)) => {
             let local: [(&str, Option<Span>); 3] = [
                 ("args", f.args.as_ref().map(|a| a.span)),
-                ("cwd", f.cwd.as_ref().map(|a| a.span)),
+                ("cwd", f.rare().cwd.as_ref().map(|a| a.span)),
                 ("env", f.env.as_ref().map(|a| a.span)),
             ];
             for (name, span) in local {
@@ -62,7 +62,7 @@ pub(super) fn check_effective(server: &Server, sink: &mut Sink) {
         (Some(command), None) => {
             let remote: [(&str, Option<Span>); 2] = [
                 ("headers", f.headers.as_ref().map(|a| a.span)),
-                ("transport", f.transport.as_ref().map(|a| a.span)),
+                ("transport", f.rare().transport.as_ref().map(|a| a.span)),
             ];
             for (name, span) in remote {
                 if let Some(span) = span {

@@ -460,30 +460,43 @@ fn server_fields(block: &Block, sink: &mut Sink) -> ServerFields {
             ],
         )
     });
+    // In source-schema order, so that diagnostics come in the same order.
+    let env = f.block("env").map(|b| entries(b, sink, EntryKind::Env));
+    let headers = f
+        .block("headers")
+        .map(|b| entries(b, sink, EntryKind::Header));
+    let tools = f.block("tools").map(|b| tools(b, sink)).unwrap_or_default();
+    let startup_timeout = f
+        .value("startup_timeout")
+        .and_then(|v| values::duration(sink, v));
+    let tool_timeout = f
+        .value("tool_timeout")
+        .and_then(|v| values::duration(sink, v));
+    let enabled = f.value("enabled").and_then(|v| values::boolean(sink, v));
+    let description = opt_string(sink, &f, "description");
+    let targets = target_list(sink, &f);
+    let registry = f
+        .block("registry")
+        .and_then(|b| registry_ref(b, sink))
+        .map(Box::new);
+    let rare = RareFields {
+        cwd,
+        transport,
+        tools,
+        startup_timeout,
+        tool_timeout,
+        enabled,
+        description,
+        registry,
+    };
     ServerFields {
         command,
         args,
-        cwd,
-        env: f.block("env").map(|b| entries(b, sink, EntryKind::Env)),
+        env,
         url,
-        transport,
-        headers: f
-            .block("headers")
-            .map(|b| entries(b, sink, EntryKind::Header)),
-        tools: f.block("tools").map(|b| tools(b, sink)).unwrap_or_default(),
-        startup_timeout: f
-            .value("startup_timeout")
-            .and_then(|v| values::duration(sink, v)),
-        tool_timeout: f
-            .value("tool_timeout")
-            .and_then(|v| values::duration(sink, v)),
-        enabled: f.value("enabled").and_then(|v| values::boolean(sink, v)),
-        description: opt_string(sink, &f, "description"),
-        targets: target_list(sink, &f),
-        registry: f
-            .block("registry")
-            .and_then(|b| registry_ref(b, sink))
-            .map(Box::new),
+        headers,
+        targets,
+        rare: (!rare.is_none()).then(|| Box::new(rare)),
     }
 }
 
@@ -752,7 +765,7 @@ fn target_block(block: &Block, sink: &mut Sink) -> (Vec<Override>, Option<Target
     for b in f.blocks("server") {
         let server = label(b, sink);
         let mut fields = server_fields(b, sink);
-        if let Some(r) = fields.registry.take() {
+        if let Some(r) = fields.rare.as_mut().and_then(|r| r.registry.take()) {
             sink.push(
                 Diagnostic::new(
                     Code::UnknownBlock,

@@ -270,26 +270,35 @@ pub struct Server {
 }
 
 /// The attributes of a server; all optional, because a `target` override
-/// sets only some.
+/// sets only some. The ones most servers set are inline; the rest are in
+/// one box, made when the first of them is set ([`ServerFields::rare`],
+/// [`ServerFields::rare_mut`]): at 100,000 servers a `Server`'s own size
+/// is a fifth of the IR, and most servers set only `command`, `args` and
+/// `env`, or `url` and `headers` (and often `targets`).
 #[derive(Clone, Debug, Default)]
 pub struct ServerFields {
     pub command: Option<Spanned<Str>>,
     pub args: Option<Spanned<Vec<Spanned<Str>>>>,
-    pub cwd: Option<Spanned<Str>>,
     pub env: Option<Spanned<Vec<Entry>>>,
     pub url: Option<Spanned<Str>>,
-    pub transport: Option<Spanned<RemoteTransport>>,
     pub headers: Option<Spanned<Vec<Entry>>>,
+    pub targets: Option<TargetList>,
+    rare: Option<Box<RareFields>>,
+}
+
+/// The attributes few servers set; [`RareFields::NONE`] when none is.
+#[derive(Clone, Debug, Default)]
+pub struct RareFields {
+    pub cwd: Option<Spanned<Str>>,
+    pub transport: Option<Spanned<RemoteTransport>>,
     pub tools: Tools,
     pub startup_timeout: Option<Spanned<Millis>>,
     pub tool_timeout: Option<Spanned<Millis>>,
     pub enabled: Option<Spanned<bool>>,
     pub description: Option<Spanned<String>>,
-    pub targets: Option<TargetList>,
     /// `registry { … }`: the launch line comes from this registry entry, as
     /// locked in `mcpc.lock`. Only in a plugin's own `server` block.
-    /// Boxed: few servers have one, and every server carries the field
-    /// (at 100,000 servers a `Server`'s own size is a fifth of the IR).
+    /// Boxed: fewer servers still have one.
     pub registry: Option<Box<RegistryRef>>,
 }
 
@@ -341,20 +350,93 @@ impl Transport {
 }
 
 impl ServerFields {
+    /// The rare attributes, all `None` when none is set.
+    pub fn rare(&self) -> &RareFields {
+        self.rare.as_deref().unwrap_or(&RareFields::NONE)
+    }
+
+    /// The rare attributes to set one; boxed on the first.
+    pub fn rare_mut(&mut self) -> &mut RareFields {
+        self.rare.get_or_insert_default()
+    }
+
     /// `over`'s fields replace these; the `env`, `headers` and `tools`
     /// blocks merge key by key.
     pub fn overlay(&self, over: &ServerFields) -> ServerFields {
-        fn pick<T: Clone>(base: &Option<T>, over: &Option<T>) -> Option<T> {
-            over.clone().or_else(|| base.clone())
-        }
         ServerFields {
             command: pick(&self.command, &over.command),
             args: pick(&self.args, &over.args),
-            cwd: pick(&self.cwd, &over.cwd),
             env: merge_entries(&self.env, &over.env),
             url: pick(&self.url, &over.url),
-            transport: pick(&self.transport, &over.transport),
             headers: merge_entries(&self.headers, &over.headers),
+            targets: pick(&self.targets, &over.targets),
+            rare: match (&self.rare, &over.rare) {
+                (base, None) => base.clone(),
+                (base, Some(over)) => Some(Box::new(
+                    base.as_deref().unwrap_or(&RareFields::NONE).overlay(over),
+                )),
+            },
+        }
+    }
+
+    /// stdio when there is a `command` (or neither is set), else the remote
+    /// transport.
+    pub fn transport_kind(&self) -> Transport {
+        match (&self.url, &self.rare().transport) {
+            (Some(_), Some(t)) if t.value == RemoteTransport::Sse => Transport::Sse,
+            (Some(_), _) if self.command.is_none() => Transport::Http,
+            _ => Transport::Stdio,
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.rare().enabled.as_ref().is_none_or(|e| e.value)
+    }
+}
+
+impl RareFields {
+    /// None of them set: what [`ServerFields::rare`] reads without a box.
+    pub const NONE: RareFields = RareFields {
+        cwd: None,
+        transport: None,
+        tools: Tools {
+            allow: None,
+            deny: None,
+        },
+        startup_timeout: None,
+        tool_timeout: None,
+        enabled: None,
+        description: None,
+        registry: None,
+    };
+
+    /// Whether none of them is set (then a `ServerFields` keeps no box).
+    pub fn is_none(&self) -> bool {
+        let RareFields {
+            cwd,
+            transport,
+            tools: Tools { allow, deny },
+            startup_timeout,
+            tool_timeout,
+            enabled,
+            description,
+            registry,
+        } = self;
+        cwd.is_none()
+            && transport.is_none()
+            && allow.is_none()
+            && deny.is_none()
+            && startup_timeout.is_none()
+            && tool_timeout.is_none()
+            && enabled.is_none()
+            && description.is_none()
+            && registry.is_none()
+    }
+
+    fn overlay(&self, over: &RareFields) -> RareFields {
+        RareFields {
+            cwd: pick(&self.cwd, &over.cwd),
+            transport: pick(&self.transport, &over.transport),
             tools: Tools {
                 allow: pick(&self.tools.allow, &over.tools.allow),
                 deny: pick(&self.tools.deny, &over.tools.deny),
@@ -363,25 +445,14 @@ impl ServerFields {
             tool_timeout: pick(&self.tool_timeout, &over.tool_timeout),
             enabled: pick(&self.enabled, &over.enabled),
             description: pick(&self.description, &over.description),
-            targets: pick(&self.targets, &over.targets),
             // An override names no registry entry (lowering reports one).
             registry: self.registry.clone(),
         }
     }
+}
 
-    /// stdio when there is a `command` (or neither is set), else the remote
-    /// transport.
-    pub fn transport_kind(&self) -> Transport {
-        match (&self.url, &self.transport) {
-            (Some(_), Some(t)) if t.value == RemoteTransport::Sse => Transport::Sse,
-            (Some(_), _) if self.command.is_none() => Transport::Http,
-            _ => Transport::Stdio,
-        }
-    }
-
-    pub fn is_enabled(&self) -> bool {
-        self.enabled.as_ref().is_none_or(|e| e.value)
-    }
+fn pick<T: Clone>(base: &Option<T>, over: &Option<T>) -> Option<T> {
+    over.clone().or_else(|| base.clone())
 }
 
 fn merge_entries(
@@ -588,5 +659,73 @@ mod tests {
             .collect();
         assert_eq!(codex, ["b", "c"]);
         assert_eq!(plugin.server_names_for(Target::ClaudeCode).len(), 3);
+    }
+
+    /// A `Server`'s own size is most of the IR at scale (100,000 servers
+    /// in one `Vec`); the rare attributes are boxed to keep it small.
+    #[test]
+    fn a_server_stays_small() {
+        let size = std::mem::size_of::<super::Server>();
+        assert!(size <= 288, "size_of::<Server>() is {size} bytes");
+    }
+
+    /// A server that sets only common attributes keeps no box of rare
+    /// ones, an override that sets none adds none, and one that sets some
+    /// is laid over the server's own.
+    #[test]
+    fn rare_attributes_are_boxed_only_when_set() {
+        let text = r#"plugin "p" {
+  server "plain" {
+    command = "a"
+    env { A = "1" }
+    targets = ["codex"]
+  }
+  server "rare" {
+    command = "b"
+    cwd = "/srv"
+    tool_timeout = 5s
+    tools { deny = ["x"] }
+  }
+  target codex {
+    server "plain" { args = ["-v"] }
+    server "rare" {
+      tool_timeout = 2m
+      tools { allow = ["y"] }
+    }
+  }
+}
+"#;
+        let mut sources = SourceMap::new();
+        sources.add(SourceFile::new("p.mcpc", text));
+        let (unit, _) = crate::lower_unit(&sources);
+        let plugin = &unit.plugins[0];
+        let plain = &plugin.servers[0].fields;
+        assert!(plain.rare.is_none());
+        assert!(plain.rare().is_none());
+        let codex = plugin.servers_for(Target::Codex);
+        assert!(codex[0].fields.rare.is_none());
+        assert_eq!(
+            codex[0].fields.args.as_ref().map(|a| a.value.len()),
+            Some(1)
+        );
+        let rare = codex[1].fields.rare();
+        assert_eq!(rare.tool_timeout.as_ref().map(|t| t.value), Some(120_000));
+        assert!(rare.cwd.is_some());
+        assert!(rare.tools.allow.is_some() && rare.tools.deny.is_some());
+        assert!(rare.startup_timeout.is_none() && rare.enabled.is_none());
+        let own = plugin.servers[1].fields.rare();
+        assert_eq!(own.tool_timeout.as_ref().map(|t| t.value), Some(5_000));
+        assert!(own.tools.allow.is_none());
+    }
+
+    /// Setting a rare attribute through `rare_mut` boxes them once.
+    #[test]
+    fn rare_mut_boxes_on_first_set() {
+        let mut fields = super::ServerFields::default();
+        assert!(fields.rare.is_none() && fields.is_enabled());
+        let at = crate::source::Span::new(crate::source::FileId(0), 0, 0);
+        fields.rare_mut().enabled = Some(super::Spanned::new(false, at));
+        assert!(fields.rare.is_some() && !fields.is_enabled());
+        assert!(!fields.rare().is_none());
     }
 }

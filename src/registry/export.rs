@@ -96,7 +96,11 @@ impl Cx<'_> {
 
     fn document(&mut self, plugin: &Plugin, server: &Server) -> ServerJson {
         let f = &server.fields;
-        let description = f.description.as_ref().or(plugin.description.as_ref());
+        let description = f
+            .rare()
+            .description
+            .as_ref()
+            .or(plugin.description.as_ref());
         match description {
             None => self.error(
                 server.name.span,
@@ -113,7 +117,7 @@ impl Cx<'_> {
             ),
             Some(_) => {}
         }
-        if let Some(cwd) = &f.cwd {
+        if let Some(cwd) = &f.rare().cwd {
             self.error(
                 cwd.span,
                 format!(
@@ -124,14 +128,23 @@ impl Cx<'_> {
             );
         }
         for (span, what) in [
-            (f.tools.allow.as_ref().map(|t| t.span), "a tool allow-list"),
-            (f.tools.deny.as_ref().map(|t| t.span), "a tool deny-list"),
-            (f.tool_timeout.as_ref().map(|t| t.span), "`tool_timeout`"),
             (
-                f.startup_timeout.as_ref().map(|t| t.span),
+                f.rare().tools.allow.as_ref().map(|t| t.span),
+                "a tool allow-list",
+            ),
+            (
+                f.rare().tools.deny.as_ref().map(|t| t.span),
+                "a tool deny-list",
+            ),
+            (
+                f.rare().tool_timeout.as_ref().map(|t| t.span),
+                "`tool_timeout`",
+            ),
+            (
+                f.rare().startup_timeout.as_ref().map(|t| t.span),
                 "`startup_timeout`",
             ),
-            (f.enabled.as_ref().map(|t| t.span), "`enabled`"),
+            (f.rare().enabled.as_ref().map(|t| t.span), "`enabled`"),
         ] {
             if let Some(span) = span {
                 self.lossy(span, server, what);

@@ -255,7 +255,7 @@ pub fn references(unit: &Unit) -> Vec<Reference> {
     let mut out = Vec::new();
     for plugin in &unit.plugins {
         for server in &plugin.servers {
-            if let Some(r) = &server.fields.registry {
+            if let Some(r) = &server.fields.rare().registry {
                 out.push(Reference {
                     plugin: plugin.name.value.clone(),
                     server: server.name.value.clone(),
@@ -319,7 +319,7 @@ pub fn resolve(unit: &mut Unit, lock: Option<&LockText>, sink: &mut Sink) {
     for plugin in &mut unit.plugins {
         let base = plugin.registry.as_ref().map(|r| r.value.clone());
         for server in &mut plugin.servers {
-            let Some(r) = server.fields.registry.clone() else {
+            let Some(r) = server.fields.rare().registry.clone() else {
                 continue;
             };
             let Some(entry) = lock.find(&r.name.value, &r.version.value) else {
@@ -531,7 +531,7 @@ fn fill(
         ("command", f.command.as_ref().map(|v| v.span)),
         ("args", f.args.as_ref().map(|v| v.span)),
         ("url", f.url.as_ref().map(|v| v.span)),
-        ("transport", f.transport.as_ref().map(|v| v.span)),
+        ("transport", f.rare().transport.as_ref().map(|v| v.span)),
     ];
     let mut clash = false;
     for (name, span) in own {
@@ -586,7 +586,7 @@ fn fill(
         Transport::Http | Transport::Sse => {
             f.url = spec.url.as_deref().map(text);
             if spec.transport == Transport::Sse {
-                f.transport = Some(Spanned::new(RemoteTransport::Sse, at));
+                f.rare_mut().transport = Some(Spanned::new(RemoteTransport::Sse, at));
             }
             f.headers = entries(&f.headers, &spec.headers);
         }

@@ -9,7 +9,7 @@ use crate::diag::{Code, Diagnostic, Sink};
 use crate::ir::{Plugin, Server};
 
 pub(super) fn check(plugin: &Plugin, server: &Server, sink: &mut Sink) {
-    if server.fields.tools.allow.is_none() {
+    if server.fields.rare().tools.allow.is_none() {
         sink.push(
             Diagnostic::new(
                 Code::MissingToolFilter,

@@ -59,7 +59,7 @@ pub(super) fn check(server: &Server, sink: &mut Sink) {
     {
         token_shaped(url, sink);
     }
-    shaped.extend(f.command.iter().chain(&f.cwd).map(|v| (v, None)));
+    shaped.extend(f.command.iter().chain(&f.rare().cwd).map(|v| (v, None)));
     shaped.extend(
         f.args
             .iter()

@@ -11,7 +11,7 @@ use crate::ir::Server;
 const LIMIT: usize = 64;
 
 pub(super) fn check(server: &Server, sink: &mut Sink) {
-    let tools = &server.fields.tools;
+    let tools = &server.fields.rare().tools;
     for list in [&tools.allow, &tools.deny].into_iter().flatten() {
         for tool in &list.value {
             let full = format!("mcp__{}__{}", server.name, tool);
