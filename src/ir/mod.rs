@@ -662,11 +662,12 @@ mod tests {
     }
 
     /// A `Server`'s own size is most of the IR at scale (100,000 servers
-    /// in one `Vec`); the rare attributes are boxed to keep it small.
+    /// in one `Vec`); the rare attributes are boxed to keep it small
+    /// (each of the five `Str`s left holds its one part inline: 32 bytes).
     #[test]
     fn a_server_stays_small() {
         let size = std::mem::size_of::<super::Server>();
-        assert!(size <= 288, "size_of::<Server>() is {size} bytes");
+        assert!(size <= 320, "size_of::<Server>() is {size} bytes");
     }
 
     /// A server that sets only common attributes keeps no box of rare
