@@ -145,7 +145,7 @@ fn neutral_as(value: &Str, plugin_root: Option<&str>, prompted: bool) -> String 
         .parts
         .iter()
         .map(|p| match p {
-            Part::Lit(t) => t.clone(),
+            Part::Lit(t) => t.to_string(),
             Part::Ref(r) => match &r.value {
                 Ref::Secret { name } if prompted => input_reference(name),
                 Ref::Env {

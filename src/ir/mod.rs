@@ -493,7 +493,7 @@ pub type Parts = smallvec::SmallVec<[Part; 1]>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Part {
-    Lit(String),
+    Lit(compact_str::CompactString),
     /// Boxed, so that a part is the size of its text.
     Ref(Box<Spanned<Ref>>),
 }
@@ -541,7 +541,7 @@ impl Ref {
 }
 
 impl Str {
-    pub fn literal(text: impl Into<String>) -> Str {
+    pub fn literal(text: impl Into<compact_str::CompactString>) -> Str {
         Str {
             parts: smallvec::smallvec![Part::Lit(text.into())],
         }
@@ -587,7 +587,7 @@ impl Str {
         self.parts
             .iter()
             .map(|p| match p {
-                Part::Lit(t) => t.clone(),
+                Part::Lit(t) => t.to_string(),
                 Part::Ref(r) => format!("${{{}}}", r.value.source_text()),
             })
             .collect()

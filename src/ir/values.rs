@@ -59,7 +59,7 @@ pub(super) fn str_value(sink: &mut Sink, value: &Value) -> Option<Spanned<Str>> 
             let mut ok = true;
             for part in parts {
                 match part {
-                    StrPart::Text(text) => out.parts.push(Part::Lit(text.clone())),
+                    StrPart::Text(text) => out.parts.push(Part::Lit(text.as_str().into())),
                     StrPart::Interpolation {
                         body,
                         span,

@@ -605,12 +605,12 @@ fn to_str(text: &str, secrets: &BTreeSet<String>, at: Span) -> Str {
         let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
-            parts.push(Part::Lit(rest[..open + len + 1].to_owned()));
+            parts.push(Part::Lit(rest[..open + len + 1].into()));
             rest = &rest[open + len + 1..];
             continue;
         }
         if open > 0 {
-            parts.push(Part::Lit(rest[..open].to_owned()));
+            parts.push(Part::Lit(rest[..open].into()));
         }
         let r = if secrets.contains(name) {
             Ref::Secret {
@@ -626,7 +626,7 @@ fn to_str(text: &str, secrets: &BTreeSet<String>, at: Span) -> Str {
         rest = &rest[open + len + 1..];
     }
     if !rest.is_empty() || parts.is_empty() {
-        parts.push(Part::Lit(rest.to_owned()));
+        parts.push(Part::Lit(rest.into()));
     }
     // Adjacent literals (a `${…}` that was not a variable) read as one.
     let mut merged = crate::ir::Parts::new();
