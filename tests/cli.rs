@@ -806,8 +806,6 @@ fn diagnostics_print_no_terminal_escapes() {
 #[test]
 fn build_writes_reads_and_removes_nothing_through_a_link_out_of_its_directory() {
     use std::os::unix::fs::symlink;
-    const SERVER: &str =
-        "plugin \"p\" { version = \"1.0.0\" server \"s\" { url = \"https://s.acme.dev/mcp\" } }\n";
     const OWN: &str = "{ \"the user's own\": true }\n";
     let build = |repo: &Tmp, check: bool| {
         let mut args = vec!["build", "p.mcpc", "--target", "claude-code"];
@@ -897,7 +895,65 @@ fn build_writes_reads_and_removes_nothing_through_a_link_out_of_its_directory() 
     );
 }
 
+/// `build` resolves each path from its output directory down and
+/// remembers the directories it checked; a link met below one of them, in
+/// any place, is still followed and refused when it leads out: the file
+/// itself, a dangling one, a middle directory, the target's directory, the
+/// manifest. A link as the file that stays inside is written through.
+#[cfg(unix)]
+#[test]
+fn build_refuses_a_link_out_below_a_directory_it_already_checked() {
+    use std::os::unix::fs::symlink;
+    const OWN: &str = "the user's own\n";
+    let home = Tmp::new("checked-home");
+    home.write("config.toml", OWN);
+    home.write(".codex/config.toml", OWN);
+    home.write(MANIFEST_NAME, OWN);
+    let links = [
+        ("codex/.codex/config.toml", home.0.join("config.toml")),
+        ("codex/.codex/config.toml", home.0.join("missing.toml")),
+        ("codex/.codex", home.0.join(".codex")),
+        ("codex", home.0.clone()),
+        (MANIFEST_NAME, home.0.join(MANIFEST_NAME)),
+    ];
+    for (link, to) in links {
+        let repo = Tmp::new("checked-repo");
+        repo.write("p.mcpc", SERVER);
+        // `claude-code` is built first: the directory is checked by then.
+        fs::create_dir_all(repo.0.join("mcpc-out/claude-code")).unwrap();
+        let at = repo.0.join("mcpc-out").join(link);
+        fs::create_dir_all(at.parent().unwrap()).unwrap();
+        symlink(&to, &at).unwrap();
+        let out = repo.mcpc(&["build", "p.mcpc", "--target", "claude-code,codex"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{link}: {stderr}");
+        assert!(stderr.contains("error[outside-root]"), "{link}: {stderr}");
+        for own in ["config.toml", ".codex/config.toml", MANIFEST_NAME] {
+            assert_eq!(fs::read_to_string(home.0.join(own)).unwrap(), OWN, "{link}");
+        }
+        assert!(!home.0.join("missing.toml").exists(), "{link}");
+        assert!(!home.0.join("codex").exists(), "{link}");
+    }
+
+    let repo = Tmp::new("checked-inside");
+    repo.write("p.mcpc", SERVER);
+    repo.write("mcpc-out/kept.toml", "");
+    fs::create_dir_all(repo.0.join("mcpc-out/codex/.codex")).unwrap();
+    let at = repo.0.join("mcpc-out/codex/.codex/config.toml");
+    symlink("../../kept.toml", &at).unwrap();
+    let out = repo.mcpc(&["build", "p.mcpc", "--target", "claude-code,codex"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(fs::symlink_metadata(&at).unwrap().file_type().is_symlink());
+    let kept = fs::read_to_string(repo.0.join("mcpc-out/kept.toml")).unwrap();
+    assert!(kept.contains("[mcp_servers.s]"), "{kept}");
+}
+
 const MANIFEST_NAME: &str = "mcpc-delivery.json";
+
+/// One plugin with one remote server, for the tests of links in `--out`.
+#[cfg(unix)]
+const SERVER: &str =
+    "plugin \"p\" { version = \"1.0.0\" server \"s\" { url = \"https://s.acme.dev/mcp\" } }\n";
 
 /// A rebuild leaves each file that would not change as it is, its time of
 /// change with it, and rewrites the others (also one of the same length).

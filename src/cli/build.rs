@@ -1,7 +1,7 @@
 //! `mcpc build`: compile, then write the files (or, with `--check`, show
 //! how they differ from what is on disk).
 
-use super::files::{OutDir, write_output};
+use super::files::OutDir;
 use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
 use crate::backends::{Emit, Manifest, OutFile, Plan, Target};
@@ -101,7 +101,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
         out.put_one(MANIFEST, &manifest);
         return Ok(out.drift(&args.input, &stale).max(code));
     }
-    write_output(&out_dir.inside(MANIFEST)?, manifest.as_bytes())?;
+    out_dir.write(MANIFEST, manifest.as_bytes())?;
     for path in &stale {
         match out_dir.inside(path) {
             Ok(real) => {
@@ -167,6 +167,12 @@ impl Outputs<'_> {
         if self.error.is_some() {
             return;
         }
+        if !self.check {
+            if let Err(e) = self.dir.write(path, contents.as_bytes()) {
+                self.error = Some(e);
+            }
+            return;
+        }
         let full = match self.dir.inside(path) {
             Ok(full) => full,
             Err(e) => {
@@ -174,12 +180,6 @@ impl Outputs<'_> {
                 return;
             }
         };
-        if !self.check {
-            if let Err(e) = write_output(&full, contents.as_bytes()) {
-                self.error = Some(e);
-            }
-            return;
-        }
         let old = fs::read_to_string(&full).ok();
         if old.as_deref() == Some(contents) {
             return;

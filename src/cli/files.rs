@@ -203,7 +203,7 @@ fn write_temp(
     private: Option<u32>,
     sync: Durability,
 ) -> Result<PathBuf, UsageError> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
@@ -218,21 +218,70 @@ fn write_temp(
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
     remove_stale_temps(dir, &name);
-    let tmp = dir.join(temp_name(&name, std::process::id()));
     let existing = fs::metadata(path)
         .ok()
         .map(|m| m.permissions().mode() & 0o7777);
-    let mode = private.or(existing).unwrap_or(0o666);
-    let result = (|| {
-        let _ = fs::remove_file(&tmp);
-        let mut file = fs::OpenOptions::new()
+    let mode = match private.or(existing) {
+        Some(mode) => Mode::Kept(mode),
+        None => Mode::New,
+    };
+    create_temp(path, contents, mode, sync)
+}
+
+/// The mode a temporary file is created with.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// The default (0666 less the umask): the file is new.
+    New,
+    /// This mode exactly (the umask undone): the existing file's, or 0600.
+    Kept(u32),
+}
+
+/// The process id, asked of the system once.
+fn pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
+}
+
+/// Creates the temporary file of `path` in its directory, which exists,
+/// with `mode`, and writes `contents` to it. A file already at the
+/// temporary name (this process's id, from a dead process of the same id)
+/// is removed and the creation tried once more.
+fn create_temp(
+    path: &Path,
+    contents: &[u8],
+    mode: Mode,
+    sync: Durability,
+) -> Result<PathBuf, UsageError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = dir.join(temp_name(&name, pid()));
+    let bits = match mode {
+        Mode::New => 0o666,
+        Mode::Kept(bits) => bits,
+    };
+    let open = || {
+        fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
+            .mode(bits)
+            .open(&tmp)
+    };
+    let result = (|| {
+        let mut file = match open() {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = fs::remove_file(&tmp);
+                open()?
+            }
+            file => file?,
+        };
         // The umask may have narrowed a new file; an existing mode is kept.
-        if private.is_some() || existing.is_some() {
-            file.set_permissions(fs::Permissions::from_mode(mode))?;
+        if let Mode::Kept(bits) = mode {
+            file.set_permissions(fs::Permissions::from_mode(bits))?;
         }
         file.write_all(contents)?;
         match sync {
@@ -458,6 +507,23 @@ pub(crate) struct OutDir {
     pub(crate) named: PathBuf,
     /// Its real place: the parent's real path and the directory's name.
     root: PathBuf,
+    /// The directories below `root` (relative, `""` for `root` itself)
+    /// that this run found to be real directories, not links, each with
+    /// whether this run created it: a path below them is resolved without
+    /// asking the system about them again.
+    known: std::cell::RefCell<std::collections::HashMap<String, bool>>,
+}
+
+/// What [`OutDir::find`] found at a path in the directory.
+enum Found {
+    /// A regular file (not a link) with this mode.
+    File(u32),
+    /// Nothing: the path's directories from the one at this depth down are
+    /// missing too (0: the output directory; the depth of the file: none).
+    Missing(usize),
+    /// A link on the way, or something else that is not a plain
+    /// directory or file: resolved the long way, [`real_path`].
+    Unknown,
 }
 
 impl OutDir {
@@ -471,12 +537,136 @@ impl OutDir {
         Ok(OutDir {
             named: named.to_path_buf(),
             root,
+            known: Default::default(),
         })
     }
 
     /// The real path of `path` in the directory; `outside-root` when a
     /// link leads out of it (the directory itself being one included).
     pub(crate) fn inside(&self, path: &str) -> Result<PathBuf, UsageError> {
+        match self.find(path) {
+            Found::Unknown => self.resolved(path),
+            _ => Ok(self.root.join(path)),
+        }
+    }
+
+    /// Writes `path` in the directory as [`write_output`] does, at its
+    /// real path (`outside-root` when a link leads out of it). Where no
+    /// link is on the way, the path is its place below the root: the
+    /// directories this run checked are not asked about again, nothing is
+    /// compared, stat-ed or scanned for stale temporary files where the
+    /// file or its directory does not exist, and the missing directories
+    /// are made from the first one missing down.
+    pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), UsageError> {
+        let real = self.root.join(path);
+        let (mode, fresh_dir) = match self.find(path) {
+            Found::Unknown => return write_output(&self.resolved(path)?, contents),
+            Found::File(mode) => {
+                if holds(&real, contents) {
+                    return Ok(());
+                }
+                (Mode::Kept(mode), false)
+            }
+            Found::Missing(depth) => match self.make_dirs(path, depth)? {
+                Some(made) => (Mode::New, made),
+                // Made meanwhile by someone else: the long way.
+                None => return write_output(&self.resolved(path)?, contents),
+            },
+        };
+        if !fresh_dir {
+            let dir = real.parent().unwrap_or(&self.root);
+            let name = path.rsplit('/').next().unwrap_or(path);
+            remove_stale_temps(dir, name);
+        }
+        let tmp = create_temp(&real, contents, mode, Durability::Unsynced)?;
+        fs::rename(&tmp, &real).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            UsageError(format!("cannot write `{}`: {e}", real.display()))
+        })
+    }
+
+    /// Finds `path` from the root down, an lstat a component, stopping at
+    /// the first one missing (nothing below it can be a link) and at the
+    /// first that is not a plain directory (a link: [`Found::Unknown`]).
+    fn find(&self, path: &str) -> Found {
+        let parts: Vec<&str> = path.split('/').collect();
+        if parts
+            .iter()
+            .any(|c| c.is_empty() || *c == "." || *c == "..")
+        {
+            return Found::Unknown;
+        }
+        let mut known = self.known.borrow_mut();
+        for depth in 0..parts.len() {
+            let dir = parts[..depth].join("/");
+            if known.contains_key(&dir) {
+                continue;
+            }
+            match fs::symlink_metadata(self.below(&dir)) {
+                Ok(m) if m.file_type().is_dir() => {
+                    known.insert(dir, false);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Found::Missing(depth);
+                }
+                _ => return Found::Unknown,
+            }
+        }
+        use std::os::unix::fs::PermissionsExt;
+        match fs::symlink_metadata(self.root.join(path)) {
+            Ok(m) if m.file_type().is_file() => Found::File(m.permissions().mode() & 0o7777),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Found::Missing(parts.len()),
+            _ => Found::Unknown,
+        }
+    }
+
+    /// Makes the directories of `path` from the one at `from` down (none
+    /// when `from` is the file's own depth); whether the file's directory
+    /// was made by this run (`None`: one was made meanwhile by another).
+    fn make_dirs(&self, path: &str, from: usize) -> Result<Option<bool>, UsageError> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let depth_of_file = parts.len() - 1;
+        let mut known = self.known.borrow_mut();
+        for depth in from..=depth_of_file {
+            let dir = parts[..depth].join("/");
+            let at = self.below(&dir);
+            // The output directory's own parents are the user's.
+            let made = if depth == 0 {
+                fs::create_dir_all(&at)
+            } else {
+                fs::create_dir(&at)
+            };
+            match made {
+                Ok(()) => {
+                    known.insert(dir, true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(None),
+                Err(e) => {
+                    let shown = self.root.join(path);
+                    let shown = shown.parent().unwrap_or(&self.root);
+                    return Err(UsageError(format!(
+                        "cannot create `{}`: {e}",
+                        shown.display()
+                    )));
+                }
+            }
+        }
+        let dir = parts[..depth_of_file].join("/");
+        Ok(Some(known.get(&dir) == Some(&true)))
+    }
+
+    /// `root/dir`; the root itself for `""`.
+    fn below(&self, dir: &str) -> PathBuf {
+        if dir.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(dir)
+        }
+    }
+
+    /// The real path of `path` the long way: every link followed
+    /// ([`real_path`]), then checked to stay inside.
+    fn resolved(&self, path: &str) -> Result<PathBuf, UsageError> {
         let real = real_path(&self.root.join(path))?;
         if real.starts_with(&self.root) {
             return Ok(real);
