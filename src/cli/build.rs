@@ -113,7 +113,10 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
             ),
         }
     }
-    eprintln!("wrote {count} files to {}", args.out.display());
+    super::say(format_args!(
+        "wrote {count} files to {}",
+        args.out.display()
+    ));
     Ok(code)
 }
 

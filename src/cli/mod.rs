@@ -218,14 +218,23 @@ impl Input {
             .filter(|d| d.severity == Severity::Warning)
             .count();
         let files = sources.files().count();
-        eprintln!(
+        say(format_args!(
             "{}: {files} file{}, {errors} error{}, {warnings} warning{}",
             if errors > 0 { "failed" } else { "checked" },
             plural(files),
             plural(errors),
             plural(warnings)
-        );
+        ));
     }
+}
+
+/// Prints a line to stderr in one write (`eprintln!` writes each piece of
+/// its format on its own: stderr is unbuffered).
+pub(crate) fn say(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut text = line.to_string();
+    text.push('\n');
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// `--target T` for the commands that take one runtime.
