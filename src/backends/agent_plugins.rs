@@ -293,7 +293,7 @@ impl Lowering {
                         );
                     }
                     let v = self.text(s, &e.value, "env", true);
-                    env.insert(e.key.value.clone(), v.into());
+                    env.insert(e.key.value.to_string(), v.into());
                 }
                 if !env.is_empty() {
                     m.insert("env".into(), env.into());
@@ -322,7 +322,7 @@ impl Lowering {
                 for e in f.headers.iter().flat_map(|e| &e.value) {
                     self.check_header(s, e.key.span, &e.key.value, &headers);
                     let v = self.text(s, &e.value, "headers", false);
-                    headers.insert(e.key.value.clone(), v.into());
+                    headers.insert(e.key.value.to_string(), v.into());
                 }
                 if !headers.is_empty() {
                     m.insert("headers".into(), headers.into());

@@ -153,7 +153,7 @@ impl Lowering<'_> {
             let key = &e.key.value;
             match e.value.value.as_single_ref().map(|r| (&r.value, r.span)) {
                 Some((Ref::Env { name, default: None } | Ref::Secret { name }, _)) if name == key => {
-                    out.env_vars.push(key.clone());
+                    out.env_vars.push(key.to_string());
                 }
                 Some((Ref::Env { name, default: None } | Ref::Secret { name }, span)) => cx.unsupported(
                     s,

@@ -216,7 +216,7 @@ impl Goose {
                 Some(var) if var == k => key_for(cx, var, e.value.span),
                 _ => {
                     if let Some(v) = cx.render(s, &e.value, &VARS, Fields::ENV) {
-                        envs.insert(k.clone(), v.into_owned().into());
+                        envs.insert(k.to_string(), v.into_owned().into());
                     }
                 }
             }
@@ -234,7 +234,7 @@ impl Goose {
                 }
             }
             if let Some(v) = cx.render(s, &h.value, &VARS, Fields::HEADERS) {
-                headers.insert(h.key.value.clone(), v.into_owned().into());
+                headers.insert(h.key.value.to_string(), v.into_owned().into());
             }
         }
         let text = |cx: &mut Cx, v: &Option<crate::source::Spanned<crate::ir::Str>>, field| {

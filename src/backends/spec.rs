@@ -55,7 +55,7 @@ impl ServerSpec {
         let entries = |e: &Option<crate::source::Spanned<Vec<crate::ir::Entry>>>| {
             e.iter()
                 .flat_map(|e| &e.value)
-                .map(|e| (e.key.value.clone(), text(&e.value.value)))
+                .map(|e| (e.key.value.to_string(), text(&e.value.value)))
                 .collect()
         };
         let names = |l: &Option<crate::source::Spanned<Vec<crate::source::Spanned<String>>>>| {

@@ -722,7 +722,7 @@ fn entries(block: &Block, sink: &mut Sink, kind: EntryKind) -> Spanned<Vec<Entry
                 no_nul(sink, &value, "environment value");
             }
             out.push(Entry {
-                key: Spanned::new(key.to_owned(), attribute.key.span),
+                key: Spanned::new(key.into(), attribute.key.span),
                 value,
             });
         }

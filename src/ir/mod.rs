@@ -477,7 +477,9 @@ fn merge_entries(
 /// `KEY = value` in an `env` or `headers` block.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub key: Spanned<String>,
+    /// Held in place up to 24 bytes (`HOME`, `Authorization`), as a
+    /// literal part is.
+    pub key: Spanned<compact_str::CompactString>,
     pub value: Spanned<Str>,
 }
 

@@ -287,7 +287,10 @@ impl Cx<'_> {
                     }
                 }
             };
-            out.push(KeyValue { name, input });
+            out.push(KeyValue {
+                name: name.to_string(),
+                input,
+            });
         }
         out
     }

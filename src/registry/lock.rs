@@ -567,7 +567,7 @@ fn fill(
                     .is_none_or(|o| o.value.iter().all(|e| !e.key.value.eq_ignore_ascii_case(k)))
             })
             .map(|(k, v)| Entry {
-                key: Spanned::new(k.clone(), at),
+                key: Spanned::new(k.as_str().into(), at),
                 value: text(v),
             })
             .collect();
