@@ -948,6 +948,100 @@ fn build_refuses_a_link_out_below_a_directory_it_already_checked() {
     assert!(kept.contains("[mcp_servers.s]"), "{kept}");
 }
 
+/// A link whose text passes through a directory that does not exist and
+/// then climbs (`x/../../../..`) reads, as text, as a path below the
+/// output directory; once a write makes `x`, it leads above it. `build`
+/// (and `--check`) refuse it, for a directory in the output directory and
+/// for the output directory itself, and write nothing outside.
+#[cfg(unix)]
+#[test]
+fn build_refuses_a_link_that_climbs_out_through_a_missing_directory() {
+    use std::os::unix::fs::symlink;
+    const OWN: &str = "model = \"mine\"\n";
+    // `home/src/evil` is the cloned repository, `home` the user's.
+    for (link, to) in [
+        ("src/evil/mcpc-out/codex", "x/../../../.."),
+        ("src/evil/mcpc-out", "y/../../.."),
+        // Not climbing: the manifest itself a link out, also with `--check`.
+        (
+            "src/evil/mcpc-out/mcpc-delivery.json",
+            "../../../.codex/config.toml",
+        ),
+    ] {
+        for check in [false, true] {
+            let home = Tmp::new("climb-home");
+            home.write(".codex/config.toml", OWN);
+            home.write("src/evil/p.mcpc", SERVER);
+            let at = home.0.join(link);
+            fs::create_dir_all(at.parent().unwrap()).unwrap();
+            symlink(to, &at).unwrap();
+            let mut args = vec![
+                "build",
+                "src/evil/p.mcpc",
+                "--target",
+                "codex",
+                "--out",
+                "src/evil/mcpc-out",
+            ];
+            if check {
+                args.push("--check");
+            }
+            let out = home.mcpc(&args);
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{link} {check}: {stderr}");
+            assert!(stderr.contains("error[outside-root]"), "{link}: {stderr}");
+            assert_eq!(
+                fs::read_to_string(home.0.join(".codex/config.toml")).unwrap(),
+                OWN,
+                "{link} {check}: the user's file was written"
+            );
+            assert!(!home.0.join(MANIFEST_NAME).exists(), "{link} {check}");
+            assert!(!home.0.join("codex").exists(), "{link} {check}");
+        }
+    }
+}
+
+/// A FIFO where an output file goes (an output directory unpacked from an
+/// archive can hold one) is not opened to be compared or read, which would
+/// wait for a writer forever: `build` and `--check` finish, and the build
+/// puts a regular file in its place.
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_the_output_directory_does_not_hang_build() {
+    let repo = Tmp::new("fifo");
+    repo.write("p.mcpc", SERVER);
+    let at = repo.0.join("mcpc-out/codex/.codex/config.toml");
+    fs::create_dir_all(at.parent().unwrap()).unwrap();
+    let made = Command::new("mkfifo").arg(&at).status().unwrap();
+    assert!(made.success());
+    for args in [
+        &["build", "p.mcpc", "--target", "codex", "--check"][..],
+        &["build", "p.mcpc", "--target", "codex"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mcpc"))
+            .args(args)
+            .current_dir(&repo.0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("{args:?}: still running after 20 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let want = if args.contains(&"--check") { 1 } else { 0 };
+        assert_eq!(status.code(), Some(want), "{args:?}");
+    }
+    assert!(fs::symlink_metadata(&at).unwrap().is_file());
+}
+
 const MANIFEST_NAME: &str = "mcpc-delivery.json";
 
 /// One plugin with one remote server, for the tests of links in `--out`.

@@ -1171,6 +1171,30 @@ fn a_link_out_of_the_project_is_refused_and_nothing_is_written() {
     }
 }
 
+/// A link that passes through a directory that does not exist and then
+/// climbs (`nowhere/../../other/.codex`) reads, as text, as a path in the
+/// project; once a write makes `nowhere`, it leads out. `apply` refuses
+/// it and writes nothing, in the project or out of it.
+#[test]
+fn a_link_that_climbs_out_through_a_missing_directory_is_refused() {
+    use std::os::unix::fs::symlink;
+    let outside = Project::new("climb-outside");
+    outside.write(".codex/config.toml", "# the user's own\nmodel = \"o3\"\n");
+    let p = Project::new("climb-project");
+    p.write("src/acme.mcpc", &source_for("codex"));
+    let name = outside.0.file_name().unwrap().to_str().unwrap();
+    symlink(format!("nowhere/../../{name}/.codex"), p.path(".codex")).unwrap();
+    let before_outside = tree(&outside.0);
+    let before = tree(&p.0);
+    let out = p.mcpc(&["apply", "src", "--target", "codex"], &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("error[outside-root]"), "{err}");
+    assert_eq!(tree(&outside.0), before_outside, "written outside");
+    assert_eq!(tree(&p.0), before, "written inside");
+    assert!(!p.path("nowhere").exists());
+}
+
 /// Issue #15 (8): a link that stays inside the project is written through
 /// (apply says which real file), and rollback restores that file: the link
 /// stays a link.

@@ -1,7 +1,7 @@
 //! `mcpc build`: compile, then write the files (or, with `--check`, show
 //! how they differ from what is on disk).
 
-use super::files::OutDir;
+use super::files::{OutDir, read_plain};
 use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
 use crate::backends::{Emit, Manifest, OutFile, Plan, Target};
@@ -99,6 +99,10 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     let code = if any_failed { FAILED } else { OK };
     if args.check {
         out.put_one(MANIFEST, &manifest);
+        // The manifest behind a link out of the directory.
+        if let Some(e) = out.error.take() {
+            return Err(e);
+        }
         return Ok(out.drift(&args.input, &stale).max(code));
     }
     out_dir.write(MANIFEST, manifest.as_bytes())?;
@@ -183,7 +187,7 @@ impl Outputs<'_> {
                 return;
             }
         };
-        let old = fs::read_to_string(&full).ok();
+        let old = read_plain(&full);
         if old.as_deref() == Some(contents) {
             return;
         }
@@ -215,7 +219,7 @@ impl Outputs<'_> {
                 .dir
                 .inside(path)
                 .ok()
-                .and_then(|real| fs::read_to_string(real).ok())
+                .and_then(|real| read_plain(&real))
                 .unwrap_or_default();
             let diff = similar::TextDiff::from_lines(old.as_str(), "");
             input.print_diff(&format!(
@@ -285,7 +289,7 @@ fn previous_manifest(out: &OutDir) -> Vec<serde_json::Value> {
     let Ok(path) = out.inside(MANIFEST) else {
         return Vec::new();
     };
-    let Ok(text) = fs::read_to_string(path) else {
+    let Some(text) = read_plain(&path) else {
         return Vec::new();
     };
     let Ok(mut old) = serde_json::from_str::<serde_json::Value>(&text) else {

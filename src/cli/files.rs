@@ -140,15 +140,14 @@ pub(crate) fn write_output(path: &Path, contents: &[u8]) -> Result<(), UsageErro
 /// then a block at a time.
 fn holds(path: &Path, contents: &[u8]) -> bool {
     use std::io::Read;
+    // Looked at before it is opened: opening a FIFO would wait for a
+    // writer (an output directory from an archive can hold one).
+    if !fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == contents.len() as u64) {
+        return false;
+    }
     let Ok(mut file) = fs::File::open(path) else {
         return false;
     };
-    if !file
-        .metadata()
-        .is_ok_and(|m| m.is_file() && m.len() == contents.len() as u64)
-    {
-        return false;
-    }
     let mut block = [0u8; 16 * 1024];
     let mut rest = contents;
     loop {
@@ -424,9 +423,19 @@ fn read_bytes(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// The text of the regular file at `path` (a real path), if it is one
+/// and reads as UTF-8; a FIFO or device is not opened.
+pub(crate) fn read_plain(path: &Path) -> Option<String> {
+    fs::metadata(path).ok().filter(|m| m.is_file())?;
+    fs::read_to_string(path).ok()
+}
+
 /// The real path a write to `path` lands on: symbolic links followed in its
 /// name and in every directory above it, including a link to a file or
-/// directory that does not exist yet.
+/// directory that does not exist yet. A `..` after a directory that does
+/// not exist names that directory's real parent, as it will once a write
+/// makes the directories on the way (a link `x/../../..` must not pass
+/// for a path below the directory it is in). The result has no `..`.
 pub(crate) fn real_path(path: &Path) -> Result<PathBuf, UsageError> {
     fn go(path: &Path, hops: &mut u32) -> std::io::Result<PathBuf> {
         match fs::symlink_metadata(path) {
@@ -448,13 +457,29 @@ pub(crate) fn real_path(path: &Path) -> Result<PathBuf, UsageError> {
                     (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
                         Ok(go(parent, hops)?.join(name))
                     }
+                    (Some(parent), None) if path.ends_with("..") => {
+                        let above = go(parent, hops)?;
+                        Ok(above.parent().map_or(above.clone(), Path::to_path_buf))
+                    }
                     _ => Ok(path.to_path_buf()),
                 }
             }
             Err(e) => Err(e),
         }
     }
-    go(path, &mut 0).map_err(|e| UsageError(format!("cannot resolve `{}`: {e}", path.display())))
+    let fail = |e: std::io::Error| UsageError(format!("cannot resolve `{}`: {e}", path.display()));
+    let real = go(path, &mut 0).map_err(fail)?;
+    // What the walk could not resolve is refused rather than compared
+    // with a root as text.
+    if real
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(fail(std::io::Error::other(
+            "a `..` in it cannot be resolved",
+        )));
+    }
+    Ok(real)
 }
 
 /// An exclusive lock on a file, held until dropped (the system releases
