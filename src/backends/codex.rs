@@ -360,7 +360,7 @@ impl Backend for Codex {
             }];
         }
         let names = plugins.iter().flat_map(|p| &p.servers);
-        if cx.keeps_files() && emit::distinct(names.map(|s| s.name.value.as_str())) {
+        if emit::distinct(names.map(|s| s.name.value.as_str())) {
             return vec![NativeFile {
                 path: CONFIG,
                 contents: self.written_one_by_one(servers, cx),

@@ -181,8 +181,13 @@ fn write_with_mode(
     sync: Durability,
 ) -> Result<(), UsageError> {
     let tmp = write_temp(path, contents, private, sync)?;
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
+    rename_into(&tmp, path)
+}
+
+/// Puts the temporary file `tmp` at `path` (removed if that fails).
+fn rename_into(tmp: &Path, path: &Path) -> Result<(), UsageError> {
+    fs::rename(tmp, path).map_err(|e| {
+        let _ = fs::remove_file(tmp);
         UsageError(format!("cannot write `{}`: {e}", path.display()))
     })
 }
@@ -459,7 +464,10 @@ pub(crate) fn real_path(path: &Path) -> Result<PathBuf, UsageError> {
                     }
                     (Some(parent), None) if path.ends_with("..") => {
                         let above = go(parent, hops)?;
-                        Ok(above.parent().map_or(above.clone(), Path::to_path_buf))
+                        Ok(match above.parent() {
+                            Some(up) => up.to_path_buf(),
+                            None => above,
+                        })
                     }
                     _ => Ok(path.to_path_buf()),
                 }
@@ -604,10 +612,7 @@ impl OutDir {
             remove_stale_temps(dir, name);
         }
         let tmp = create_temp(&real, contents, mode, Durability::Unsynced)?;
-        fs::rename(&tmp, &real).map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            UsageError(format!("cannot write `{}`: {e}", real.display()))
-        })
+        rename_into(&tmp, &real)
     }
 
     /// Finds `path` from the root down, an lstat a component, stopping at

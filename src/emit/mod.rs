@@ -187,10 +187,10 @@ impl<T: Serialize, U: Serialize, F: FnOnce() -> Node<U>> Serialize for Then<'_, 
 
 /// Whether no name is given twice.
 pub fn distinct<'a>(names: impl IntoIterator<Item = &'a str>) -> bool {
-    let names = names.into_iter();
+    let mut names = names.into_iter();
     let mut seen =
         foldhash::HashSet::with_capacity_and_hasher(names.size_hint().0, Default::default());
-    names.into_iter().all(|n| seen.insert(n))
+    names.all(|n| seen.insert(n))
 }
 
 /// A whole number of units when exact, else a fraction: `20` or `0.5`.
