@@ -116,19 +116,17 @@ pub fn pipeline(data: &[u8]) {
         }
         for f in files.iter().flatten() {
             let ok = match f.path.rsplit('.').next() {
-                Some("json") => {
-                    serde_json::from_str::<Value>(&f.contents).map_err(|e| e.to_string())
-                }
-                Some("toml") => toml::from_str::<toml::Table>(&f.contents)
+                Some("json") => serde_json::from_str::<Value>(f.text()).map_err(|e| e.to_string()),
+                Some("toml") => toml::from_str::<toml::Table>(f.text())
                     .map(|_| Value::Null)
                     .map_err(|e| e.to_string()),
-                Some("yaml" | "yml") => serde_yaml::from_str::<serde_yaml::Value>(&f.contents)
+                Some("yaml" | "yml") => serde_yaml::from_str::<serde_yaml::Value>(f.text())
                     .map(|_| Value::Null)
                     .map_err(|e| e.to_string()),
                 _ => Ok(Value::Null),
             };
             if let Err(e) = ok {
-                panic!("{} does not parse: {e}\n{}", f.path, f.contents);
+                panic!("{} does not parse: {e}\n{}", f.path, f.text());
             }
         }
     }

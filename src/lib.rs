@@ -220,7 +220,20 @@ impl Compilation {
     /// the end, since the Agent Plugins files several targets share are
     /// decided once every target is built.
     pub fn build_each_with(&mut self, plan: &Plan, take: impl FnMut(TargetBuild)) {
-        self.run_targets(plan, backends::Mode::Files, take);
+        self.run_targets(plan, backends::Mode::Files(None), take);
+    }
+
+    /// Like [`Compilation::build_each_with`], writing each config file
+    /// into `spool` as it is made (a package's files are held): such a
+    /// file's [`OutFile::contents`] is [`backends::Contents::Spooled`], and
+    /// the caller puts it in place, or drops it when its target failed.
+    pub fn build_each_spooled(
+        &mut self,
+        plan: &Plan,
+        spool: &dyn backends::Spool,
+        take: impl FnMut(TargetBuild),
+    ) {
+        self.run_targets(plan, backends::Mode::Files(Some(spool)), take);
     }
 
     /// [`Compilation::build_each_with`] in `mode`: in
@@ -229,7 +242,7 @@ impl Compilation {
     fn run_targets(
         &mut self,
         plan: &Plan,
-        mode: backends::Mode,
+        mode: backends::Mode<'_>,
         mut take: impl FnMut(TargetBuild),
     ) {
         if self.sink.has_hard_errors() {

@@ -172,7 +172,7 @@ fn build_into(sources: SourceMap, target: Target, project: &Path) -> Vec<ServerS
     for f in files {
         let path = project.join(f.path.strip_prefix(&prefix).unwrap());
         fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, f.contents).unwrap();
+        fs::write(path, f.text()).unwrap();
     }
     declared
 }
@@ -671,7 +671,7 @@ fn build_packages(source: &str, market: &Path) -> Vec<String> {
     for f in &files {
         let path = market.join(&f.path);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, &f.contents).unwrap();
+        fs::write(path, f.text()).unwrap();
     }
     diagnostics
         .iter()

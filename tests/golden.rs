@@ -73,7 +73,8 @@ fn run_case(dir: &Path) -> Outcome {
     if let Some(files) = files {
         out.insert("mcpc-delivery.json".to_owned(), delivery_manifest(&files));
         for f in files {
-            out.insert(f.path, f.contents);
+            let path = f.path.clone();
+            out.insert(path, f.into_text());
         }
     }
     Outcome {

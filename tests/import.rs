@@ -117,7 +117,12 @@ fn build_with(
     Some(
         files
             .into_iter()
-            .map(|f| (f.path.strip_prefix(&prefix).unwrap().to_owned(), f.contents))
+            .map(|f| {
+                (
+                    f.path.strip_prefix(&prefix).unwrap().to_owned(),
+                    f.text().to_owned(),
+                )
+            })
             .collect(),
     )
 }

@@ -68,7 +68,12 @@ fn check_roundtrip(label: &str, sources: SourceMap, plugin_root: Option<&str>) -
         let prefix = format!("{}/", target.name());
         let by_path: BTreeMap<String, String> = files
             .into_iter()
-            .map(|f| (f.path.strip_prefix(&prefix).unwrap().to_owned(), f.contents))
+            .map(|f| {
+                (
+                    f.path.strip_prefix(&prefix).unwrap().to_owned(),
+                    f.text().to_owned(),
+                )
+            })
             .collect();
         let mut read = target
             .backend()
@@ -255,7 +260,12 @@ fn build_and_read(sources: SourceMap, target: Target) -> Option<Vec<ServerSpec>>
     let prefix = format!("{}/", target.name());
     let by_path: BTreeMap<String, String> = files
         .into_iter()
-        .map(|f| (f.path.strip_prefix(&prefix).unwrap().to_owned(), f.contents))
+        .map(|f| {
+            (
+                f.path.strip_prefix(&prefix).unwrap().to_owned(),
+                f.text().to_owned(),
+            )
+        })
         .collect();
     if by_path.is_empty() {
         return None; // no plugin is built for this target

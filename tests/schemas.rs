@@ -145,7 +145,7 @@ fn built(sources: &SourceMap, target: Target, plugin_root: Option<&str>) -> Opti
     );
     let file = files.into_iter().find(|f| f.path == path)?;
     // Both read JSONC; mcpc writes strict JSON, which a JSON parser takes.
-    Some(serde_json::from_str(&file.contents).unwrap_or_else(|e| panic!("{path}: {e}")))
+    Some(serde_json::from_str(file.text()).unwrap_or_else(|e| panic!("{path}: {e}")))
 }
 
 #[test]

@@ -203,6 +203,56 @@ fn one_targets_error_does_not_stop_the_others_unless_strict() {
     assert!(!d.exists("front"));
 }
 
+/// Every file under `dir` whose name is a temporary file's.
+fn temporary_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            found.extend(temporary_files(&path));
+        } else if path.to_string_lossy().contains(".mcpc-tmp.") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A config file is written to disk as its backend makes it, before the
+/// target's errors are known: a target that fails leaves no trace of this
+/// build (no temporary file, no directory made for it), and its earlier
+/// output is kept byte for byte.
+#[test]
+fn a_failed_target_leaves_its_earlier_output_and_nothing_else() {
+    let d = Dir::new("spooled");
+    d.write("p.mcpc", DOCS);
+    d.run(&["build", "--target", "all", "--out", "o"]).code(0);
+    let earlier = d.read("o/claude-code/.mcp.json");
+    d.write("p.mcpc", ALLOW_LIST);
+    let run = d.run(&["build", "--target", "all", "--out", "o"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("claude-code: not built"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(d.read("o/claude-code/.mcp.json"), earlier);
+    assert!(
+        d.read("o/codex/.codex/config.toml")
+            .contains("enabled_tools")
+    );
+    assert_eq!(temporary_files(&d.0.join("o")), Vec::<PathBuf>::new());
+    // Into a fresh directory: the failed target's directories are not made.
+    d.run(&["build", "--target", "claude-code,codex", "--out", "fresh"])
+        .code(1);
+    assert!(d.exists("fresh/codex/.codex/config.toml"));
+    assert!(!d.exists("fresh/claude-code"));
+    assert_eq!(temporary_files(&d.0.join("fresh")), Vec::<PathBuf>::new());
+    // Only the failing target: nothing at all.
+    d.run(&["build", "--target", "claude-code", "--out", "none"])
+        .code(1);
+    assert!(!d.exists("none"));
+}
+
 #[test]
 fn apply_check_verify_and_rollback_take_several_targets() {
     let d = Dir::new("deliver");

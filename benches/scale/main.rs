@@ -483,7 +483,7 @@ fn phases(o: &Options, work: &Path) {
             for f in &files {
                 let path = out.join(&f.path);
                 std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-                std::fs::write(&path, &f.contents).expect("write");
+                std::fs::write(&path, f.text()).expect("write");
             }
             std::fs::write(out.join("mcpc-delivery.json"), manifest).expect("write");
             t[5] = start.elapsed();

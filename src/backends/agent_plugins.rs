@@ -166,7 +166,7 @@ pub(crate) fn files(
             out.push(OutFile {
                 target: *owner,
                 path: format!("{}/{path}", p.name.value),
-                contents: contents.clone(),
+                contents: contents.clone().into(),
                 plugins: vec![p.name.value.clone()],
                 servers: names.clone(),
             });

@@ -198,7 +198,7 @@ impl JsonRuntime for ClaudeCode {
         }
         vec![NativeFile {
             path: SETTINGS,
-            contents: emit::json(&settings),
+            contents: emit::json(&settings).into(),
         }]
     }
 
@@ -256,7 +256,7 @@ impl JsonRuntime for ClaudeCode {
         };
         Some(NativeFile {
             path: ".claude-plugin/marketplace.json",
-            contents: emit::json(&index),
+            contents: emit::json(&index).into(),
         })
     }
 

@@ -7,8 +7,8 @@
 
 use super::lowering::{Fields, ProjectRoot, Vars, check_package_name, tool_names};
 use super::{
-    Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
-    Target, UserFile,
+    Backend, Capabilities, Contents, Cx, Format, ManagedFile, NativeFile, Output, Owned,
+    PluginServers, ServerSpec, Target, UserFile,
 };
 use crate::emit::{self, Number, OrderedMap};
 use crate::ir::{Part, Ref, RemoteTransport, Server, Str, Transport};
@@ -208,23 +208,24 @@ impl Lowering<'_> {
 
 /// The `mcp_servers` tables of servers with distinct names, written one at
 /// a time: a blank line apart, they are the bytes of the whole map's.
-fn one_by_one(tables: impl Iterator<Item = (String, CodexServer)>) -> String {
-    let mut text = String::new();
+fn one_by_one(tables: impl Iterator<Item = (String, CodexServer)>, out: &mut Output) {
+    let mut none = true;
     for table in tables {
-        if !text.is_empty() {
-            text.push('\n');
+        if !none {
+            out.put("\n");
         }
+        none = false;
         let one = CodexConfig {
             mcp_servers: OrderedMap(vec![table]),
         };
-        text.push_str(&emit::toml(&one));
+        out.put(&emit::toml(&one));
     }
-    if text.is_empty() {
-        return emit::toml(&CodexConfig {
+    if none {
+        let empty = emit::toml(&CodexConfig {
             mcp_servers: OrderedMap::new(),
         });
+        out.put(&empty);
     }
-    text
 }
 
 impl Codex {
@@ -292,11 +293,15 @@ impl Codex {
         &self,
         servers: impl IntoIterator<Item = &'s Server>,
         cx: &mut Cx,
-    ) -> String {
+    ) -> Contents {
+        let Some(mut out) = cx.output(CONFIG) else {
+            return Contents::Text(String::new());
+        };
         let tables = servers
             .into_iter()
             .map(|s| (s.name.value.clone(), self.server(s, cx)));
-        one_by_one(tables)
+        one_by_one(tables, &mut out);
+        out.finish()
     }
 
     fn servers<'s>(
@@ -356,7 +361,7 @@ impl Backend for Codex {
             servers.for_each(|s| drop(self.server(s, cx)));
             return vec![NativeFile {
                 path: CONFIG,
-                contents: String::new(),
+                contents: String::new().into(),
             }];
         }
         let names = plugins.iter().flat_map(|p| &p.servers);
@@ -371,7 +376,7 @@ impl Backend for Codex {
         };
         vec![NativeFile {
             path: CONFIG,
-            contents: cx.written(|| emit::toml(&config)),
+            contents: cx.streamed(CONFIG, |out| out.put(&emit::toml(&config))),
         }]
     }
 
@@ -396,7 +401,7 @@ impl Backend for Codex {
         });
         Some(NativeFile {
             path: ".agents/plugins/marketplace.json",
-            contents: emit::json(&index),
+            contents: emit::json(&index).into(),
         })
     }
 
@@ -528,7 +533,9 @@ mod tests {
                 })
             };
             let want = whole(&case);
-            assert_eq!(one_by_one(case.into_iter()), want, "{n} servers");
+            let mut out = Output::new(None, CONFIG);
+            one_by_one(case.into_iter(), &mut out);
+            assert_eq!(out.finish().text(), Some(want.as_str()), "{n} servers");
         }
     }
 

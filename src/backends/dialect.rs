@@ -12,8 +12,8 @@
 
 use super::lowering::{Fields, Vars, check_package_name, no_package, render_entries};
 use super::{
-    Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
-    Target, UserFile,
+    Backend, Capabilities, Contents, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers,
+    ServerSpec, Target, UserFile,
 };
 use crate::emit::{self, Number};
 use crate::ir::{Plugin, Ref, SecretForm, Server, Transport};
@@ -1189,7 +1189,7 @@ impl<R: JsonRuntime> Backend for R {
         put_prompts(d, &mut doc, cx);
         let mut files = vec![NativeFile {
             path: d.file(),
-            contents: cx.written(|| emit::json(&doc)),
+            contents: cx.streamed(d.file(), |out| emit::json_to(&doc, out)),
         }];
         files.extend(self.side_files(&servers, cx));
         files
@@ -1326,8 +1326,11 @@ fn streamed<R: JsonRuntime>(
     plugins: &[PluginServers],
     disabled: Vec<String>,
     cx: &mut Cx,
-) -> String {
+) -> Contents {
     let d = r.dialect();
+    let Some(mut out) = cx.output(d.file()) else {
+        return Contents::Text(String::new());
+    };
     let cx = std::cell::RefCell::new(cx);
     let entries = plugins.iter().flat_map(|p| {
         cx.borrow_mut().prompt = prompts_in(r, p);
@@ -1346,9 +1349,9 @@ fn streamed<R: JsonRuntime>(
         put_prompts(d, &mut more, &mut cx);
         more
     };
-    let text = emit::json(&emit::Then::new(&doc, inputs));
+    emit::json_to(&emit::Then::new(&doc, inputs), &mut out);
     cx.into_inner().prompt = false;
-    text
+    out.finish()
 }
 
 /// Whether `r` prompts for the secrets of `p`'s servers (unless the

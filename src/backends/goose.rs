@@ -472,7 +472,9 @@ impl Backend for Goose {
         }
         vec![NativeFile {
             path: CONFIG,
-            contents: cx.written(|| emit::yaml(&json!({ "extensions": extensions }))),
+            contents: cx.streamed(CONFIG, |out| {
+                out.put(&emit::yaml(&json!({ "extensions": extensions })));
+            }),
         }]
     }
 

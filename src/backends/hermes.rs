@@ -207,24 +207,29 @@ impl Backend for Hermes {
     fn config(&self, plugins: &[PluginServers], cx: &mut Cx) -> Vec<NativeFile> {
         let servers = plugins.iter().flat_map(|p| &p.servers);
         let names = servers.clone().map(|s| s.name.value.as_str());
-        let contents = if !cx.keeps_files() {
+        let Some(mut out) = cx.output(CONFIG) else {
             // Each server is lowered for what it reports, and dropped.
             servers.for_each(|s| drop(self.server(s, cx)));
-            String::new()
-        } else if emit::distinct(names) {
+            return vec![NativeFile {
+                path: CONFIG,
+                contents: String::new().into(),
+            }];
+        };
+        if emit::distinct(names) {
             // Each server is written as it is lowered: no map of them all.
             let entries = servers.map(|s| (s.name.value.as_str(), self.server(s, cx)));
-            emit::yaml(&Streamed {
+            out.put(&emit::yaml(&Streamed {
                 mcp_servers: emit::Streamed::new(entries),
-            })
+            }));
         } else {
             // A name given twice: the later entry takes the earlier's place.
             let mut map = OrderedMap::new();
             for s in servers {
                 map.insert(s.name.value.clone(), self.server(s, cx));
             }
-            emit::yaml(&HermesConfig { mcp_servers: map })
-        };
+            out.put(&emit::yaml(&HermesConfig { mcp_servers: map }));
+        }
+        let contents = out.finish();
         vec![NativeFile {
             path: CONFIG,
             contents,

@@ -2,7 +2,7 @@
 //! with the target named and both ways out, and rendering string values in
 //! the `${VAR}` family of syntaxes.
 
-use super::{Emit, Mode, Plan, Target};
+use super::{Contents, Emit, Mode, Output, Plan, Target};
 use crate::diag::{Code, Diagnostic, Level, LintLevels, Sink};
 use crate::ir::{Part, Plugin, Ref, Server, Str};
 use crate::source::{Span, Spanned};
@@ -17,8 +17,9 @@ pub struct Cx<'a> {
     /// The levels in force, for the losses a `target` block accepts.
     levels: &'a LintLevels,
     sink: &'a mut Sink,
-    /// Whether the files are wanted, or only what the pass reports.
-    mode: Mode,
+    /// Whether the files are wanted, or only what the pass reports (and
+    /// whether config files are spooled).
+    mode: Mode<'a>,
     /// The plugin being lowered gets its secrets by prompt (VS Code's
     /// `inputs`): a secret is written `${input:NAME}`.
     pub(super) prompt: bool,
@@ -228,7 +229,7 @@ impl<'a> Cx<'a> {
         explicit: bool,
         levels: &'a LintLevels,
         sink: &'a mut Sink,
-        mode: Mode,
+        mode: Mode<'a>,
     ) -> Cx<'a> {
         Cx {
             target,
@@ -260,15 +261,38 @@ impl<'a> Cx<'a> {
     /// [`Mode::Reports`] a backend reports exactly as it would, but need
     /// not build what only the files hold (rendered text, entry maps).
     pub(super) fn keeps_files(&self) -> bool {
-        self.mode == Mode::Files
+        self.mode.keeps_files()
     }
 
     /// A file's text, serialized by `write` only when the files are kept.
-    pub(super) fn written(&self, write: impl FnOnce() -> String) -> String {
-        if self.keeps_files() {
+    pub(super) fn written(&self, write: impl FnOnce() -> String) -> Contents {
+        Contents::Text(if self.keeps_files() {
             write()
         } else {
             String::new()
+        })
+    }
+
+    /// The config file at `path` (in a project) as `write` makes it, only
+    /// when the files are kept: written into the caller's spool, if there
+    /// is one, as it is made.
+    pub(super) fn streamed(&self, path: &str, write: impl FnOnce(&mut Output)) -> Contents {
+        match self.output(path) {
+            Some(mut out) => {
+                write(&mut out);
+                out.finish()
+            }
+            None => Contents::Text(String::new()),
+        }
+    }
+
+    /// Where the config file at `path` (in a project) is written, when the
+    /// files are kept; it borrows nothing of the context, so a backend can
+    /// lower entries into it as it writes.
+    pub(super) fn output(&self, path: &str) -> Option<Output<'a>> {
+        match self.mode {
+            Mode::Files(spool) => Some(Output::new(spool, &super::config_path(self.target, path))),
+            Mode::Reports => None,
         }
     }
 
@@ -749,7 +773,7 @@ mod tests {
     #[test]
     fn render_borrows_literals_and_reports_alike_without_files() {
         let src = "plugin \"p\" {\n  server \"s\" {\n    command = \"npx\"\n    args = [\"-y\", \"--t=${env.T}\", \"${env.D:-x}\"]\n  }\n}\n";
-        let (values, borrowed, messages) = rendered(src, Mode::Files);
+        let (values, borrowed, messages) = rendered(src, Mode::Files(None));
         assert_eq!(
             values,
             [Some("-y".to_owned()), Some("--t=${T}".to_owned()), None]

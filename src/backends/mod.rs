@@ -19,10 +19,12 @@ mod lowering;
 mod opencode;
 mod qwen;
 pub mod spec;
+mod spool;
 
 pub(crate) use agent_plugins::files as agent_plugins_files;
 pub use lowering::{Cx, Fields, Spelling, Vars};
 pub use spec::ServerSpec;
+pub use spool::{Contents, Output, Spool, Spooled};
 
 use crate::diag::{LintLevels, Sink};
 use crate::ir::{Plugin, SecretForm, Server, Unit};
@@ -42,11 +44,18 @@ pub enum Emit {
 /// same order); in `Reports` it does not render values, keep entries or
 /// serialize documents, and the files it gives are to be dropped (their
 /// text is empty). `mcpc check` and the language server want only the
-/// reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Files,
+/// reports. `Files` may name a [`Spool`] that config files are written
+/// into as they are made (`build`'s output directory).
+#[derive(Clone, Copy)]
+pub enum Mode<'s> {
+    Files(Option<&'s dyn Spool>),
     Reports,
+}
+
+impl Mode<'_> {
+    pub fn keeps_files(self) -> bool {
+        matches!(self, Mode::Files(_))
+    }
 }
 
 /// What to build.
@@ -78,13 +87,13 @@ impl Plan {
     }
 }
 
-/// One file of output, in memory.
+/// One file of output: in memory, unless the caller gave a [`Spool`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutFile {
     pub target: Target,
     /// Relative to the output directory: `codex/.codex/config.toml`.
     pub path: String,
-    pub contents: String,
+    pub contents: Contents,
     pub plugins: Vec<String>,
     pub servers: Vec<String>,
 }
@@ -92,7 +101,24 @@ pub struct OutFile {
 /// A file as a backend writes it, relative to a project or package root.
 pub struct NativeFile {
     pub path: &'static str,
-    pub contents: String,
+    pub contents: Contents,
+}
+
+impl OutFile {
+    /// The file's text: every file of a build given no [`Spool`] has it.
+    pub fn text(&self) -> &str {
+        self.contents
+            .text()
+            .expect("a file is spooled only into the caller's spool")
+    }
+
+    /// [`OutFile::text`], taken.
+    pub fn into_text(self) -> String {
+        match self.contents {
+            Contents::Text(text) => text,
+            Contents::Spooled(_) => panic!("a file is spooled only into the caller's spool"),
+        }
+    }
 }
 
 /// The servers of one plugin, as one target sees them.
@@ -567,7 +593,17 @@ pub(crate) fn build(
     let (targets, explicit) = plan_targets(unit, plan);
     let mut out: Vec<OutFile> = targets
         .iter()
-        .flat_map(|&target| build_target(unit, plan, target, explicit, levels, Mode::Files, sink))
+        .flat_map(|&target| {
+            build_target(
+                unit,
+                plan,
+                target,
+                explicit,
+                levels,
+                Mode::Files(None),
+                sink,
+            )
+        })
         .collect();
     out.extend(agent_plugins_files(
         unit,
@@ -588,7 +624,21 @@ pub(crate) fn build(
 pub fn build_one(unit: &Unit, plan: &Plan, target: Target, sink: &mut Sink) -> Vec<OutFile> {
     let (_, explicit) = plan_targets(unit, plan);
     let levels = LintLevels::default();
-    build_target(unit, plan, target, explicit, &levels, Mode::Files, sink)
+    build_target(
+        unit,
+        plan,
+        target,
+        explicit,
+        &levels,
+        Mode::Files(None),
+        sink,
+    )
+}
+
+/// Where a config file of `target` goes in the output directory
+/// (`native` is its place in a project).
+pub(crate) fn config_path(target: Target, native: &str) -> String {
+    format!("{}/{native}", target.name())
 }
 
 /// One target's files of a plan (none in [`Mode::Reports`]).
@@ -598,7 +648,7 @@ pub(crate) fn build_target(
     target: Target,
     explicit: bool,
     levels: &LintLevels,
-    mode: Mode,
+    mode: Mode<'_>,
     outer: &mut Sink,
 ) -> Vec<OutFile> {
     // What this target reports can be fixed by leaving it out.
@@ -615,11 +665,11 @@ fn build_target_into(
     target: Target,
     explicit: bool,
     levels: &LintLevels,
-    mode: Mode,
+    mode: Mode<'_>,
     sink: &mut Sink,
 ) -> Vec<OutFile> {
     let chosen = selected_plugins(unit, plan);
-    let keep = mode == Mode::Files;
+    let keep = mode.keeps_files();
     let mut out = Vec::new();
     let backend = target.backend();
     if !backend.prompts_for_secrets() {
@@ -649,7 +699,7 @@ fn build_target_into(
             for file in files {
                 out.push(OutFile {
                     target,
-                    path: format!("{}/{}", target.name(), file.path),
+                    path: config_path(target, file.path),
                     contents: file.contents,
                     plugins: names(|p| vec![p.plugin.name.value.clone()]),
                     servers: names(|p| p.servers.iter().map(|s| s.name.value.clone()).collect()),
@@ -658,6 +708,9 @@ fn build_target_into(
         }
         Emit::Package => {
             let mut packaged: Vec<&Plugin> = Vec::new();
+            // A package's files are small, and the Agent Plugins pair is
+            // decided once every target is built: all are held.
+            let mode = if keep { Mode::Files(None) } else { mode };
             for p in &plugins {
                 let mut cx = Cx::new(target, plan, explicit, levels, sink, mode);
                 let files = backend.package(p, &mut cx);
@@ -808,7 +861,7 @@ impl Manifest {
         let entry = ManifestEntry {
             target: file.target,
             path: file.path.clone(),
-            sha256: crate::emit::sha256_hex(file.contents.as_bytes()),
+            sha256: file.contents.sha256_hex(),
             plugins: file.plugins.iter().map(|n| self.name(n)).collect(),
             servers: file.servers.iter().map(|n| self.name(n)).collect(),
         };
@@ -839,16 +892,35 @@ impl Manifest {
     /// The manifest, `{"version": 1, "files": [...]}` with the entries in
     /// their order, as `emit::json` writes it.
     pub fn text(&self) -> String {
+        self.text_with(&[])
+    }
+
+    /// [`Manifest::text`] with `more` entries (JSON objects sorted by
+    /// their `path`) put among the entries, which are sorted by path, where
+    /// their paths sort (after an entry of the same path): the manifest
+    /// that `emit::json` writes of all of them sorted by path.
+    pub fn text_with(&self, more: &[serde_json::Value]) -> String {
         let mut out = String::from("{\n  \"version\": 1,\n  \"files\": [");
-        for (i, entry) in self.entries.iter().enumerate() {
-            out.push_str(if i > 0 { ",\n" } else { "\n" });
+        let mut more = more.iter().peekable();
+        let mut any = false;
+        let mut next = |out: &mut String| {
+            out.push_str(if any { ",\n" } else { "\n" });
+            any = true;
+        };
+        for entry in &self.entries {
+            let before = |v: &&serde_json::Value| v["path"].as_str() < Some(entry.path.as_str());
+            while let Some(value) = more.next_if(before) {
+                next(&mut out);
+                push_indented(&mut out, &crate::emit::json(value));
+            }
+            next(&mut out);
             self.write_entry(entry, &mut out);
         }
-        out.push_str(if self.entries.is_empty() {
-            "]\n}\n"
-        } else {
-            "\n  ]\n}\n"
-        });
+        for value in more {
+            next(&mut out);
+            push_indented(&mut out, &crate::emit::json(value));
+        }
+        out.push_str(if any { "\n  ]\n}\n" } else { "]\n}\n" });
         out
     }
 
@@ -871,14 +943,20 @@ impl Manifest {
             servers: names(&entry.servers),
         })
         .expect("a manifest entry serializes");
-        out.reserve(text.len() + text.len() / 8);
-        for (i, line) in text.split('\n').enumerate() {
-            if i > 0 {
-                out.push('\n');
-            }
-            out.push_str("    ");
-            out.push_str(line);
+        push_indented(out, &text);
+    }
+}
+
+/// `text`, an element of the manifest's `files`, indented so (a final
+/// newline dropped).
+fn push_indented(out: &mut String, text: &str) {
+    out.reserve(text.len() + text.len() / 8);
+    for (i, line) in text.trim_end_matches('\n').split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
         }
+        out.push_str("    ");
+        out.push_str(line);
     }
 }
 
@@ -890,7 +968,7 @@ mod manifest_tests {
         OutFile {
             target,
             path: path.to_owned(),
-            contents: format!("{{\"{path}\": 1}}\n"),
+            contents: format!("{{\"{path}\": 1}}\n").into(),
             plugins: vec!["p".to_owned()],
             servers: servers.iter().map(|s| (*s).to_owned()).collect(),
         }
@@ -918,7 +996,7 @@ mod manifest_tests {
                         serde_json::json!({
                             "target": f.target.name(),
                             "path": f.path,
-                            "sha256": crate::emit::sha256_hex(f.contents.as_bytes()),
+                            "sha256": f.contents.sha256_hex(),
                             "plugins": f.plugins,
                             "servers": f.servers,
                         })
@@ -945,5 +1023,45 @@ mod manifest_tests {
         let paths: Vec<&str> = manifest.entries().iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["a/settings.json", "b/config.toml"]);
         assert_eq!(manifest.text(), delivery_manifest(&[a, b]));
+    }
+
+    /// Entries kept from an earlier build, put among this build's where
+    /// their paths sort (before, between, after, and none of this build's),
+    /// give what serializing all of them sorted by path gives.
+    #[test]
+    fn kept_entries_are_merged_in_path_order() {
+        let built = [
+            file(Target::Codex, "c/config.toml", &["x"]),
+            file(Target::Amp, "e/settings.json", &["y"]),
+        ];
+        let kept = |path: &str| {
+            serde_json::json!({
+                "target": "gemini",
+                "path": path,
+                "sha256": "00",
+                "plugins": ["p"],
+                "servers": [],
+            })
+        };
+        let whole = |all: Vec<serde_json::Value>| {
+            let mut all = all;
+            all.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+            crate::emit::json(&serde_json::json!({"version": 1, "files": all}))
+        };
+        let as_json = |f: &OutFile| {
+            let text = delivery_manifest(std::slice::from_ref(f));
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            v["files"][0].clone()
+        };
+        let mut manifest = Manifest::default();
+        built.iter().for_each(|f| manifest.add(f));
+        let more = vec![kept("a/x.json"), kept("d/x.json"), kept("z/x.json")];
+        let mut all: Vec<serde_json::Value> = built.iter().map(as_json).collect();
+        all.extend(more.clone());
+        assert_eq!(manifest.text_with(&more), whole(all));
+        assert_eq!(
+            Manifest::default().text_with(&more[..1]),
+            whole(more[..1].to_vec())
+        );
     }
 }

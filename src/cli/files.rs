@@ -1,6 +1,7 @@
 //! Reading the compilation unit and writing outputs safely.
 
 use super::UsageError;
+use crate::backends::{Spool, Spooled};
 use crate::diag::Code;
 use crate::source::{SourceFile, SourceMap};
 use std::fs;
@@ -118,24 +119,6 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), UsageErro
     write_with_mode(path, contents, None, Durability::Synced)
 }
 
-/// Like [`write_atomic`] for what mcpc can make again (`build`'s output
-/// directory): atomic, but not synced to disk. A reader still sees the old
-/// or the new content; after a power loss a file may be empty or old, and
-/// running `build` again puts it right (the delivery manifest's hashes
-/// tell `apply` and `build --check`). Syncing each file made `build` wait
-/// for the disk once per file. What lands in users' own files (`apply`,
-/// `fmt`, `export`) stays [`write_atomic`]. A file that holds `contents`
-/// already is left as it is, with its time of change, as make-like tools
-/// and editors watching the directory expect (and replacing a file by
-/// rename made some file systems flush it: a rebuild that changed nothing
-/// took 30 ms for 16 small files).
-pub(crate) fn write_output(path: &Path, contents: &[u8]) -> Result<(), UsageError> {
-    if holds(path, contents) {
-        return Ok(());
-    }
-    write_with_mode(path, contents, None, Durability::Unsynced)
-}
-
 /// Whether `path` is a file holding exactly `contents`: its length first,
 /// then a block at a time.
 fn holds(path: &Path, contents: &[u8]) -> bool {
@@ -248,15 +231,32 @@ fn pid() -> u32 {
 }
 
 /// Creates the temporary file of `path` in its directory, which exists,
-/// with `mode`, and writes `contents` to it. A file already at the
-/// temporary name (this process's id, from a dead process of the same id)
-/// is removed and the creation tried once more.
+/// with `mode`, and writes `contents` to it.
 fn create_temp(
     path: &Path,
     contents: &[u8],
     mode: Mode,
     sync: Durability,
 ) -> Result<PathBuf, UsageError> {
+    let (tmp, mut file) = open_temp(path, mode)?;
+    let written = file.write_all(contents).and_then(|()| match sync {
+        Durability::Synced => file.sync_all(),
+        Durability::Unsynced => Ok(()),
+    });
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(UsageError(name_error(path, &e)))
+        }
+    }
+}
+
+/// Creates the temporary file of `path` in its directory, which exists,
+/// with `mode`, empty. A file already at the temporary name (this
+/// process's id, from a dead process of the same id) is removed and the
+/// creation tried once more.
+fn open_temp(path: &Path, mode: Mode) -> Result<(PathBuf, fs::File), UsageError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -276,7 +276,7 @@ fn create_temp(
             .open(&tmp)
     };
     let result = (|| {
-        let mut file = match open() {
+        let file = match open() {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let _ = fs::remove_file(&tmp);
                 open()?
@@ -287,14 +287,10 @@ fn create_temp(
         if let Mode::Kept(bits) = mode {
             file.set_permissions(fs::Permissions::from_mode(bits))?;
         }
-        file.write_all(contents)?;
-        match sync {
-            Durability::Synced => file.sync_all(),
-            Durability::Unsynced => Ok(()),
-        }
+        Ok(file)
     })();
     match result {
-        Ok(()) => Ok(tmp),
+        Ok(file) => Ok((tmp, file)),
         Err(e) => {
             let _ = fs::remove_file(&tmp);
             Err(UsageError(name_error(path, &e)))
@@ -547,6 +543,109 @@ pub(crate) struct OutDir {
     known: std::cell::RefCell<std::collections::HashMap<String, bool>>,
 }
 
+/// Where a write of a path in an [`OutDir`] lands.
+struct Place {
+    real: PathBuf,
+    /// The mode of the file written: the existing file's, or the default.
+    mode: Mode,
+    /// A regular file is there.
+    existing: bool,
+    /// Its directory was made by this run: nothing stale can be in it.
+    fresh_dir: bool,
+}
+
+/// A file begun in an [`OutDir`]: written into `tmp`, to be put at `real`.
+struct Begun {
+    /// In the directory, as named in the build.
+    path: String,
+    real: PathBuf,
+    tmp: PathBuf,
+    existing: bool,
+}
+
+/// Whether `path` is a regular file of `len` bytes whose SHA-256 is
+/// `sha256` (looked at before it is opened: not a FIFO).
+fn hashes_to(path: &Path, len: u64, sha256: &[u8; 32]) -> bool {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    if !fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == len) {
+        return false;
+    }
+    let Ok(mut file) = fs::File::open(path) else {
+        return false;
+    };
+    let mut sha = Sha256::new();
+    let mut block = vec![0u8; 64 * 1024];
+    loop {
+        match file.read(&mut block) {
+            Ok(0) => return sha.finalize()[..] == sha256[..],
+            Ok(n) => sha.update(&block[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// `build`'s [`Spool`]: each config file is begun as a temporary file
+/// beside its place in the output directory, as its backend writes it, and
+/// put in place or dropped once its target's diagnostics are known. What
+/// is neither when the build ends (it stopped at an error) is dropped.
+pub(crate) struct Temps<'d> {
+    dir: &'d OutDir,
+    begun: std::cell::RefCell<Vec<Option<Begun>>>,
+}
+
+impl<'d> Temps<'d> {
+    pub(crate) fn new(dir: &'d OutDir) -> Temps<'d> {
+        Temps {
+            dir,
+            begun: Default::default(),
+        }
+    }
+
+    /// Puts the spooled file `s` in its place.
+    pub(crate) fn put(&self, s: &Spooled) -> Result<(), UsageError> {
+        let Some(begun) = self.take(s) else {
+            return Ok(());
+        };
+        if let Some(e) = &s.error {
+            let shown = begun.real.display().to_string();
+            self.dir.abandon(begun);
+            return Err(UsageError(format!("cannot write `{shown}`: {e}")));
+        }
+        self.dir.finish(begun, s.len, &s.sha256)
+    }
+
+    /// Drops the spooled file `s`.
+    pub(crate) fn drop_file(&self, s: &Spooled) {
+        if let Some(begun) = self.take(s) {
+            self.dir.abandon(begun);
+        }
+    }
+
+    fn take(&self, s: &Spooled) -> Option<Begun> {
+        self.begun.borrow_mut().get_mut(s.id)?.take()
+    }
+}
+
+impl Spool for Temps<'_> {
+    fn open(&self, path: &str) -> Option<(usize, Box<dyn Write + '_>)> {
+        // Begun in memory instead, the file's own write says what failed.
+        let (begun, file) = self.dir.begin(path).ok()?;
+        let mut all = self.begun.borrow_mut();
+        all.push(Some(begun));
+        Some((all.len() - 1, Box::new(file)))
+    }
+}
+
+impl Drop for Temps<'_> {
+    fn drop(&mut self) {
+        for begun in self.begun.get_mut().drain(..).flatten() {
+            self.dir.abandon(begun);
+        }
+    }
+}
+
 /// What [`OutDir::find`] found at a path in the directory.
 enum Found {
     /// A regular file (not a link) with this mode.
@@ -583,36 +682,128 @@ impl OutDir {
         }
     }
 
-    /// Writes `path` in the directory as [`write_output`] does, at its
-    /// real path (`outside-root` when a link leads out of it). Where no
+    /// Writes `path` in the directory, at its real path (`outside-root`
+    /// when a link leads out of it): atomically (a temporary file renamed
+    /// over it) but not synced to disk, since what is in the directory
+    /// mcpc can make again. A reader sees the old or the new content; after
+    /// a power loss a file may be empty or old, and running `build` again
+    /// puts it right (the delivery manifest's hashes tell `apply` and
+    /// `build --check`). Syncing each file made `build` wait for the disk
+    /// once per file; what lands in users' own files (`apply`, `fmt`,
+    /// `export`) stays [`write_atomic`]. A file that holds `contents`
+    /// already is left as it is, with its time of change, as make-like
+    /// tools and editors watching the directory expect (and replacing a
+    /// file by rename made some file systems flush it: a rebuild that
+    /// changed nothing took 30 ms for 16 small files). Where no
     /// link is on the way, the path is its place below the root: the
     /// directories this run checked are not asked about again, nothing is
     /// compared, stat-ed or scanned for stale temporary files where the
     /// file or its directory does not exist, and the missing directories
     /// are made from the first one missing down.
     pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), UsageError> {
-        let real = self.root.join(path);
-        let (mode, fresh_dir) = match self.find(path) {
-            Found::Unknown => return write_output(&self.resolved(path)?, contents),
-            Found::File(mode) => {
-                if holds(&real, contents) {
-                    return Ok(());
-                }
-                (Mode::Kept(mode), false)
-            }
-            Found::Missing(depth) => match self.make_dirs(path, depth)? {
-                Some(made) => (Mode::New, made),
-                // Made meanwhile by someone else: the long way.
-                None => return write_output(&self.resolved(path)?, contents),
-            },
+        let place = self.place(path)?;
+        if place.existing && holds(&place.real, contents) {
+            return Ok(());
+        }
+        self.clear_stale(path, &place);
+        let tmp = create_temp(&place.real, contents, place.mode, Durability::Unsynced)?;
+        rename_into(&tmp, &place.real)
+    }
+
+    /// Begins `path` in the directory as [`OutDir::write`] would write it,
+    /// as an empty temporary file beside its place, to be put there by
+    /// [`OutDir::finish`] or dropped by [`OutDir::abandon`].
+    fn begin(&self, path: &str) -> Result<(Begun, fs::File), UsageError> {
+        let place = self.place(path)?;
+        self.clear_stale(path, &place);
+        let (tmp, file) = open_temp(&place.real, place.mode)?;
+        let begun = Begun {
+            path: path.to_owned(),
+            real: place.real,
+            tmp,
+            existing: place.existing,
         };
-        if !fresh_dir {
-            let dir = real.parent().unwrap_or(&self.root);
+        Ok((begun, file))
+    }
+
+    /// Puts the file `begun` in its place, now that it holds `len` bytes
+    /// of digest `sha256`; a file there that holds them already is left as
+    /// it is, with its time of change, as [`OutDir::write`] leaves it.
+    fn finish(&self, begun: Begun, len: u64, sha256: &[u8; 32]) -> Result<(), UsageError> {
+        if begun.existing && hashes_to(&begun.real, len, sha256) {
+            let _ = fs::remove_file(&begun.tmp);
+            return Ok(());
+        }
+        rename_into(&begun.tmp, &begun.real)
+    }
+
+    /// Drops the file `begun`, and the directories this run made for it
+    /// that are still empty, from the file's own up.
+    fn abandon(&self, begun: Begun) {
+        let _ = fs::remove_file(&begun.tmp);
+        let mut known = self.known.borrow_mut();
+        let path = begun.path.as_str();
+        // `a/b/file`: `a/b`, `a`, then the output directory itself.
+        let dirs = path.rmatch_indices('/').map(|(at, _)| &path[..at]);
+        for dir in dirs.chain([""]) {
+            if known.get(dir) != Some(&true) || fs::remove_dir(self.below(dir)).is_err() {
+                return;
+            }
+            known.remove(dir);
+        }
+    }
+
+    /// Where a write of `path` lands, its directories made.
+    fn place(&self, path: &str) -> Result<Place, UsageError> {
+        let real = self.root.join(path);
+        match self.find(path) {
+            Found::Unknown => self.place_resolved(path),
+            Found::File(mode) => Ok(Place {
+                real,
+                mode: Mode::Kept(mode),
+                existing: true,
+                fresh_dir: false,
+            }),
+            Found::Missing(depth) => match self.make_dirs(path, depth)? {
+                Some(made) => Ok(Place {
+                    real,
+                    mode: Mode::New,
+                    existing: false,
+                    fresh_dir: made,
+                }),
+                // Made meanwhile by someone else: the long way.
+                None => self.place_resolved(path),
+            },
+        }
+    }
+
+    /// [`OutDir::place`] the long way ([`OutDir::resolved`]), for a path
+    /// with a link on the way.
+    fn place_resolved(&self, path: &str) -> Result<Place, UsageError> {
+        use std::os::unix::fs::PermissionsExt;
+        let real = self.resolved(path)?;
+        let dir = real.parent().unwrap_or(&self.root);
+        fs::create_dir_all(dir)
+            .map_err(|e| UsageError(format!("cannot create `{}`: {e}", dir.display())))?;
+        let existing = fs::metadata(&real).ok().filter(|m| m.is_file());
+        Ok(Place {
+            mode: existing
+                .as_ref()
+                .map_or(Mode::New, |m| Mode::Kept(m.permissions().mode() & 0o7777)),
+            existing: existing.is_some(),
+            fresh_dir: false,
+            real,
+        })
+    }
+
+    /// Removes what a killed mcpc left beside `place`, unless this run
+    /// made its directory.
+    fn clear_stale(&self, path: &str, place: &Place) {
+        if !place.fresh_dir {
+            let dir = place.real.parent().unwrap_or(&self.root);
             let name = path.rsplit('/').next().unwrap_or(path);
             remove_stale_temps(dir, name);
         }
-        let tmp = create_temp(&real, contents, mode, Durability::Unsynced)?;
-        rename_into(&tmp, &real)
     }
 
     /// Finds `path` from the root down, an lstat a component, stopping at
@@ -711,5 +902,76 @@ impl OutDir {
                 self.root.display()
             ),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backends::{Contents, Output};
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("mcpc-files-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn spooled(temps: &Temps, path: &str, text: &str) -> Spooled {
+        let mut out = Output::new(Some(temps), path);
+        out.put(text);
+        match out.finish() {
+            Contents::Spooled(s) => s,
+            Contents::Text(_) => panic!("{path} was not spooled"),
+        }
+    }
+
+    /// A file is in its place only once put there; one whose write into
+    /// the spool failed is refused, saying so, and leaves nothing.
+    #[test]
+    fn a_spooled_file_lands_when_put_and_a_failed_one_never() {
+        let dir = scratch("spooled");
+        let out = OutDir::new(&dir.join("out")).unwrap();
+        let temps = Temps::new(&out);
+        let good = spooled(&temps, "a/b/good.json", "{}\n");
+        let bad = spooled(&temps, "c/bad.json", "{\n");
+        assert!(!dir.join("out/a/b/good.json").exists());
+        temps.put(&good).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.join("out/a/b/good.json")).unwrap(),
+            "{}\n"
+        );
+        let failed = Spooled {
+            error: Some("No space left on device".into()),
+            ..bad
+        };
+        let e = temps.put(&failed).unwrap_err();
+        assert!(
+            e.0.contains("cannot write") && e.0.contains("No space left"),
+            "{}",
+            e.0
+        );
+        // The directory made for it alone is gone with it.
+        assert!(!dir.join("out/c").exists());
+        let left: Vec<_> = fs::read_dir(dir.join("out/a/b"))
+            .unwrap()
+            .flatten()
+            .collect();
+        assert_eq!(left.len(), 1, "{left:?}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// What is neither put nor dropped when the build stops is removed.
+    #[test]
+    fn spooled_files_left_when_the_build_stops_are_removed() {
+        let dir = scratch("stopped");
+        let out = OutDir::new(&dir.join("out")).unwrap();
+        {
+            let temps = Temps::new(&out);
+            spooled(&temps, "x/y.toml", "a = 1\n");
+            assert!(dir.join("out/x").exists());
+        }
+        assert!(!dir.join("out").exists());
+        let _ = fs::remove_dir_all(&dir);
     }
 }

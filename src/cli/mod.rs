@@ -116,6 +116,7 @@ pub(crate) struct Input {
 }
 
 /// A usage or I/O problem: printed as `error: …`, exit code 2.
+#[derive(Debug)]
 pub(crate) struct UsageError(pub String);
 
 impl UsageError {

@@ -131,7 +131,7 @@ pub fn desired(target: Target, files: &[OutFile]) -> Result<BTreeMap<String, Val
     for managed in target.backend().managed_files() {
         let path = format!("{prefix}{}", managed.project_path);
         let value = match files.iter().find(|f| f.path == path) {
-            Some(f) => parse(managed.format, &f.contents, &path)?,
+            Some(f) => parse(managed.format, f.text(), &path)?,
             None => Value::Object(Default::default()),
         };
         out.insert(managed.project_path.to_owned(), value);

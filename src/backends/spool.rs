@@ -1,0 +1,281 @@
+//! Where a backend's file goes as it is written: into memory, or, when the
+//! caller gives a [`Spool`] (`build`'s output directory), into the
+//! caller's writer a block at a time, counted and hashed on the way, so
+//! that a large unit's config file is never whole in memory (VS Code's
+//! `mcp.json` of 100,000 servers is 39 MB). The library does no IO of its
+//! own: what it writes into is the caller's.
+
+use sha2::{Digest, Sha256};
+use std::io::{self, Write};
+
+/// Where the caller has config files written as they are made.
+///
+/// A file written there is not yet in its place: the backend's pass may
+/// still report an error that fails the target. The caller puts it in place,
+/// or drops it, once it has the target's diagnostics ([`Spooled::id`] says
+/// which file it is).
+pub trait Spool {
+    /// A writer for the file at `path` (relative to the output directory)
+    /// and the number the caller knows it by; `None` when the file cannot
+    /// be begun there. It is then made in memory, and the caller's own
+    /// write of it says why.
+    fn open(&self, path: &str) -> Option<(usize, Box<dyn Write + '_>)>;
+}
+
+/// A file written into a [`Spool`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spooled {
+    /// What [`Spool::open`] numbered it.
+    pub id: usize,
+    pub len: u64,
+    pub sha256: [u8; 32],
+    /// The first write into the spool that failed (nothing was written
+    /// after it, and the file must not be put in place).
+    pub error: Option<String>,
+}
+
+/// What a file holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Contents {
+    Text(String),
+    /// Written into the caller's [`Spool`]: its text is not in memory.
+    Spooled(Spooled),
+}
+
+impl From<String> for Contents {
+    fn from(text: String) -> Contents {
+        Contents::Text(text)
+    }
+}
+
+impl Contents {
+    /// The text, unless it was spooled (only a caller that gave a
+    /// [`Spool`] gets a spooled file).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Contents::Text(text) => Some(text),
+            Contents::Spooled(_) => None,
+        }
+    }
+
+    /// The SHA-256 of the bytes, in lower-case hex.
+    pub fn sha256_hex(&self) -> String {
+        match self {
+            Contents::Text(text) => crate::emit::sha256_hex(text.as_bytes()),
+            Contents::Spooled(s) => crate::emit::hex(&s.sha256),
+        }
+    }
+}
+
+/// How much is gathered before it goes to the spool: few enough calls
+/// into the caller's writer, little enough memory.
+const BLOCK: usize = 64 * 1024;
+
+/// A file being written by a backend: into memory, or into a spool a
+/// block at a time. Writing into it never fails: a failure of the spool's
+/// writer is kept for [`Spooled::error`], so that the backend's pass runs
+/// to its end and reports all it has to.
+pub struct Output<'s> {
+    buf: Vec<u8>,
+    to: Option<Spooling<'s>>,
+}
+
+struct Spooling<'s> {
+    id: usize,
+    writer: Box<dyn Write + 's>,
+    sha: Sha256,
+    len: u64,
+    error: Option<io::Error>,
+}
+
+impl<'s> Output<'s> {
+    /// The file at `path` of the output directory, into `spool` if there
+    /// is one and it can begin the file, else into memory.
+    pub fn new(spool: Option<&'s dyn Spool>, path: &str) -> Output<'s> {
+        let to = spool
+            .and_then(|s| s.open(path))
+            .map(|(id, writer)| Spooling {
+                id,
+                writer,
+                sha: Sha256::new(),
+                len: 0,
+                error: None,
+            });
+        let buf = Vec::with_capacity(if to.is_some() { BLOCK } else { 0 });
+        Output { buf, to }
+    }
+
+    /// Sends what is gathered to the spool, if there is one.
+    fn drain(&mut self) {
+        let Some(to) = &mut self.to else {
+            return;
+        };
+        to.sha.update(&self.buf);
+        to.len += self.buf.len() as u64;
+        if to.error.is_none()
+            && let Err(e) = to.writer.write_all(&self.buf)
+        {
+            to.error = Some(e);
+        }
+        self.buf.clear();
+    }
+
+    /// Writes `text`.
+    pub fn put(&mut self, text: &str) {
+        self.write_all(text.as_bytes())
+            .expect("an Output does not fail");
+    }
+
+    /// The file as written.
+    pub fn finish(mut self) -> Contents {
+        self.drain();
+        match self.to {
+            None => Contents::Text(String::from_utf8(self.buf).expect("the emitters write UTF-8")),
+            Some(mut to) => {
+                if to.error.is_none()
+                    && let Err(e) = to.writer.flush()
+                {
+                    to.error = Some(e);
+                }
+                Contents::Spooled(Spooled {
+                    id: to.id,
+                    len: to.len,
+                    sha256: to.sha.finalize().into(),
+                    error: to.error.map(|e| e.to_string()),
+                })
+            }
+        }
+    }
+}
+
+impl Write for Output<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= BLOCK {
+            self.drain();
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// The bytes written into one file of a [`Kept`].
+    type Bytes = std::rc::Rc<RefCell<Vec<u8>>>;
+
+    /// A spool that keeps each file's bytes, failing after `fail_after`.
+    struct Kept {
+        files: RefCell<Vec<(String, Bytes)>>,
+        fail_after: usize,
+    }
+
+    struct Into {
+        bytes: Bytes,
+        fail_after: usize,
+    }
+
+    impl Write for Into {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            let mut bytes = self.bytes.borrow_mut();
+            if bytes.len() + b.len() > self.fail_after {
+                return Err(io::Error::other("disk full"));
+            }
+            bytes.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Spool for Kept {
+        fn open(&self, path: &str) -> Option<(usize, Box<dyn Write + '_>)> {
+            if path.ends_with("refused") {
+                return None;
+            }
+            let bytes = std::rc::Rc::new(RefCell::new(Vec::new()));
+            let mut files = self.files.borrow_mut();
+            files.push((path.to_owned(), bytes.clone()));
+            let into = Into {
+                bytes,
+                fail_after: self.fail_after,
+            };
+            Some((files.len() - 1, Box::new(into)))
+        }
+    }
+
+    fn text(size: usize) -> Vec<u8> {
+        (0..size).map(|i| b"abcdefgh\n"[i % 9]).collect()
+    }
+
+    #[test]
+    fn a_spooled_file_is_the_bytes_written_with_their_length_and_digest() {
+        let spool = Kept {
+            files: RefCell::new(Vec::new()),
+            fail_after: usize::MAX,
+        };
+        // Below a block, exactly one, and several with a rest.
+        for size in [0, 10, BLOCK, 3 * BLOCK + 17] {
+            let bytes = text(size);
+            let mut out = Output::new(Some(&spool), "x/a.json");
+            for piece in bytes.chunks(1000) {
+                out.write_all(piece).unwrap();
+            }
+            let Contents::Spooled(s) = out.finish() else {
+                panic!("not spooled");
+            };
+            let files = spool.files.borrow();
+            assert_eq!(s.id, files.len() - 1);
+            assert_eq!(*files[s.id].1.borrow(), bytes);
+            assert_eq!(s.len, size as u64);
+            let as_text = Contents::Text(String::from_utf8(bytes).unwrap());
+            assert_eq!(
+                Contents::Spooled(s.clone()).sha256_hex(),
+                as_text.sha256_hex()
+            );
+            assert_eq!(s.error, None);
+        }
+    }
+
+    #[test]
+    fn without_a_spool_or_when_it_refuses_the_file_is_held() {
+        let spool = Kept {
+            files: RefCell::new(Vec::new()),
+            fail_after: usize::MAX,
+        };
+        for to in [None, Some(&spool as &dyn Spool)] {
+            let mut out = Output::new(to, "x/refused");
+            out.write_all(&text(BLOCK + 1)).unwrap();
+            let held = out.finish();
+            assert_eq!(held.text().map(str::len), Some(BLOCK + 1));
+        }
+        assert!(spool.files.borrow().is_empty());
+    }
+
+    /// The backend writes on to the end (its pass still reports all), and
+    /// the failure is kept for the caller.
+    #[test]
+    fn a_failing_spool_is_said_in_the_file_not_to_the_backend() {
+        let spool = Kept {
+            files: RefCell::new(Vec::new()),
+            fail_after: BLOCK + 5,
+        };
+        let mut out = Output::new(Some(&spool), "x/a.json");
+        for piece in text(4 * BLOCK).chunks(4096) {
+            out.write_all(piece).expect("an Output does not fail");
+        }
+        let Contents::Spooled(s) = out.finish() else {
+            panic!("not spooled");
+        };
+        assert_eq!(s.error.as_deref(), Some("disk full"));
+        assert_eq!(s.len, 4 * BLOCK as u64);
+        assert_eq!(spool.files.borrow()[0].1.borrow().len(), BLOCK);
+    }
+}
