@@ -209,23 +209,9 @@ impl Lowering<'_> {
 /// The `mcp_servers` tables of servers with distinct names, written one at
 /// a time: a blank line apart, they are the bytes of the whole map's.
 fn one_by_one(tables: impl Iterator<Item = (String, CodexServer)>, out: &mut Output) {
-    let mut none = true;
-    for table in tables {
-        if !none {
-            out.put("\n");
-        }
-        none = false;
-        let one = CodexConfig {
-            mcp_servers: OrderedMap(vec![table]),
-        };
-        out.put(&emit::toml(&one));
-    }
-    if none {
-        let empty = emit::toml(&CodexConfig {
-            mcp_servers: OrderedMap::new(),
-        });
-        out.put(&empty);
-    }
+    emit::one_by_one(out, tables, "", "\n", |mcp_servers| {
+        emit::toml(&CodexConfig { mcp_servers })
+    });
 }
 
 impl Codex {

@@ -4,8 +4,8 @@
 
 use super::lowering::{Fields, Vars, no_package, render_entries, tool_names};
 use super::{
-    Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Owned, PluginServers, ServerSpec,
-    Target, UserFile,
+    Backend, Capabilities, Cx, Format, ManagedFile, NativeFile, Output, Owned, PluginServers,
+    ServerSpec, Target, UserFile,
 };
 use crate::emit::{self, Number, OrderedMap};
 use crate::ir::{Server, Transport};
@@ -22,11 +22,12 @@ struct HermesConfig {
     mcp_servers: OrderedMap<HermesServer>,
 }
 
-/// [`HermesConfig`] as written when every name is distinct, its servers
-/// made as they are written.
-#[derive(Serialize)]
-struct Streamed<S> {
-    mcp_servers: S,
+/// The `mcp_servers` entries of servers with distinct names, written one
+/// at a time below `mcp_servers:`: the bytes of the whole map's.
+fn one_by_one(entries: impl Iterator<Item = (String, HermesServer)>, out: &mut Output) {
+    emit::one_by_one(out, entries, "mcp_servers:\n", "", |mcp_servers| {
+        emit::yaml(&HermesConfig { mcp_servers })
+    });
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -217,10 +218,8 @@ impl Backend for Hermes {
         };
         if emit::distinct(names) {
             // Each server is written as it is lowered: no map of them all.
-            let entries = servers.map(|s| (s.name.value.as_str(), self.server(s, cx)));
-            out.put(&emit::yaml(&Streamed {
-                mcp_servers: emit::Streamed::new(entries),
-            }));
+            let entries = servers.map(|s| (s.name.value.clone(), self.server(s, cx)));
+            one_by_one(entries, &mut out);
         } else {
             // A name given twice: the later entry takes the earlier's place.
             let mut map = OrderedMap::new();
@@ -331,12 +330,11 @@ mod tests {
             let map = HermesConfig {
                 mcp_servers: OrderedMap(case.iter().map(|(k, f)| ((*k).to_owned(), f())).collect()),
             };
-            let streamed = Streamed {
-                mcp_servers: emit::Streamed::new(case.iter().map(|(k, f)| (*k, f()))),
-            };
+            let mut out = Output::new(None, CONFIG);
+            one_by_one(case.iter().map(|(k, f)| ((*k).to_owned(), f())), &mut out);
             assert_eq!(
-                emit::yaml(&streamed),
-                emit::yaml(&map),
+                out.finish().text(),
+                Some(emit::yaml(&map).as_str()),
                 "{} servers",
                 case.len()
             );

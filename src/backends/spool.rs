@@ -149,10 +149,22 @@ impl<'s> Output<'s> {
 }
 
 impl Write for Output<'_> {
+    /// Into memory, or into the spool a block at a time however much is
+    /// written at once (a file made whole first, as YAML is, is not held
+    /// twice).
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(bytes);
-        if self.buf.len() >= BLOCK {
-            self.drain();
+        if self.to.is_none() {
+            self.buf.extend_from_slice(bytes);
+            return Ok(bytes.len());
+        }
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (now, later) = rest.split_at(rest.len().min(BLOCK - self.buf.len()));
+            self.buf.extend_from_slice(now);
+            if self.buf.len() == BLOCK {
+                self.drain();
+            }
+            rest = later;
         }
         Ok(bytes.len())
     }
@@ -242,6 +254,38 @@ mod tests {
             );
             assert_eq!(s.error, None);
         }
+    }
+
+    /// However much is written at once, the spool gets it a block at a
+    /// time, the same bytes.
+    #[test]
+    fn a_large_write_reaches_the_spool_in_blocks() {
+        struct Largest(usize);
+        impl Write for Largest {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0 = self.0.max(b.len());
+                assert!(self.0 <= BLOCK, "a write of {} bytes", b.len());
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        struct One;
+        impl Spool for One {
+            fn open(&self, _: &str) -> Option<(usize, Box<dyn Write + '_>)> {
+                Some((0, Box::new(Largest(0))))
+            }
+        }
+        let bytes = text(5 * BLOCK + 3);
+        let mut out = Output::new(Some(&One), "x");
+        out.write_all(&bytes[..7]).unwrap();
+        out.write_all(&bytes[7..]).unwrap();
+        let Contents::Spooled(s) = out.finish() else {
+            panic!("not spooled");
+        };
+        let held = Contents::Text(String::from_utf8(bytes).unwrap());
+        assert_eq!(Contents::Spooled(s).sha256_hex(), held.sha256_hex());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `mcpc build`: compile, then write the files (or, with `--check`, show
 //! how they differ from what is on disk).
 
-use super::files::{OutDir, Temps, read_plain};
+use super::files::{Compare, OutDir, Temps, read_plain};
 use super::targets::{self, TargetArg};
 use super::{FAILED, Input, OK, UsageError};
 use crate::backends::{Contents, Emit, Manifest, OutFile, Plan, Target};
@@ -60,12 +60,14 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     };
     let out_dir = OutDir::new(&args.out)?;
     let temps = Temps::new(&out_dir);
+    let compare = Compare::new(&out_dir);
     let mut compilation = Compilation::new(args.input.sources()?, args.input.levels()?);
     check_workspace(&compilation, &plan, &named, targets::is_all(&args.target))?;
     let front_failed = compilation.fails();
     let mut out = Outputs {
         dir: &out_dir,
         temps: &temps,
+        compare: &compare,
         check: args.check,
         hold: args.strict,
         discard: front_failed,
@@ -76,12 +78,10 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
         diffs: Vec::new(),
         error: None,
     };
-    if args.check {
-        compilation.build_each_with(&plan, |b| out.take(b));
-    } else {
-        // Each config file goes to disk as it is made.
-        compilation.build_each_spooled(&plan, &temps, |b| out.take(b));
-    }
+    // Each config file goes to disk as it is made, or, with `--check`, is
+    // compared with the one on disk as it is made.
+    let spool: &dyn crate::backends::Spool = if args.check { &compare } else { &temps };
+    compilation.build_each_spooled(&plan, spool, |b| out.take(b));
     let accepted = compilation.accepted();
     let (sources, diagnostics) = compilation.finish();
     args.input.report(&sources, &diagnostics);
@@ -141,6 +141,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
 struct Outputs<'a> {
     dir: &'a OutDir,
     temps: &'a Temps<'a>,
+    compare: &'a Compare<'a>,
     check: bool,
     hold: bool,
     discard: bool,
@@ -180,6 +181,7 @@ impl Outputs<'_> {
             self.entries.add(&f);
             match &f.contents {
                 Contents::Text(text) => self.put_one(&f.path, text),
+                Contents::Spooled(s) if self.check => self.compared(&f.path, s),
                 Contents::Spooled(s) if self.error.is_none() => {
                     if let Err(e) = self.temps.put(s) {
                         self.error = Some(e);
@@ -193,6 +195,10 @@ impl Outputs<'_> {
 
     /// Drops files unwritten (a spooled file is on disk: it is removed).
     fn drop_files(&self, files: Vec<OutFile>) {
+        if self.check {
+            // Compared, not written: nothing to remove.
+            return;
+        }
         for f in files {
             if let Contents::Spooled(s) = &f.contents {
                 self.temps.drop_file(s);
@@ -221,8 +227,24 @@ impl Outputs<'_> {
         if old.as_deref() == Some(contents) {
             return;
         }
-        let old = old.unwrap_or_default();
-        let diff = similar::TextDiff::from_lines(&old, contents);
+        self.diff(path, &old.unwrap_or_default(), contents);
+    }
+
+    /// `--check`: the spooled file `s` at `path`, compared as it was made.
+    fn compared(&mut self, path: &str, s: &crate::backends::Spooled) {
+        if self.error.is_some() {
+            return;
+        }
+        match self.compare.differs(path, s) {
+            Ok(Some((old, new))) => self.diff(path, &old, &new),
+            Ok(None) => {}
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// `--check`: keeps the diff of `path` from `old` to `contents`.
+    fn diff(&mut self, path: &str, old: &str, contents: &str) {
+        let diff = similar::TextDiff::from_lines(old, contents);
         let text = format!(
             "{}",
             diff.unified_diff()

@@ -646,6 +646,185 @@ impl Drop for Temps<'_> {
     }
 }
 
+/// `build --check`'s [`Spool`]: each config file, as its backend writes
+/// it, is compared with the file on disk a block at a time, and only a file
+/// that differs is kept (from the first block that differs), for its diff:
+/// a check that finds the directory up to date holds no file's text.
+pub(crate) struct Compare<'d> {
+    dir: &'d OutDir,
+    compared: std::cell::RefCell<Vec<Option<Compared>>>,
+}
+
+/// What [`Compare`] found of a file.
+enum Compared {
+    /// On disk as it would be written.
+    Same,
+    /// It differs after `matched` bytes (the SHA-256 of those is
+    /// `prefix`), and `rest` is what would be written after them.
+    Differs {
+        matched: usize,
+        prefix: [u8; 32],
+        rest: Vec<u8>,
+    },
+}
+
+/// A file of a [`Compare`] being compared as it is written.
+struct Comparing<'c> {
+    compare: &'c Compare<'c>,
+    id: usize,
+    /// The file on disk, while what is written matches it.
+    old: Option<fs::File>,
+    matched: usize,
+    prefix: sha2::Sha256,
+    /// What is written once it differs.
+    rest: Option<Vec<u8>>,
+    /// The old file's bytes read to compare.
+    block: Vec<u8>,
+}
+
+impl<'d> Compare<'d> {
+    pub(crate) fn new(dir: &'d OutDir) -> Compare<'d> {
+        Compare {
+            dir,
+            compared: Default::default(),
+        }
+    }
+
+    /// The text the spooled file `s` (at `path`) would have, and what is on
+    /// disk there (empty where nothing readable as text is), when they
+    /// differ; `None` when the file is up to date.
+    pub(crate) fn differs(
+        &self,
+        path: &str,
+        s: &Spooled,
+    ) -> Result<Option<(String, String)>, UsageError> {
+        let taken = self
+            .compared
+            .borrow_mut()
+            .get_mut(s.id)
+            .and_then(Option::take);
+        let Some(Compared::Differs {
+            matched,
+            prefix,
+            rest,
+        }) = taken
+        else {
+            return Ok(None);
+        };
+        use sha2::{Digest, Sha256};
+        let real = self.dir.inside(path)?;
+        let old = fs::metadata(&real)
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|_| fs::read(&real).ok())
+            .unwrap_or_default();
+        // What matched is the old file's start, as long as it holds still.
+        let start = old
+            .get(..matched)
+            .filter(|b| Sha256::digest(b)[..] == prefix[..]);
+        let Some(start) = start else {
+            return Err(UsageError(format!(
+                "`{}` changed while it was compared; run the check again",
+                real.display()
+            )));
+        };
+        let mut new = start.to_vec();
+        new.extend_from_slice(&rest);
+        let new = String::from_utf8(new).map_err(|_| {
+            UsageError(format!(
+                "`{}` changed while it was compared; run the check again",
+                real.display()
+            ))
+        })?;
+        Ok(Some((String::from_utf8(old).unwrap_or_default(), new)))
+    }
+}
+
+impl Spool for Compare<'_> {
+    fn open(&self, path: &str) -> Option<(usize, Box<dyn Write + '_>)> {
+        // Held in memory instead, the file's own comparison says why.
+        let real = self.dir.inside(path).ok()?;
+        let old = fs::metadata(&real)
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|_| fs::File::open(&real).ok());
+        let mut compared = self.compared.borrow_mut();
+        compared.push(None);
+        let comparing = Comparing {
+            compare: self,
+            id: compared.len() - 1,
+            old,
+            matched: 0,
+            prefix: Default::default(),
+            rest: None,
+            block: Vec::new(),
+        };
+        Some((comparing.id, Box::new(comparing)))
+    }
+}
+
+impl Comparing<'_> {
+    /// Whether the old file's next bytes are `bytes`.
+    fn next_is(&mut self, bytes: &[u8]) -> bool {
+        use std::io::Read;
+        let Some(old) = &mut self.old else {
+            return false;
+        };
+        self.block.resize(bytes.len(), 0);
+        old.read_exact(&mut self.block).is_ok() && self.block == bytes
+    }
+
+    /// Whether the old file ends here.
+    fn next_is_end(&mut self) -> bool {
+        use std::io::Read;
+        self.old
+            .as_mut()
+            .is_some_and(|old| matches!(old.read(&mut [0u8; 1]), Ok(0)))
+    }
+}
+
+impl Write for Comparing<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.rest.is_none() && !self.next_is(bytes) {
+            self.old = None;
+            self.rest = Some(Vec::new());
+        }
+        match &mut self.rest {
+            Some(rest) => rest.extend_from_slice(bytes),
+            None => {
+                use sha2::Digest;
+                self.prefix.update(bytes);
+                self.matched += bytes.len();
+            }
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Comparing<'_> {
+    fn drop(&mut self) {
+        use sha2::Digest;
+        // Up to date only if the old file ends where the new one does.
+        let same = self.rest.is_none() && self.next_is_end();
+        let found = if same {
+            Compared::Same
+        } else {
+            Compared::Differs {
+                matched: self.matched,
+                prefix: std::mem::take(&mut self.prefix).finalize().into(),
+                rest: self.rest.take().unwrap_or_default(),
+            }
+        };
+        if let Some(slot) = self.compare.compared.borrow_mut().get_mut(self.id) {
+            *slot = Some(found);
+        }
+    }
+}
+
 /// What [`OutDir::find`] found at a path in the directory.
 enum Found {
     /// A regular file (not a link) with this mode.
@@ -958,6 +1137,76 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(left.len(), 1, "{left:?}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A file compared as it is written is found up to date exactly when
+    /// it is, and otherwise gives both texts whole, wherever it differs
+    /// (in the first block or a later one, longer, shorter, missing).
+    #[test]
+    fn a_compared_file_differs_exactly_when_it_does() {
+        let dir = scratch("compared");
+        let out = OutDir::new(&dir.join("out")).unwrap();
+        let block = 64 * 1024;
+        let text = |n: usize| -> String { (0..n).map(|i| ["a", "b\n", "c"][i % 3]).collect() };
+        let long = text(3 * block + 5);
+        let mut other = long.clone();
+        other.replace_range(2 * block + 7..2 * block + 8, "Z");
+        let cases: Vec<(Option<&str>, &str)> = vec![
+            (Some("same\n"), "same\n"),
+            (Some(&long), &long),
+            (Some("a\n"), "b\n"),
+            (Some(&long), &other),
+            (Some(&long[..block]), &long),
+            (Some(&long), &long[..2 * block + 1]),
+            (Some(&long), ""),
+            (None, "new\n"),
+            (None, ""),
+        ];
+        for (n, (old, new)) in cases.into_iter().enumerate() {
+            let path = format!("t/{n}.json");
+            if let Some(old) = old {
+                fs::create_dir_all(dir.join("out/t")).unwrap();
+                fs::write(dir.join("out").join(&path), old).unwrap();
+            }
+            let compare = Compare::new(&out);
+            let mut output = Output::new(Some(&compare), &path);
+            for piece in new.as_bytes().chunks(5000) {
+                output.put(std::str::from_utf8(piece).unwrap());
+            }
+            let Contents::Spooled(s) = output.finish() else {
+                panic!("case {n} was not spooled");
+            };
+            let found = compare.differs(&path, &s).unwrap();
+            if old == Some(new) {
+                assert!(found.is_none(), "case {n} differs");
+            } else {
+                let (was, would) = found.unwrap_or_else(|| panic!("case {n} is the same"));
+                assert_eq!(
+                    (was.as_str(), would.as_str()),
+                    (old.unwrap_or(""), new),
+                    "case {n}"
+                );
+            }
+        }
+        // Changed on disk between the comparison and the diff.
+        fs::write(dir.join("out/t/x.json"), &long).unwrap();
+        let compare = Compare::new(&out);
+        let mut output = Output::new(Some(&compare), "t/x.json");
+        for piece in other.as_bytes().chunks(5000) {
+            output.put(std::str::from_utf8(piece).unwrap());
+        }
+        let Contents::Spooled(s) = output.finish() else {
+            panic!("not spooled");
+        };
+        fs::write(dir.join("out/t/x.json"), long.replacen('a', "A", 1)).unwrap();
+        match compare.differs("t/x.json", &s) {
+            Err(e) => assert!(e.0.contains("changed while it was compared"), "{}", e.0),
+            Ok(found) => panic!(
+                "a changed file compared as {:?}",
+                found.map(|_| "differing")
+            ),
+        }
         let _ = fs::remove_dir_all(&dir);
     }
 

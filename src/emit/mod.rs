@@ -226,6 +226,34 @@ pub fn json<T: Serialize>(value: &T) -> String {
     text
 }
 
+/// A document holding one map, written into `out` an entry at a time, so
+/// that the whole is never in memory: `doc` gives the document of a map;
+/// each entry's document of itself alone, less its first `head` bytes, is
+/// put after `head` once, `sep` apart. Where the format allows (TOML's
+/// tables, a blank line apart; YAML's entries, below `key:`), these are
+/// the bytes of the whole map's document; no entry means the empty map's.
+pub fn one_by_one<V>(
+    out: &mut crate::backends::Output,
+    entries: impl Iterator<Item = (String, V)>,
+    head: &str,
+    sep: &str,
+    doc: impl Fn(OrderedMap<V>) -> String,
+) {
+    let mut none = true;
+    for entry in entries {
+        let one = doc(OrderedMap(vec![entry]));
+        let body = one
+            .strip_prefix(head)
+            .expect("an entry's document starts so");
+        out.put(if none { head } else { sep });
+        out.put(body);
+        none = false;
+    }
+    if none {
+        out.put(&doc(OrderedMap::new()));
+    }
+}
+
 /// [`json`], written into `out` as it is made.
 pub fn json_to<T: Serialize>(value: &T, out: &mut crate::backends::Output) {
     serde_json::to_writer_pretty(&mut *out, value).expect("backend structs serialize to JSON");
