@@ -153,10 +153,25 @@ impl Write for Output<'_> {
     /// written at once (a file made whole first, as YAML is, is not held
     /// twice).
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        if self.to.is_none() {
+        // Most writes are a few bytes of punctuation or a value.
+        if self.to.is_none() || self.buf.len() + bytes.len() < BLOCK {
             self.buf.extend_from_slice(bytes);
             return Ok(bytes.len());
         }
+        self.spill(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Output<'_> {
+    /// Writes `bytes`, which fill the block, into the spool a block at a
+    /// time.
+    #[cold]
+    fn spill(&mut self, bytes: &[u8]) {
         let mut rest = bytes;
         while !rest.is_empty() {
             let (now, later) = rest.split_at(rest.len().min(BLOCK - self.buf.len()));
@@ -166,11 +181,6 @@ impl Write for Output<'_> {
             }
             rest = later;
         }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 
