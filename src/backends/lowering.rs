@@ -767,6 +767,25 @@ mod tests {
         }
     }
 
+    /// A bare variable is a `$` before a letter or `_`, anywhere.
+    #[test]
+    fn a_bare_variable_is_a_dollar_before_a_name() {
+        for (text, bare) in [
+            ("", false),
+            ("$", false),
+            ("$$", false),
+            ("$1", false),
+            ("a$", false),
+            ("$HOME", true),
+            ("x$_y", true),
+            ("$$a", true),
+            ("é$b", true),
+            ("price: 5$ each", false),
+        ] {
+            assert_eq!(super::has_bare_variable(text), bare, "{text}");
+        }
+    }
+
     /// Literal text is the source's, borrowed; a value with a reference
     /// is built; without the files nothing is built, and the same is
     /// reported.

@@ -280,6 +280,13 @@ impl Sink {
             .retain(|d| d.target.is_some() || !allowed.contains(&d.code));
     }
 
+    /// Whether a diagnostic of `code` without a target would be dropped
+    /// as it is pushed ([`Sink::drop_allowed`]): a lint allowed by default
+    /// that would report every server need not build its message.
+    pub fn drops(&self, code: Code) -> bool {
+        self.allowed.contains(&code)
+    }
+
     /// The spans of literal secrets found so far.
     pub fn sensitive(&self) -> &[Span] {
         &self.sensitive

@@ -9,7 +9,8 @@ use crate::diag::{Code, Diagnostic, Sink};
 use crate::ir::{Plugin, Server};
 
 pub(super) fn check(plugin: &Plugin, server: &Server, sink: &mut Sink) {
-    if server.fields.rare().tools.allow.is_none() {
+    // Allowed (the default), it is dropped as pushed: not built.
+    if server.fields.rare().tools.allow.is_none() && !sink.drops(Code::MissingToolFilter) {
         sink.push(
             Diagnostic::new(
                 Code::MissingToolFilter,
