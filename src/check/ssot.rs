@@ -10,11 +10,33 @@ use foldhash::{HashMap, HashMapExt};
 use std::collections::hash_map::Entry;
 
 pub(super) fn check(unit: &Unit, sink: &mut Sink) {
+    // A target that builds the very servers another one did has the same
+    // collisions, reported alike (they name no target); most targets build
+    // them all, so each set of servers is checked once.
+    let mut checked: Vec<Vec<Built<'_>>> = Vec::new();
     for &target in Target::ALL {
-        collisions(unit, target, sink);
+        let built: Vec<Built<'_>> = unit
+            .plugins
+            .iter()
+            .flat_map(|p| p.server_names_for(target).into_iter().map(move |n| (p, n)))
+            .collect();
+        let same = |other: &Vec<Built<'_>>| {
+            other.len() == built.len()
+                && other
+                    .iter()
+                    .zip(&built)
+                    .all(|(a, b)| std::ptr::eq(a.0, b.0) && std::ptr::eq(a.1, b.1))
+        };
+        if !checked.iter().any(same) {
+            collisions(&built, sink);
+            checked.push(built);
+        }
     }
     duplicate_launches(unit, sink);
 }
+
+/// A server a target builds: its plugin and name.
+type Built<'u> = (&'u Plugin, &'u Spanned<String>);
 
 /// A server name as runtimes key it: equal to another after lower-casing
 /// and treating `-` and `_` alike, since runtimes key servers by name and
@@ -64,43 +86,41 @@ fn servers(unit: &Unit) -> usize {
     unit.plugins.iter().map(|p| p.servers.len()).sum()
 }
 
-fn collisions(unit: &Unit, target: Target, sink: &mut Sink) {
+/// The servers of `built`, what one target builds, whose names collide.
+fn collisions<'u>(built: &[Built<'u>], sink: &mut Sink) {
     // Folded name -> the plugin and name of the first server built with it
     // (linear in servers; the name alone is kept, not the server).
-    let mut seen: HashMap<Folded<'_>, (&Plugin, &Spanned<String>)> =
-        HashMap::with_capacity(servers(unit));
-    for plugin in &unit.plugins {
-        for name in plugin.server_names_for(target) {
-            let (first_plugin, first) = match seen.entry(Folded(&name.value)) {
-                Entry::Vacant(v) => {
-                    v.insert((plugin, name));
-                    continue;
-                }
-                Entry::Occupied(o) => *o.get(),
-            };
-            // The same name twice in one plugin is `duplicate-server`.
-            if std::ptr::eq(first_plugin, plugin) && first.value == name.value {
+    let mut seen: HashMap<Folded<'u>, Built<'u>> = HashMap::with_capacity(built.len());
+    for &(plugin, name) in built {
+        let (first_plugin, first) = match seen.entry(Folded(&name.value)) {
+            Entry::Vacant(v) => {
+                v.insert((plugin, name));
                 continue;
             }
-            let how = if first.value == name.value {
-                "the same name as"
-            } else {
-                "a name that collides with"
-            };
-            sink.push(
-                Diagnostic::new(
-                    Code::ServerNameCollision,
-                    name.span,
-                    format!(
-                        "server `{}` of plugin `{}` has {how} server `{}` of plugin `{}`",
-                        name, plugin.name, first, first_plugin.name
-                    ),
-                )
-                .with_label("collides")
-                .with_secondary(first.span, "with this server")
-                .with_help("rename one of them; names equal after lower-casing and `-`/`_` folding overwrite each other in a runtime's config"),
-            );
+            Entry::Occupied(o) => *o.get(),
+        };
+        // The same name twice in one plugin is `duplicate-server`.
+        if std::ptr::eq(first_plugin, plugin) && first.value == name.value {
+            continue;
         }
+        let how = if first.value == name.value {
+            "the same name as"
+        } else {
+            "a name that collides with"
+        };
+        sink.push(
+            Diagnostic::new(
+                Code::ServerNameCollision,
+                name.span,
+                format!(
+                    "server `{}` of plugin `{}` has {how} server `{}` of plugin `{}`",
+                    name, plugin.name, first, first_plugin.name
+                ),
+            )
+            .with_label("collides")
+            .with_secondary(first.span, "with this server")
+            .with_help("rename one of them; names equal after lower-casing and `-`/`_` folding overwrite each other in a runtime's config"),
+        );
     }
 }
 
@@ -156,7 +176,42 @@ fn duplicate_launches(unit: &Unit, sink: &mut Sink) {
 #[cfg(test)]
 mod tests {
     use super::Folded;
+    use crate::diag::{Code, LintLevels};
+    use crate::source::{SourceFile, SourceMap};
     use std::hash::BuildHasher;
+
+    /// The collisions `mcpc check` reports of `src`.
+    fn collisions(src: &str) -> Vec<String> {
+        let mut sources = SourceMap::new();
+        sources.add(SourceFile::new("a.mcpc".to_owned(), src.to_owned()));
+        let c = crate::Compilation::new(sources, LintLevels::default());
+        let (_, diagnostics) = c.finish();
+        diagnostics
+            .iter()
+            .filter(|d| d.code == Code::ServerNameCollision)
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    /// Servers collide where one target builds them both, once however
+    /// many targets do, and not where no target builds both.
+    #[test]
+    fn names_collide_only_where_one_target_builds_both() {
+        let plugins = |a: &str, b: &str| {
+            format!(
+                "plugin \"a\" {{\n  version = \"1.0.0\"\n  {a}\n  server \"docs\" {{ url = \"https://a.example/mcp\" }}\n}}\n\
+                 plugin \"b\" {{\n  version = \"1.0.0\"\n  {b}\n  server \"Docs\" {{ url = \"https://b.example/mcp\" }}\n}}\n"
+            )
+        };
+        assert_eq!(collisions(&plugins("", "")).len(), 1);
+        let apart = plugins("targets = [\"codex\"]", "targets = [\"gemini\"]");
+        assert_eq!(collisions(&apart), Vec::<String>::new());
+        let one = plugins(
+            "targets = [\"codex\", \"gemini\"]",
+            "targets = [\"gemini\"]",
+        );
+        assert_eq!(collisions(&one).len(), 1, "{:?}", collisions(&one));
+    }
 
     #[test]
     fn names_equal_after_folding_are_one_key() {
