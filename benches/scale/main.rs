@@ -14,6 +14,9 @@
 //!   without the instructions of the `sha2` crate (the manifest's
 //!   digests), which runs SHA-256 in software under valgrind and in
 //!   hardware on a CPU with SHA extensions;
+//! - the same build again into the directory it wrote (nothing changed),
+//!   and `build --check` there: time and peak RSS (no floor: the floor
+//!   has no rebuild);
 //! - the worst-case shapes (`gen.rs`) at two sizes: time per server must
 //!   not grow with the size;
 //! - in-process phases: parse, lower, check, each backend, manifest, write.
@@ -293,6 +296,7 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut paths = None;
+    let mut again = Vec::new();
     for &n in &o.sizes {
         let (src, json) = r#gen::generate(Shape::Realistic, n);
         let src_path = work.join(format!("s{n}.mcpc"));
@@ -326,6 +330,12 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
             theirs.push(run(&floor_cmd));
         }
         let (m, f) = (best(&mine), best(&theirs));
+        // Into the directory just written, nothing changed: a rebuild, and
+        // the check CI runs on every commit.
+        let check_cmd: Vec<&str> = mcpc_cmd.iter().copied().chain(["--check"]).collect();
+        let rebuilt: Vec<Run> = (0..o.runs).map(|_| run(&mcpc_cmd)).collect();
+        let checked: Vec<Run> = (0..o.runs).map(|_| run(&check_cmd)).collect();
+        again.push((n, best(&rebuilt), best(&checked)));
         let instr = if n <= o.instr_max {
             let cg = work.join("callgrind.out");
             let _ = std::fs::remove_dir_all(&out);
@@ -361,6 +371,21 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
         );
         let _ = std::fs::remove_file(&src_path);
         let _ = std::fs::remove_file(&json_path);
+    }
+    println!(
+        "\nthe same build into the directory it wrote, nothing changed: again, and with `--check`; best of {}",
+        o.runs
+    );
+    println!("| servers | rebuild | peak RSS | `--check` | peak RSS |");
+    println!("|---:|---:|---:|---:|---:|");
+    for (n, rebuilt, checked) in again {
+        println!(
+            "| {n} | {:.1} ms | {:.1} MB | {:.1} ms | {:.1} MB |",
+            ms(rebuilt.time),
+            mb(rebuilt.rss_kb),
+            ms(checked.time),
+            mb(checked.rss_kb)
+        );
     }
 }
 
