@@ -187,6 +187,15 @@ fn build_is_deterministic_and_check_detects_drift() {
         "{diff}"
     );
     assert!(diff.contains("+++ b/claude-code/.mcp.json"), "{diff}");
+    // The manifest's digests changed with the files, and it comes last.
+    assert!(
+        diff.trim_end()
+            .rsplit("+++ ")
+            .next()
+            .unwrap()
+            .starts_with("b/mcpc-delivery.json"),
+        "{diff}"
+    );
     assert_eq!(
         fs::read(t.0.join("a/hermes/.hermes/config.yaml")).unwrap(),
         before,
