@@ -900,28 +900,39 @@ impl Manifest {
     /// their paths sort (after an entry of the same path): the manifest
     /// that `emit::json` writes of all of them sorted by path.
     pub fn text_with(&self, more: &[serde_json::Value]) -> String {
-        let mut out = String::from("{\n  \"version\": 1,\n  \"files\": [");
+        let mut out = Output::new(None, "");
+        self.write_with(more, &mut out);
+        match out.finish() {
+            Contents::Text(text) => text,
+            Contents::Spooled(_) => unreachable!("an Output without a spool holds its text"),
+        }
+    }
+
+    /// [`Manifest::text_with`], written into `out` an entry at a time (at
+    /// scale the manifest is as large as a config file).
+    pub fn write_with(&self, more: &[serde_json::Value], out: &mut Output) {
+        out.put("{\n  \"version\": 1,\n  \"files\": [");
         let mut more = more.iter().peekable();
         let mut any = false;
-        let mut next = |out: &mut String| {
-            out.push_str(if any { ",\n" } else { "\n" });
+        let mut piece = String::new();
+        let mut put = |out: &mut Output, write: &dyn Fn(&mut String)| {
+            piece.clear();
+            piece.push_str(if any { ",\n" } else { "\n" });
             any = true;
+            write(&mut piece);
+            out.put(&piece);
         };
         for entry in &self.entries {
             let before = |v: &&serde_json::Value| v["path"].as_str() < Some(entry.path.as_str());
             while let Some(value) = more.next_if(before) {
-                next(&mut out);
-                push_indented(&mut out, &crate::emit::json(value));
+                put(out, &|p| push_indented(p, &crate::emit::json(value)));
             }
-            next(&mut out);
-            self.write_entry(entry, &mut out);
+            put(out, &|p| self.write_entry(entry, p));
         }
         for value in more {
-            next(&mut out);
-            push_indented(&mut out, &crate::emit::json(value));
+            put(out, &|p| push_indented(p, &crate::emit::json(value)));
         }
-        out.push_str(if any { "\n  ]\n}\n" } else { "]\n}\n" });
-        out
+        out.put(if any { "\n  ]\n}\n" } else { "]\n}\n" });
     }
 
     /// `entry` as an element of the manifest's `files`, indented so.

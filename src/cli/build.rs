@@ -103,17 +103,20 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     let (kept, stale) = split_previous(&previous.entries, &out.done, &out.entries);
     let kept = previous.kept(&out_dir, &kept);
     let count = out.entries.entries().len() + 1;
-    let manifest = merged_manifest(std::mem::take(&mut out.entries), kept);
     let code = if any_failed { FAILED } else { OK };
+    // Written (or compared) as it is made: at scale it is as large as a
+    // config file.
+    let spool: &dyn crate::backends::Spool = if args.check { &compare } else { &temps };
+    let mut manifest = crate::backends::Output::new(Some(spool), MANIFEST);
+    merged_manifest(std::mem::take(&mut out.entries), kept, &mut manifest);
+    out.put_contents(MANIFEST, &manifest.finish());
+    // The manifest behind a link out of the directory, or not written.
+    if let Some(e) = out.error.take() {
+        return Err(e);
+    }
     if args.check {
-        out.check_text(MANIFEST, &manifest);
-        // The manifest behind a link out of the directory.
-        if let Some(e) = out.error.take() {
-            return Err(e);
-        }
         return Ok(out.drift(&args.input, &stale).max(code));
     }
-    out_dir.write(MANIFEST, manifest.as_bytes())?;
     for path in &stale {
         match out_dir.inside(path) {
             Ok(real) => {
@@ -179,17 +182,23 @@ impl Outputs<'_> {
     fn put(&mut self, files: Vec<OutFile>) {
         for f in files {
             self.entries.add(&f);
-            match &f.contents {
-                Contents::Text(text) => self.put_one(&f.path, text),
-                Contents::Spooled(s) if self.check => self.compared(&f.path, s),
-                Contents::Spooled(s) if self.error.is_none() => {
-                    if let Err(e) = self.temps.put(s) {
-                        self.error = Some(e);
-                    }
+            self.put_contents(&f.path, &f.contents);
+        }
+    }
+
+    /// Writes (or, with `--check`, compares) `path` of `contents`; a
+    /// spooled file is on disk already, to be put in place.
+    fn put_contents(&mut self, path: &str, contents: &Contents) {
+        match contents {
+            Contents::Text(text) => self.put_one(path, text),
+            Contents::Spooled(s) if self.check => self.compared(path, s),
+            Contents::Spooled(s) if self.error.is_none() => {
+                if let Err(e) = self.temps.put(s) {
+                    self.error = Some(e);
                 }
-                // Nothing is written after a failed write.
-                Contents::Spooled(s) => self.temps.drop_file(s),
             }
+            // Nothing is written after a failed write.
+            Contents::Spooled(s) => self.temps.drop_file(s),
         }
     }
 
@@ -228,17 +237,6 @@ impl Outputs<'_> {
             return;
         }
         self.diff(path, &old.unwrap_or_default(), contents);
-    }
-
-    /// `--check`: `text` at `path`, compared with the file on disk a block
-    /// at a time (at scale the manifest is as large as a config file).
-    fn check_text(&mut self, path: &str, text: &str) {
-        let mut output = crate::backends::Output::new(Some(self.compare), path);
-        output.put(text);
-        match output.finish() {
-            Contents::Spooled(s) => self.compared(path, &s),
-            Contents::Text(text) => self.put_one(path, &text),
-        }
     }
 
     /// `--check`: the spooled file `s` at `path`, compared as it was made.
@@ -397,6 +395,8 @@ fn previous_entries(text: &str) -> Vec<PreviousEntry> {
     manifest
         .files
         .into_iter()
+        // An object (serde's structs would take an array too).
+        .filter(|raw| raw.get().starts_with('{'))
         .filter_map(|raw| {
             let entry = serde_json::from_str::<Entry>(raw.get()).ok()?;
             // Its place, from where the parser found it in `text`.
@@ -469,9 +469,13 @@ fn split_previous<'p>(
 
 /// The delivery manifest of these entries (sorted by path) plus the kept
 /// entries of earlier builds of other targets, sorted by path.
-fn merged_manifest(entries: Manifest, mut kept: Vec<serde_json::Value>) -> String {
+fn merged_manifest(
+    entries: Manifest,
+    mut kept: Vec<serde_json::Value>,
+    out: &mut crate::backends::Output,
+) {
     kept.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
-    entries.text_with(&kept)
+    entries.write_with(&kept, out);
 }
 
 #[cfg(test)]
@@ -507,6 +511,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(previous.kept(&out, &all), vec![a]);
+        // An entry that is not an object is no entry.
+        let listed = serde_json::json!({"version": 1, "files": [["codex", "codex/c.toml"]]});
+        fs::write(dir.join(MANIFEST), crate::emit::json(&listed)).unwrap();
+        assert!(previous_manifest(&out).entries.is_empty());
         // Damaged, or gone: nothing.
         fs::write(dir.join(MANIFEST), "{").unwrap();
         assert!(previous_manifest(&out).entries.is_empty());
