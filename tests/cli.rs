@@ -1089,8 +1089,18 @@ fn a_rebuild_rewrites_only_the_files_that_change() {
     };
     let modified = |path: &str| fs::metadata(t.0.join(path)).unwrap().modified().unwrap();
     files.iter().for_each(|f| age(f));
+    // Nothing is written beside them either (no temporary file made and
+    // removed): their directories keep their time of change.
+    let dirs = ["mcpc-out/claude-code", "mcpc-out/codex/.codex", "mcpc-out"];
+    let age_dir = |path: &str| {
+        fs::File::open(t.0.join(path))
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+    };
+    dirs.iter().for_each(|d| age_dir(d));
     build();
-    for f in files {
+    for f in files.iter().chain(&dirs) {
         assert_eq!(modified(f), long_ago, "{f} was rewritten unchanged");
     }
     // The same length, another byte: rewritten.

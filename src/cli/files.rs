@@ -560,88 +560,267 @@ struct Begun {
     path: String,
     real: PathBuf,
     tmp: PathBuf,
-    existing: bool,
 }
 
-/// Whether `path` is a regular file of `len` bytes whose SHA-256 is
-/// `sha256` (looked at before it is opened: not a FIFO).
-fn hashes_to(path: &Path, len: u64, sha256: &[u8; 32]) -> bool {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    if !fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == len) {
-        return false;
-    }
-    let Ok(mut file) = fs::File::open(path) else {
-        return false;
-    };
-    let mut sha = Sha256::new();
-    let mut block = vec![0u8; 64 * 1024];
-    loop {
-        match file.read(&mut block) {
-            Ok(0) => return sha.finalize()[..] == sha256[..],
-            Ok(n) => sha.update(&block[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return false,
-        }
-    }
-}
-
-/// `build`'s [`Spool`]: each config file is begun as a temporary file
-/// beside its place in the output directory, as its backend writes it, and
-/// put in place or dropped once its target's diagnostics are known. What
-/// is neither when the build ends (it stopped at an error) is dropped.
+/// `build`'s [`Spool`]: each config file, as its backend writes it, is
+/// compared with the file in its place, if there is one, and from the first
+/// byte that differs (at once for a new file) written to a temporary file
+/// beside it; that file is put in place or dropped once its target's
+/// diagnostics are known. A file that would not change is left as it is,
+/// with its time of change and its directory's, and nothing is written
+/// (as [`OutDir::write`] does). What is neither put nor dropped when the
+/// build ends (it stopped at an error) is dropped.
 pub(crate) struct Temps<'d> {
     dir: &'d OutDir,
-    begun: std::cell::RefCell<Vec<Option<Begun>>>,
+    slots: std::cell::RefCell<Vec<Slot>>,
+}
+
+/// What became of a file of [`Temps`].
+enum Slot {
+    /// Being compared, or taken.
+    Open,
+    /// The file in place holds what was written.
+    Same,
+    /// Written to this temporary file.
+    Begun(Begun),
+    /// It could not be written.
+    Failed(String),
+}
+
+/// A file of [`Temps`] being written.
+struct Writing<'t> {
+    temps: &'t Temps<'t>,
+    id: usize,
+    path: String,
+    place: Place,
+    /// The file in place, while what is written matches it.
+    old: InPlace,
+    matched: u64,
+    /// The SHA-256 of what matched.
+    prefix: sha2::Sha256,
+    /// The temporary file, once begun.
+    file: Option<fs::File>,
+    /// Beginning it failed (said in its slot): the rest is dropped.
+    failed: bool,
 }
 
 impl<'d> Temps<'d> {
     pub(crate) fn new(dir: &'d OutDir) -> Temps<'d> {
         Temps {
             dir,
-            begun: Default::default(),
+            slots: Default::default(),
         }
     }
 
-    /// Puts the spooled file `s` in its place.
+    /// Puts the spooled file `s` in its place (nothing to do if it would
+    /// not change).
     pub(crate) fn put(&self, s: &Spooled) -> Result<(), UsageError> {
-        let Some(begun) = self.take(s) else {
-            return Ok(());
-        };
-        if let Some(e) = &s.error {
-            let shown = begun.real.display().to_string();
-            self.dir.abandon(begun);
-            return Err(UsageError(format!("cannot write `{shown}`: {e}")));
+        match self.take(s) {
+            Slot::Begun(begun) => match &s.error {
+                None => rename_into(&begun.tmp, &begun.real),
+                Some(e) => {
+                    let shown = begun.real.display().to_string();
+                    self.dir.abandon(begun);
+                    Err(UsageError(format!("cannot write `{shown}`: {e}")))
+                }
+            },
+            Slot::Failed(said) => Err(UsageError(said)),
+            Slot::Same | Slot::Open => Ok(()),
         }
-        self.dir.finish(begun, s.len, &s.sha256)
     }
 
     /// Drops the spooled file `s`.
     pub(crate) fn drop_file(&self, s: &Spooled) {
-        if let Some(begun) = self.take(s) {
+        if let Slot::Begun(begun) = self.take(s) {
             self.dir.abandon(begun);
         }
     }
 
-    fn take(&self, s: &Spooled) -> Option<Begun> {
-        self.begun.borrow_mut().get_mut(s.id)?.take()
+    fn take(&self, s: &Spooled) -> Slot {
+        let mut slots = self.slots.borrow_mut();
+        slots
+            .get_mut(s.id)
+            .map_or(Slot::Open, |slot| std::mem::replace(slot, Slot::Open))
+    }
+
+    fn set(&self, id: usize, slot: Slot) {
+        if let Some(at) = self.slots.borrow_mut().get_mut(id) {
+            *at = slot;
+        }
     }
 }
 
 impl Spool for Temps<'_> {
     fn open(&self, path: &str) -> Option<(usize, Box<dyn Write + '_>)> {
-        // Begun in memory instead, the file's own write says what failed.
-        let (begun, file) = self.dir.begin(path).ok()?;
-        let mut all = self.begun.borrow_mut();
-        all.push(Some(begun));
-        Some((all.len() - 1, Box::new(file)))
+        // Held in memory instead, the file's own write says what failed.
+        let place = self.dir.place(path).ok()?;
+        // A regular file (looked at first: not a FIFO).
+        let old = place
+            .existing
+            .then(|| fs::File::open(&place.real).ok())
+            .flatten();
+        let id = {
+            let mut slots = self.slots.borrow_mut();
+            slots.push(Slot::Open);
+            slots.len() - 1
+        };
+        let mut writing = Writing {
+            temps: self,
+            id,
+            path: path.to_owned(),
+            place,
+            old: InPlace::new(old),
+            matched: 0,
+            prefix: Default::default(),
+            file: None,
+            failed: false,
+        };
+        if writing.old.file.is_none() && writing.begin().is_err() {
+            writing.temps.set(id, Slot::Open);
+            return None;
+        }
+        Some((id, Box::new(writing)))
+    }
+}
+
+impl Writing<'_> {
+    /// Begins the temporary file, with what matched so far: the start of
+    /// the file in place, read again and checked to be what was written.
+    /// A failure is said in the file's slot, and nothing is left of it.
+    fn begin(&mut self) -> std::io::Result<()> {
+        let begun = self
+            .temps
+            .dir
+            .begin_at(&self.path, &self.place)
+            .map_err(|e| std::io::Error::other(e.0));
+        let copied = begun.and_then(|(begun, mut file)| match self.copy_prefix(&mut file) {
+            Ok(()) => Ok((begun, file)),
+            Err(e) => {
+                self.temps.dir.abandon(begun);
+                Err(e)
+            }
+        });
+        match copied {
+            Ok((begun, file)) => {
+                self.temps.set(self.id, Slot::Begun(begun));
+                self.file = Some(file);
+                Ok(())
+            }
+            Err(e) => {
+                self.failed = true;
+                let shown = self.place.real.display();
+                let said = format!("cannot write `{shown}`: {e}");
+                self.temps.set(self.id, Slot::Failed(said));
+                Err(e)
+            }
+        }
+    }
+
+    /// Copies into `file` the bytes that matched, from the file in place.
+    fn copy_prefix(&mut self, file: &mut fs::File) -> std::io::Result<()> {
+        use sha2::Digest;
+        use std::io::{Read, Seek};
+        let Some(mut old) = self.old.file.take() else {
+            return Ok(());
+        };
+        old.seek(std::io::SeekFrom::Start(0))?;
+        let mut copied = sha2::Sha256::new();
+        let mut rest = old.take(self.matched);
+        let mut block = vec![0u8; 64 * 1024];
+        loop {
+            let n = rest.read(&mut block)?;
+            if n == 0 {
+                break;
+            }
+            copied.update(&block[..n]);
+            file.write_all(&block[..n])?;
+        }
+        if copied.finalize() != std::mem::take(&mut self.prefix).finalize() {
+            return Err(std::io::Error::other("it changed while it was written"));
+        }
+        Ok(())
+    }
+}
+
+/// The file in place, read along as a new one is written, to find where
+/// they part.
+struct InPlace {
+    file: Option<fs::File>,
+    block: Vec<u8>,
+}
+
+impl InPlace {
+    fn new(file: Option<fs::File>) -> InPlace {
+        InPlace {
+            file,
+            block: Vec::new(),
+        }
+    }
+
+    /// Whether the file goes on with `bytes`.
+    fn next_is(&mut self, bytes: &[u8]) -> bool {
+        use std::io::Read;
+        let Some(file) = &mut self.file else {
+            return false;
+        };
+        self.block.resize(bytes.len(), 0);
+        file.read_exact(&mut self.block).is_ok() && self.block == bytes
+    }
+
+    /// Whether the file ends here.
+    fn at_end(&mut self) -> bool {
+        use std::io::Read;
+        self.file
+            .as_mut()
+            .is_some_and(|file| matches!(file.read(&mut [0u8; 1]), Ok(0)))
+    }
+}
+
+impl Write for Writing<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.failed {
+            return Err(std::io::Error::other("not begun"));
+        }
+        if self.file.is_none() {
+            if self.old.next_is(bytes) {
+                use sha2::Digest;
+                self.prefix.update(bytes);
+                self.matched += bytes.len() as u64;
+                return Ok(bytes.len());
+            }
+            self.begin()?;
+        }
+        let file = self.file.as_mut().expect("begun");
+        file.write_all(bytes)?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        if self.file.is_some() || self.failed {
+            return;
+        }
+        // All that was written matched: the same file, or its start.
+        if self.old.at_end() {
+            self.temps.set(self.id, Slot::Same);
+        } else {
+            // A failure is in the slot.
+            let _ = self.begin();
+        }
     }
 }
 
 impl Drop for Temps<'_> {
     fn drop(&mut self) {
-        for begun in self.begun.get_mut().drain(..).flatten() {
-            self.dir.abandon(begun);
+        for slot in self.slots.get_mut().drain(..) {
+            if let Slot::Begun(begun) = slot {
+                self.dir.abandon(begun);
+            }
         }
     }
 }
@@ -673,13 +852,11 @@ struct Comparing<'c> {
     compare: &'c Compare<'c>,
     id: usize,
     /// The file on disk, while what is written matches it.
-    old: Option<fs::File>,
+    old: InPlace,
     matched: usize,
     prefix: sha2::Sha256,
     /// What is written once it differs.
     rest: Option<Vec<u8>>,
-    /// The old file's bytes read to compare.
-    block: Vec<u8>,
 }
 
 impl<'d> Compare<'d> {
@@ -753,40 +930,19 @@ impl Spool for Compare<'_> {
         let comparing = Comparing {
             compare: self,
             id: compared.len() - 1,
-            old,
+            old: InPlace::new(old),
             matched: 0,
             prefix: Default::default(),
             rest: None,
-            block: Vec::new(),
         };
         Some((comparing.id, Box::new(comparing)))
     }
 }
 
-impl Comparing<'_> {
-    /// Whether the old file's next bytes are `bytes`.
-    fn next_is(&mut self, bytes: &[u8]) -> bool {
-        use std::io::Read;
-        let Some(old) = &mut self.old else {
-            return false;
-        };
-        self.block.resize(bytes.len(), 0);
-        old.read_exact(&mut self.block).is_ok() && self.block == bytes
-    }
-
-    /// Whether the old file ends here.
-    fn next_is_end(&mut self) -> bool {
-        use std::io::Read;
-        self.old
-            .as_mut()
-            .is_some_and(|old| matches!(old.read(&mut [0u8; 1]), Ok(0)))
-    }
-}
-
 impl Write for Comparing<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if self.rest.is_none() && !self.next_is(bytes) {
-            self.old = None;
+        if self.rest.is_none() && !self.old.next_is(bytes) {
+            self.old.file = None;
             self.rest = Some(Vec::new());
         }
         match &mut self.rest {
@@ -809,7 +965,7 @@ impl Drop for Comparing<'_> {
     fn drop(&mut self) {
         use sha2::Digest;
         // Up to date only if the old file ends where the new one does.
-        let same = self.rest.is_none() && self.next_is_end();
+        let same = self.rest.is_none() && self.old.at_end();
         let found = if same {
             Compared::Same
         } else {
@@ -889,31 +1045,18 @@ impl OutDir {
         rename_into(&tmp, &place.real)
     }
 
-    /// Begins `path` in the directory as [`OutDir::write`] would write it,
-    /// as an empty temporary file beside its place, to be put there by
-    /// [`OutDir::finish`] or dropped by [`OutDir::abandon`].
-    fn begin(&self, path: &str) -> Result<(Begun, fs::File), UsageError> {
-        let place = self.place(path)?;
-        self.clear_stale(path, &place);
+    /// Begins `path`, at `place` ([`OutDir::place`]), as [`OutDir::write`]
+    /// would write it: an empty temporary file beside its place, to be
+    /// renamed there or dropped by [`OutDir::abandon`].
+    fn begin_at(&self, path: &str, place: &Place) -> Result<(Begun, fs::File), UsageError> {
+        self.clear_stale(path, place);
         let (tmp, file) = open_temp(&place.real, place.mode)?;
         let begun = Begun {
             path: path.to_owned(),
-            real: place.real,
+            real: place.real.clone(),
             tmp,
-            existing: place.existing,
         };
         Ok((begun, file))
-    }
-
-    /// Puts the file `begun` in its place, now that it holds `len` bytes
-    /// of digest `sha256`; a file there that holds them already is left as
-    /// it is, with its time of change, as [`OutDir::write`] leaves it.
-    fn finish(&self, begun: Begun, len: u64, sha256: &[u8; 32]) -> Result<(), UsageError> {
-        if begun.existing && hashes_to(&begun.real, len, sha256) {
-            let _ = fs::remove_file(&begun.tmp);
-            return Ok(());
-        }
-        rename_into(&begun.tmp, &begun.real)
     }
 
     /// Drops the file `begun`, and the directories this run made for it
@@ -1207,6 +1350,79 @@ mod tests {
                 found.map(|_| "differing")
             ),
         }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// Every file in `dir`, by name.
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Over a file in place, only what changes is written: the same text
+    /// makes no temporary file at all; a change in a later block, a
+    /// shorter or a longer text, each land whole.
+    #[test]
+    fn over_a_file_in_place_only_a_change_is_written() {
+        let dir = scratch("in-place");
+        let out = OutDir::new(&dir.join("out")).unwrap();
+        let block = 64 * 1024;
+        let long: String = (0..3 * block + 11)
+            .map(|i| ["a", "b\n", "c"][i % 3])
+            .collect();
+        let mut later = long.clone();
+        later.replace_range(2 * block + 3..2 * block + 4, "Z");
+        let cases = [
+            (long.as_str(), long.as_str()),
+            (&long, &later),
+            (&long, &long[..block + 5]),
+            (&long[..block + 5], &long),
+            ("", "x\n"),
+        ];
+        for (n, (old, new)) in cases.into_iter().enumerate() {
+            let path = format!("t/{n}.json");
+            fs::create_dir_all(dir.join("out/t")).unwrap();
+            fs::write(dir.join("out").join(&path), old).unwrap();
+            let temps = Temps::new(&out);
+            let s = spooled(&temps, &path, new);
+            let during = names_in(&dir.join("out/t"));
+            temps.put(&s).unwrap();
+            assert_eq!(
+                fs::read_to_string(dir.join("out").join(&path)).unwrap(),
+                new,
+                "case {n}"
+            );
+            let temporary = during.iter().any(|f| f.contains(".mcpc-tmp."));
+            assert_eq!(temporary, old != new, "case {n}: {during:?}");
+            assert!(
+                !names_in(&dir.join("out/t"))
+                    .iter()
+                    .any(|f| f.contains(".mcpc-tmp."))
+            );
+        }
+        // The file in place changed under the write: refused, nothing left.
+        let path = "t/moving.json";
+        fs::write(dir.join("out").join(path), &long).unwrap();
+        let temps = Temps::new(&out);
+        let mut output = Output::new(Some(&temps), path);
+        output.put(&later[..2 * block]);
+        fs::write(dir.join("out").join(path), long.replacen('a', "A", 1)).unwrap();
+        output.put(&later[2 * block..]);
+        let Contents::Spooled(s) = output.finish() else {
+            panic!("not spooled");
+        };
+        let e = temps.put(&s).unwrap_err();
+        assert!(e.0.contains("changed while it was written"), "{}", e.0);
+        assert!(
+            !names_in(&dir.join("out/t"))
+                .iter()
+                .any(|f| f.contains(".mcpc-tmp."))
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 
