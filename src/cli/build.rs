@@ -78,8 +78,8 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
         diffs: Vec::new(),
         error: None,
     };
-    // Each config file goes to disk as it is made, or, with `--check`, is
-    // compared with the one on disk as it is made.
+    // Each config file (and the manifest) goes to disk as it is made, or,
+    // with `--check`, is compared with the one on disk as it is made.
     let spool: &dyn crate::backends::Spool = if args.check { &compare } else { &temps };
     compilation.build_each_spooled(&plan, spool, |b| out.take(b));
     let accepted = compilation.accepted();
@@ -100,13 +100,11 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     }
     out.entries.sort_by_path();
     let previous = previous_manifest(&out_dir);
-    let (kept, stale) = split_previous(&previous.entries, &out.done, &out.entries);
-    let kept = previous.kept(&out_dir, &kept);
+    let (kept, stale) = split_previous(&previous, &out.done, &out.entries);
+    let kept = kept_entries(&out_dir, &kept);
     let count = out.entries.entries().len() + 1;
     let code = if any_failed { FAILED } else { OK };
-    // Written (or compared) as it is made: at scale it is as large as a
-    // config file.
-    let spool: &dyn crate::backends::Spool = if args.check { &compare } else { &temps };
+    // At scale as large as a config file.
     let mut manifest = crate::backends::Output::new(Some(spool), MANIFEST);
     merged_manifest(std::mem::take(&mut out.entries), kept, &mut manifest);
     out.put_contents(MANIFEST, &manifest.finish());
@@ -348,20 +346,18 @@ fn check_workspace(
 /// through a link out of the directory), as an index: each entry's target,
 /// path and place in the file. At 100,000 servers its text is 26 MB, and
 /// the whole manifest parsed was 140 MB; an entry is read whole again only
-/// when it is kept ([`Previous::kept`]).
-fn previous_manifest(out: &OutDir) -> Previous {
-    let text = out
-        .inside(MANIFEST)
-        .ok()
-        .and_then(|path| read_plain(&path))
-        .unwrap_or_default();
-    Previous {
-        entries: previous_entries(&text),
-    }
+/// when it is kept ([`kept_entries`]).
+fn previous_manifest(out: &OutDir) -> Vec<PreviousEntry> {
+    previous_entries(&manifest_text(out))
 }
 
-struct Previous {
-    entries: Vec<PreviousEntry>,
+/// The text of the manifest in `out` (empty if absent, or reached through
+/// a link out of the directory).
+fn manifest_text(out: &OutDir) -> String {
+    out.inside(MANIFEST)
+        .ok()
+        .and_then(|path| read_plain(&path))
+        .unwrap_or_default()
 }
 
 /// An entry of the previous build's manifest.
@@ -410,28 +406,21 @@ fn previous_entries(text: &str) -> Vec<PreviousEntry> {
         .collect()
 }
 
-impl Previous {
-    /// The entries `kept`, read again from the manifest, each checked to
-    /// be the entry it was (a manifest changed meanwhile keeps none it no
-    /// longer holds).
-    fn kept(&self, out: &OutDir, kept: &[&PreviousEntry]) -> Vec<serde_json::Value> {
-        if kept.is_empty() {
-            return Vec::new();
-        }
-        let text = out
-            .inside(MANIFEST)
-            .ok()
-            .and_then(|path| read_plain(&path))
-            .unwrap_or_default();
-        kept.iter()
-            .filter_map(|e| {
-                let value: serde_json::Value =
-                    serde_json::from_str(text.get(e.at.clone())?).ok()?;
-                (value["target"] == e.target.as_str() && value["path"] == e.path.as_str())
-                    .then_some(value)
-            })
-            .collect()
+/// The previous entries `kept`, read again from the manifest in `out`,
+/// each checked to be the entry it was (a manifest changed meanwhile keeps
+/// none it no longer holds).
+fn kept_entries(out: &OutDir, kept: &[&PreviousEntry]) -> Vec<serde_json::Value> {
+    if kept.is_empty() {
+        return Vec::new();
     }
+    let text = manifest_text(out);
+    kept.iter()
+        .filter_map(|e| {
+            let value: serde_json::Value = serde_json::from_str(text.get(e.at.clone())?).ok()?;
+            (value["target"] == e.target.as_str() && value["path"] == e.path.as_str())
+                .then_some(value)
+        })
+        .collect()
 }
 
 /// The previous build's entries split in two: those of targets this build
@@ -500,25 +489,25 @@ mod tests {
         fs::write(dir.join(MANIFEST), manifest(vec![a.clone(), b.clone()])).unwrap();
         let out = OutDir::new(&dir).unwrap();
         let previous = previous_manifest(&out);
-        let paths: Vec<&str> = previous.entries.iter().map(|e| e.path.as_str()).collect();
+        let paths: Vec<&str> = previous.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["codex/c.toml", "gemini/s.json"]);
-        let all: Vec<&PreviousEntry> = previous.entries.iter().collect();
-        assert_eq!(previous.kept(&out, &all), vec![a.clone(), b.clone()]);
+        let all: Vec<&PreviousEntry> = previous.iter().collect();
+        assert_eq!(kept_entries(&out, &all), vec![a.clone(), b.clone()]);
         // Rewritten: the second entry is no longer where it was.
         fs::write(
             dir.join(MANIFEST),
             manifest(vec![a.clone(), entry("amp", "x")]),
         )
         .unwrap();
-        assert_eq!(previous.kept(&out, &all), vec![a]);
+        assert_eq!(kept_entries(&out, &all), vec![a]);
         // An entry that is not an object is no entry.
         let listed = serde_json::json!({"version": 1, "files": [["codex", "codex/c.toml"]]});
         fs::write(dir.join(MANIFEST), crate::emit::json(&listed)).unwrap();
-        assert!(previous_manifest(&out).entries.is_empty());
+        assert!(previous_manifest(&out).is_empty());
         // Damaged, or gone: nothing.
         fs::write(dir.join(MANIFEST), "{").unwrap();
-        assert!(previous_manifest(&out).entries.is_empty());
-        assert_eq!(previous.kept(&out, &all), Vec::<serde_json::Value>::new());
+        assert!(previous_manifest(&out).is_empty());
+        assert_eq!(kept_entries(&out, &all), Vec::<serde_json::Value>::new());
         let _ = fs::remove_dir_all(&dir);
     }
 }

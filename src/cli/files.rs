@@ -427,8 +427,22 @@ fn read_bytes(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
 /// The text of the regular file at `path` (a real path), if it is one
 /// and reads as UTF-8; a FIFO or device is not opened.
 pub(crate) fn read_plain(path: &Path) -> Option<String> {
+    String::from_utf8(read_plain_bytes(path)?).ok()
+}
+
+/// [`read_plain`]'s bytes, UTF-8 or not.
+fn read_plain_bytes(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_plain(path)?.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// The regular file at `path` (a real path), opened to read; a FIFO or
+/// device is looked at, not opened (opening a FIFO waits for a writer).
+fn open_plain(path: &Path) -> Option<fs::File> {
     fs::metadata(path).ok().filter(|m| m.is_file())?;
-    fs::read_to_string(path).ok()
+    fs::File::open(path).ok()
 }
 
 /// The real path a write to `path` lands on: symbolic links followed in its
@@ -595,9 +609,6 @@ struct Writing<'t> {
     place: Place,
     /// The file in place, while what is written matches it.
     old: InPlace,
-    matched: u64,
-    /// The SHA-256 of what matched.
-    prefix: sha2::Sha256,
     /// The temporary file, once begun.
     file: Option<fs::File>,
     /// Beginning it failed (said in its slot): the rest is dropped.
@@ -654,11 +665,7 @@ impl Spool for Temps<'_> {
     fn open(&self, path: &str) -> Option<(usize, Box<dyn Write + '_>)> {
         // Held in memory instead, the file's own write says what failed.
         let place = self.dir.place(path).ok()?;
-        // A regular file (looked at first: not a FIFO).
-        let old = place
-            .existing
-            .then(|| fs::File::open(&place.real).ok())
-            .flatten();
+        let old = place.existing.then(|| open_plain(&place.real)).flatten();
         let id = {
             let mut slots = self.slots.borrow_mut();
             slots.push(Slot::Open);
@@ -670,8 +677,6 @@ impl Spool for Temps<'_> {
             path: path.to_owned(),
             place,
             old: InPlace::new(old),
-            matched: 0,
-            prefix: Default::default(),
             file: None,
             failed: false,
         };
@@ -725,7 +730,7 @@ impl Writing<'_> {
         };
         old.seek(std::io::SeekFrom::Start(0))?;
         let mut copied = sha2::Sha256::new();
-        let mut rest = old.take(self.matched);
+        let mut rest = old.take(self.old.matched);
         let mut block = vec![0u8; 64 * 1024];
         loop {
             let n = rest.read(&mut block)?;
@@ -735,7 +740,7 @@ impl Writing<'_> {
             copied.update(&block[..n]);
             file.write_all(&block[..n])?;
         }
-        if copied.finalize() != std::mem::take(&mut self.prefix).finalize() {
+        if copied.finalize()[..] != self.old.prefix()[..] {
             return Err(std::io::Error::other("it changed while it was written"));
         }
         Ok(())
@@ -743,10 +748,12 @@ impl Writing<'_> {
 }
 
 /// The file in place, read along as a new one is written, to find where
-/// they part.
+/// they part: how much matched, and its SHA-256.
 struct InPlace {
     file: Option<fs::File>,
     block: Vec<u8>,
+    matched: u64,
+    prefix: sha2::Sha256,
 }
 
 impl InPlace {
@@ -754,17 +761,31 @@ impl InPlace {
         InPlace {
             file,
             block: Vec::new(),
+            matched: 0,
+            prefix: Default::default(),
         }
     }
 
-    /// Whether the file goes on with `bytes`.
+    /// Whether the file goes on with `bytes` (then counted as matched).
     fn next_is(&mut self, bytes: &[u8]) -> bool {
+        use sha2::Digest;
         use std::io::Read;
         let Some(file) = &mut self.file else {
             return false;
         };
         self.block.resize(bytes.len(), 0);
-        file.read_exact(&mut self.block).is_ok() && self.block == bytes
+        let same = file.read_exact(&mut self.block).is_ok() && self.block == bytes;
+        if same {
+            self.prefix.update(bytes);
+            self.matched += bytes.len() as u64;
+        }
+        same
+    }
+
+    /// The SHA-256 of what matched.
+    fn prefix(&mut self) -> [u8; 32] {
+        use sha2::Digest;
+        std::mem::take(&mut self.prefix).finalize().into()
     }
 
     /// Whether the file ends here.
@@ -783,9 +804,6 @@ impl Write for Writing<'_> {
         }
         if self.file.is_none() {
             if self.old.next_is(bytes) {
-                use sha2::Digest;
-                self.prefix.update(bytes);
-                self.matched += bytes.len() as u64;
                 return Ok(bytes.len());
             }
             self.begin()?;
@@ -841,7 +859,7 @@ enum Compared {
     /// It differs after `matched` bytes (the SHA-256 of those is
     /// `prefix`), and `rest` is what would be written after them.
     Differs {
-        matched: usize,
+        matched: u64,
         prefix: [u8; 32],
         rest: Vec<u8>,
     },
@@ -853,8 +871,6 @@ struct Comparing<'c> {
     id: usize,
     /// The file on disk, while what is written matches it.
     old: InPlace,
-    matched: usize,
-    prefix: sha2::Sha256,
     /// What is written once it differs.
     rest: Option<Vec<u8>>,
 }
@@ -890,29 +906,22 @@ impl<'d> Compare<'d> {
         };
         use sha2::{Digest, Sha256};
         let real = self.dir.inside(path)?;
-        let old = fs::metadata(&real)
-            .ok()
-            .filter(|m| m.is_file())
-            .and_then(|_| fs::read(&real).ok())
-            .unwrap_or_default();
-        // What matched is the old file's start, as long as it holds still.
-        let start = old
-            .get(..matched)
-            .filter(|b| Sha256::digest(b)[..] == prefix[..]);
-        let Some(start) = start else {
-            return Err(UsageError(format!(
-                "`{}` changed while it was compared; run the check again",
-                real.display()
-            )));
-        };
-        let mut new = start.to_vec();
-        new.extend_from_slice(&rest);
-        let new = String::from_utf8(new).map_err(|_| {
+        let old = read_plain_bytes(&real).unwrap_or_default();
+        let changed = || {
             UsageError(format!(
                 "`{}` changed while it was compared; run the check again",
                 real.display()
             ))
-        })?;
+        };
+        // What matched is the old file's start, as long as it holds still.
+        let start = usize::try_from(matched)
+            .ok()
+            .and_then(|matched| old.get(..matched))
+            .filter(|b| Sha256::digest(b)[..] == prefix[..])
+            .ok_or_else(changed)?;
+        let mut new = start.to_vec();
+        new.extend_from_slice(&rest);
+        let new = String::from_utf8(new).map_err(|_| changed())?;
         Ok(Some((String::from_utf8(old).unwrap_or_default(), new)))
     }
 }
@@ -921,18 +930,13 @@ impl Spool for Compare<'_> {
     fn open(&self, path: &str) -> Option<(usize, Box<dyn Write + '_>)> {
         // Held in memory instead, the file's own comparison says why.
         let real = self.dir.inside(path).ok()?;
-        let old = fs::metadata(&real)
-            .ok()
-            .filter(|m| m.is_file())
-            .and_then(|_| fs::File::open(&real).ok());
+        let old = open_plain(&real);
         let mut compared = self.compared.borrow_mut();
         compared.push(None);
         let comparing = Comparing {
             compare: self,
             id: compared.len() - 1,
             old: InPlace::new(old),
-            matched: 0,
-            prefix: Default::default(),
             rest: None,
         };
         Some((comparing.id, Box::new(comparing)))
@@ -945,13 +949,8 @@ impl Write for Comparing<'_> {
             self.old.file = None;
             self.rest = Some(Vec::new());
         }
-        match &mut self.rest {
-            Some(rest) => rest.extend_from_slice(bytes),
-            None => {
-                use sha2::Digest;
-                self.prefix.update(bytes);
-                self.matched += bytes.len();
-            }
+        if let Some(rest) = &mut self.rest {
+            rest.extend_from_slice(bytes);
         }
         Ok(bytes.len())
     }
@@ -963,15 +962,14 @@ impl Write for Comparing<'_> {
 
 impl Drop for Comparing<'_> {
     fn drop(&mut self) {
-        use sha2::Digest;
         // Up to date only if the old file ends where the new one does.
         let same = self.rest.is_none() && self.old.at_end();
         let found = if same {
             Compared::Same
         } else {
             Compared::Differs {
-                matched: self.matched,
-                prefix: std::mem::take(&mut self.prefix).finalize().into(),
+                matched: self.old.matched,
+                prefix: self.old.prefix(),
                 rest: self.rest.take().unwrap_or_default(),
             }
         };
