@@ -252,11 +252,10 @@ impl Compilation {
         let levels = self.levels();
         let (targets, explicit) = backends::plan_targets(&self.unit, plan);
         let mut out = Vec::new();
+        let mut run = backends::Run::new(&self.unit, plan, &levels, mode);
         for target in targets {
             let mut sink = Sink::new();
-            let mut files = backends::build_target(
-                &self.unit, plan, target, explicit, &levels, mode, &mut sink,
-            );
+            let mut files = run.target(target, &mut sink);
             files.sort_by(|a, b| a.path.cmp(&b.path));
             let failed = sink.fails(&levels);
             self.sink.append(sink);

@@ -109,7 +109,7 @@ pub(crate) fn files(
     readers.extend(others);
     let mut out = Vec::new();
     for p in selected_plugins(unit, plan) {
-        let views: Vec<(Target, Vec<String>, Lowered)> = readers
+        let views: Vec<(Target, super::Names, Lowered)> = readers
             .iter()
             .filter(|&&t| p.builds_for(t))
             .map(|&t| {
@@ -167,7 +167,7 @@ pub(crate) fn files(
                 target: *owner,
                 path: format!("{}/{path}", p.name.value),
                 contents: contents.clone().into(),
-                plugins: vec![p.name.value.clone()],
+                plugins: [p.name.value.clone()].into(),
                 servers: names.clone(),
             });
         }

@@ -94,8 +94,37 @@ pub struct OutFile {
     /// Relative to the output directory: `codex/.codex/config.toml`.
     pub path: String,
     pub contents: Contents,
-    pub plugins: Vec<String>,
-    pub servers: Vec<String>,
+    pub plugins: Names,
+    pub servers: Names,
+}
+
+/// The names of the plugins or servers a file serves. Shared: every
+/// target's config file of a build usually lists the same servers, and a
+/// copy of every name per file was a tenth of a build at scale.
+pub type Names = std::rc::Rc<[String]>;
+
+/// The last list of names made, given again while the names are the same
+/// (one per kind of name, for every target of a build).
+#[derive(Default)]
+struct SharedNames {
+    last: Option<Names>,
+}
+
+impl SharedNames {
+    /// `names`, as the list given last when that holds the same names.
+    fn share<'n>(&mut self, names: impl Iterator<Item = &'n str> + Clone) -> Names {
+        match &self.last {
+            Some(last) if last.iter().map(String::as_str).eq(names.clone()) => last.clone(),
+            _ => self.last.insert(names.map(str::to_owned).collect()).clone(),
+        }
+    }
+}
+
+/// A [`SharedNames`] for each kind of name a file lists.
+#[derive(Default)]
+struct FileNames {
+    plugins: SharedNames,
+    servers: SharedNames,
 }
 
 /// A file as a backend writes it, relative to a project or package root.
@@ -591,19 +620,10 @@ pub(crate) fn build(
     sink: &mut Sink,
 ) -> Vec<OutFile> {
     let (targets, explicit) = plan_targets(unit, plan);
+    let mut run = Run::new(unit, plan, levels, Mode::Files(None));
     let mut out: Vec<OutFile> = targets
         .iter()
-        .flat_map(|&target| {
-            build_target(
-                unit,
-                plan,
-                target,
-                explicit,
-                levels,
-                Mode::Files(None),
-                sink,
-            )
-        })
+        .flat_map(|&target| run.target(target, sink))
         .collect();
     out.extend(agent_plugins_files(
         unit,
@@ -622,17 +642,8 @@ pub(crate) fn build(
 /// registry's lint levels: the scale benchmark times each backend through
 /// this.
 pub fn build_one(unit: &Unit, plan: &Plan, target: Target, sink: &mut Sink) -> Vec<OutFile> {
-    let (_, explicit) = plan_targets(unit, plan);
     let levels = LintLevels::default();
-    build_target(
-        unit,
-        plan,
-        target,
-        explicit,
-        &levels,
-        Mode::Files(None),
-        sink,
-    )
+    Run::new(unit, plan, &levels, Mode::Files(None)).target(target, sink)
 }
 
 /// Where a config file of `target` goes in the output directory
@@ -641,117 +652,150 @@ pub(crate) fn config_path(target: Target, native: &str) -> String {
     format!("{}/{native}", target.name())
 }
 
-/// One target's files of a plan (none in [`Mode::Reports`]).
-pub(crate) fn build_target(
-    unit: &Unit,
-    plan: &Plan,
-    target: Target,
+/// The targets of one build, built one at a time: what each target's
+/// build shares.
+pub(crate) struct Run<'a> {
+    unit: &'a Unit,
+    plan: &'a Plan,
     explicit: bool,
-    levels: &LintLevels,
-    mode: Mode<'_>,
-    outer: &mut Sink,
-) -> Vec<OutFile> {
-    // What this target reports can be fixed by leaving it out.
-    let mut local = Sink::new();
-    let out = build_target_into(unit, plan, target, explicit, levels, mode, &mut local);
-    local.offer_leave_out(target);
-    outer.append(local);
-    out
+    levels: &'a LintLevels,
+    mode: Mode<'a>,
+    names: FileNames,
 }
 
-fn build_target_into(
-    unit: &Unit,
-    plan: &Plan,
-    target: Target,
-    explicit: bool,
-    levels: &LintLevels,
-    mode: Mode<'_>,
-    sink: &mut Sink,
-) -> Vec<OutFile> {
-    let chosen = selected_plugins(unit, plan);
-    let keep = mode.keeps_files();
-    let mut out = Vec::new();
-    let backend = target.backend();
-    if !backend.prompts_for_secrets() {
-        refuse_prompted_secrets(&chosen, target, sink);
-    }
-    let plugins: Vec<PluginServers> = chosen
-        .iter()
-        .filter(|p| p.builds_for(target))
-        .map(|p| PluginServers {
-            plugin: p,
-            servers: p.servers_for(target),
-        })
-        .collect();
-    match plan.emit {
-        Emit::Config => {
-            if plugins.is_empty() {
-                return out;
-            }
-            let mut cx = Cx::new(target, plan, explicit, levels, sink, mode);
-            let files = backend.config(&plugins, &mut cx);
-            if !keep {
-                return out;
-            }
-            let names = |f: fn(&PluginServers) -> Vec<String>| {
-                plugins.iter().flat_map(f).collect::<Vec<_>>()
-            };
-            for file in files {
-                out.push(OutFile {
-                    target,
-                    path: config_path(target, file.path),
-                    contents: file.contents,
-                    plugins: names(|p| vec![p.plugin.name.value.clone()]),
-                    servers: names(|p| p.servers.iter().map(|s| s.name.value.clone()).collect()),
-                });
-            }
+impl<'a> Run<'a> {
+    /// A build of `plan`'s targets (`plan_targets`) over `unit`.
+    pub(crate) fn new(
+        unit: &'a Unit,
+        plan: &'a Plan,
+        levels: &'a LintLevels,
+        mode: Mode<'a>,
+    ) -> Self {
+        Run {
+            unit,
+            plan,
+            explicit: plan_targets(unit, plan).1,
+            levels,
+            mode,
+            names: FileNames::default(),
         }
-        Emit::Package => {
-            let mut packaged: Vec<&Plugin> = Vec::new();
-            // A package's files are small, and the Agent Plugins pair is
-            // decided once every target is built: all are held.
-            let mode = if keep { Mode::Files(None) } else { mode };
-            for p in &plugins {
-                let mut cx = Cx::new(target, plan, explicit, levels, sink, mode);
-                let files = backend.package(p, &mut cx);
-                if !files.is_empty() {
-                    packaged.push(p.plugin);
+    }
+
+    /// One target's files (none in [`Mode::Reports`]).
+    pub(crate) fn target(&mut self, target: Target, outer: &mut Sink) -> Vec<OutFile> {
+        // What this target reports can be fixed by leaving it out.
+        let mut local = Sink::new();
+        let out = self.target_into(target, &mut local);
+        local.offer_leave_out(target);
+        outer.append(local);
+        out
+    }
+
+    fn target_into(&mut self, target: Target, sink: &mut Sink) -> Vec<OutFile> {
+        let Run {
+            unit,
+            plan,
+            explicit,
+            levels,
+            mode,
+            ..
+        } = *self;
+        let names = &mut self.names;
+        let chosen = selected_plugins(unit, plan);
+        let keep = mode.keeps_files();
+        let mut out = Vec::new();
+        let backend = target.backend();
+        if !backend.prompts_for_secrets() {
+            refuse_prompted_secrets(&chosen, target, sink);
+        }
+        let plugins: Vec<PluginServers> = chosen
+            .iter()
+            .filter(|p| p.builds_for(target))
+            .map(|p| PluginServers {
+                plugin: p,
+                servers: p.servers_for(target),
+            })
+            .collect();
+        match plan.emit {
+            Emit::Config => {
+                if plugins.is_empty() {
+                    return out;
                 }
-                for file in files.into_iter().filter(|_| keep) {
+                let mut cx = Cx::new(target, plan, explicit, levels, sink, mode);
+                let files = backend.config(&plugins, &mut cx);
+                if !keep {
+                    return out;
+                }
+                for file in files {
                     out.push(OutFile {
                         target,
-                        path: format!("{}/{}", p.plugin.name.value, file.path),
+                        path: config_path(target, file.path),
                         contents: file.contents,
-                        plugins: vec![p.plugin.name.value.clone()],
-                        servers: p.servers.iter().map(|s| s.name.value.clone()).collect(),
+                        plugins: names
+                            .plugins
+                            .share(plugins.iter().map(|p| p.plugin.name.value.as_str())),
+                        servers: names.servers.share(
+                            plugins
+                                .iter()
+                                .flat_map(|p| p.servers.iter().map(|s| s.name.value.as_str())),
+                        ),
                     });
                 }
             }
-            // One index for every plugin packaged: the output directory is
-            // a marketplace the runtime adds as it is (it reports nothing).
-            if !keep {
-                return out;
-            }
-            if let Some(file) = backend.marketplace(&packaged) {
-                out.push(OutFile {
-                    target,
-                    path: file.path.to_owned(),
-                    contents: file.contents,
-                    plugins: packaged.iter().map(|p| p.name.value.clone()).collect(),
-                    servers: plugins
-                        .iter()
-                        .filter(|p| packaged.iter().any(|k| std::ptr::eq(*k, p.plugin)))
-                        .flat_map(|p| p.servers.iter().map(|s| s.name.value.clone()))
-                        .collect(),
-                });
+            Emit::Package => {
+                let mut packaged: Vec<&Plugin> = Vec::new();
+                // A package's files are small, and the Agent Plugins pair is
+                // decided once every target is built: all are held.
+                let mode = if keep { Mode::Files(None) } else { mode };
+                for p in &plugins {
+                    let mut cx = Cx::new(target, plan, explicit, levels, sink, mode);
+                    let files = backend.package(p, &mut cx);
+                    if !files.is_empty() {
+                        packaged.push(p.plugin);
+                    }
+                    for file in files.into_iter().filter(|_| keep) {
+                        out.push(OutFile {
+                            target,
+                            path: format!("{}/{}", p.plugin.name.value, file.path),
+                            contents: file.contents,
+                            plugins: names
+                                .plugins
+                                .share([p.plugin.name.value.as_str()].into_iter()),
+                            servers: names
+                                .servers
+                                .share(p.servers.iter().map(|s| s.name.value.as_str())),
+                        });
+                    }
+                }
+                // One index for every plugin packaged: the output directory is
+                // a marketplace the runtime adds as it is (it reports nothing).
+                if !keep {
+                    return out;
+                }
+                if let Some(file) = backend.marketplace(&packaged) {
+                    out.push(OutFile {
+                        target,
+                        path: file.path.to_owned(),
+                        contents: file.contents,
+                        plugins: names
+                            .plugins
+                            .share(packaged.iter().map(|p| p.name.value.as_str())),
+                        servers: names.servers.share(
+                            plugins
+                                .iter()
+                                .filter(|p| packaged.iter().any(|k| std::ptr::eq(*k, p.plugin)))
+                                .flat_map(|p| p.servers.iter().map(|s| s.name.value.as_str())),
+                        ),
+                    });
+                }
             }
         }
+        out
     }
-    out
 }
 
 /// What `target`'s backend reports about `plugin` alone in config mode,
-/// keeping no file: `build_target` reports the same of each plugin when it
+/// keeping no file: `Run::target` reports the same of each plugin when it
 /// builds them together, since every backend reports server by server
 /// (and `refuse_prompted_secrets` plugin by plugin). The language server
 /// keeps these per file and runs the backends again only for the files
@@ -842,7 +886,13 @@ pub struct Manifest {
     names: Vec<std::rc::Rc<str>>,
     index: foldhash::HashMap<std::rc::Rc<str>, u32>,
     entries: Vec<ManifestEntry>,
+    /// The last list of names of each kind looked up, and its indices: the
+    /// files of a build share their lists ([`Names`]).
+    last: [Option<(Names, Ids)>; 2],
 }
+
+/// Indices into a [`Manifest`]'s names.
+type Ids = std::rc::Rc<[u32]>;
 
 /// One file's entry of the [`Manifest`].
 #[derive(Debug)]
@@ -850,9 +900,8 @@ pub struct ManifestEntry {
     pub target: Target,
     pub path: String,
     sha256: String,
-    /// Indices into the manifest's names.
-    plugins: Box<[u32]>,
-    servers: Box<[u32]>,
+    plugins: Ids,
+    servers: Ids,
 }
 
 impl Manifest {
@@ -862,10 +911,23 @@ impl Manifest {
             target: file.target,
             path: file.path.clone(),
             sha256: file.contents.sha256_hex(),
-            plugins: file.plugins.iter().map(|n| self.name(n)).collect(),
-            servers: file.servers.iter().map(|n| self.name(n)).collect(),
+            plugins: self.ids(0, &file.plugins),
+            servers: self.ids(1, &file.servers),
         };
         self.entries.push(entry);
+    }
+
+    /// The indices of `names`, the last list of their `kind` looked up
+    /// again when it is the same list.
+    fn ids(&mut self, kind: usize, names: &Names) -> Ids {
+        if let Some((last, ids)) = &self.last[kind]
+            && std::rc::Rc::ptr_eq(last, names)
+        {
+            return ids.clone();
+        }
+        let ids: Ids = names.iter().map(|n| self.name(n)).collect();
+        self.last[kind] = Some((names.clone(), ids.clone()));
+        ids
     }
 
     fn name(&mut self, name: &str) -> u32 {
@@ -980,7 +1042,7 @@ mod manifest_tests {
             target,
             path: path.to_owned(),
             contents: format!("{{\"{path}\": 1}}\n").into(),
-            plugins: vec!["p".to_owned()],
+            plugins: ["p".to_owned()].into(),
             servers: servers.iter().map(|s| (*s).to_owned()).collect(),
         }
     }
@@ -1008,8 +1070,8 @@ mod manifest_tests {
                             "target": f.target.name(),
                             "path": f.path,
                             "sha256": f.contents.sha256_hex(),
-                            "plugins": f.plugins,
-                            "servers": f.servers,
+                            "plugins": *f.plugins,
+                            "servers": *f.servers,
                         })
                     })
                     .collect(),
@@ -1018,6 +1080,49 @@ mod manifest_tests {
         assert_eq!(delivery_manifest(&files), whole(&files));
         assert_eq!(delivery_manifest(&files[..1]), whole(&files[..1]));
         assert_eq!(delivery_manifest(&[]), whole(&[]));
+    }
+
+    /// Every target's config file of a build lists the one list of
+    /// servers while the servers are the same, and its own list where an
+    /// override leaves a server out; the manifest says each file's.
+    #[test]
+    fn files_of_the_same_servers_share_one_list() {
+        let source = r#"plugin "p" {
+  version = "1.0.0"
+  server "a" { command = "a" }
+  server "b" {
+    command = "b"
+    targets = ["claude-code", "gemini", "opencode"]
+  }
+}
+"#;
+        let mut sources = crate::source::SourceMap::new();
+        sources.add(crate::source::SourceFile::new("p.mcpc", source));
+        let (_, diagnostics, files) =
+            crate::compile(sources, Default::default(), &super::Plan::default());
+        let files = files.unwrap_or_else(|| panic!("{diagnostics:?}"));
+        let of = |target| {
+            let file = files.iter().find(|f| f.target == target).expect("a file");
+            file.servers.clone()
+        };
+        let ab = [Target::ClaudeCode, Target::Gemini, Target::Opencode];
+        let (codex, hermes) = (of(Target::Codex), of(Target::Hermes));
+        assert_eq!(&*codex, ["a"]);
+        assert_eq!(&*of(Target::ClaudeCode), ["a", "b"]);
+        assert!(
+            std::rc::Rc::ptr_eq(&codex, &hermes),
+            "built one after the other"
+        );
+        assert!(std::rc::Rc::ptr_eq(
+            &of(Target::Gemini),
+            &of(Target::Opencode)
+        ));
+        let manifest: serde_json::Value = serde_json::from_str(&delivery_manifest(&files)).unwrap();
+        for entry in manifest["files"].as_array().unwrap() {
+            let t = Target::from_name(entry["target"].as_str().unwrap()).unwrap();
+            let want: &[&str] = if ab.contains(&t) { &["a", "b"] } else { &["a"] };
+            assert_eq!(entry["servers"], serde_json::json!(want), "{entry}");
+        }
     }
 
     /// Each name is held once however many entries list it; sorted, the
