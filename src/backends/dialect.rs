@@ -910,16 +910,18 @@ pub(super) fn entry<'s, R: JsonRuntime + ?Sized>(r: &R, s: &'s Server, cx: &mut 
     // Without the files, every value is still rendered (for what it
     // reports) but none is kept.
     let keep = cx.keeps_files();
-    let args = |cx: &mut Cx| -> Vec<Cow<'s, str>> {
-        f.args
-            .iter()
-            .flat_map(|a| &a.value)
-            .filter_map(|a| cx.render(s, a, vars, Fields::ARGS))
-            .filter(|_| keep)
-            .collect()
+    let args = |cx: &mut Cx, room: usize| -> Vec<Cow<'s, str>> {
+        let all = f.args.as_ref().map_or(&[][..], |a| &a.value[..]);
+        let mut out = Vec::with_capacity(if keep { room + all.len() } else { 0 });
+        out.extend(
+            all.iter()
+                .filter_map(|a| cx.render(s, a, vars, Fields::ARGS))
+                .filter(|_| keep),
+        );
+        out
     };
     let has_deny = d.has(|k| matches!(k, Key::Deny(_)));
-    let mut m = Entry::default();
+    let mut m = Entry(Vec::with_capacity(if keep { d.entry_keys().count() } else { 0 }));
     let mut set = |k: &'static str, v: Field<'s>| {
         if keep {
             m.set(k, v);
@@ -939,13 +941,15 @@ pub(super) fn entry<'s, R: JsonRuntime + ?Sized>(r: &R, s: &'s Server, cx: &mut 
             }
             Key::Argv(k) => {
                 if let Some(c) = text(cx, &f.command, Fields::COMMAND) {
-                    let mut argv: Vec<Cow<str>> = keep.then_some(c).into_iter().collect();
-                    argv.extend(args(cx));
+                    let mut argv = args(cx, 1);
+                    if keep {
+                        argv.insert(0, c);
+                    }
                     set(k, Field::List(argv));
                 }
             }
             Key::Args(k) => {
-                let args = args(cx);
+                let args = args(cx, 0);
                 if !args.is_empty() {
                     set(k, Field::List(args));
                 }

@@ -694,8 +694,9 @@ pub(super) fn render_entries<'v>(
     vars: &Vars,
     field: Fields,
 ) -> Vec<(&'v str, Cow<'v, str>)> {
-    let mut out = Vec::new();
-    for e in entries.iter().flat_map(|e| &e.value) {
+    let all = entries.as_ref().map_or(&[][..], |e| &e.value[..]);
+    let mut out = Vec::with_capacity(if cx.keeps_files() { all.len() } else { 0 });
+    for e in all {
         if let Some(v) = cx.render(server, &e.value, vars, field)
             && cx.keeps_files()
         {
