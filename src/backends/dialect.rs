@@ -921,7 +921,8 @@ pub(super) fn entry<'s, R: JsonRuntime + ?Sized>(r: &R, s: &'s Server, cx: &mut 
         out
     };
     let has_deny = d.has(|k| matches!(k, Key::Deny(_)));
-    let mut m = Entry(Vec::with_capacity(if keep { d.entry_keys().count() } else { 0 }));
+    let room = if keep { d.entry_keys().count() } else { 0 };
+    let mut m = Entry(Vec::with_capacity(room));
     let mut set = |k: &'static str, v: Field<'s>| {
         if keep {
             m.set(k, v);

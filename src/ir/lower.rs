@@ -638,7 +638,7 @@ fn check_url(sink: &mut Sink, url: &Spanned<Str>) {
     let checked = match url.value.as_literal() {
         Some(text) => text,
         None if prefix.is_empty() => return,
-        None => format!("{prefix}x"),
+        None => format!("{prefix}x").into(),
     };
     if let Err(why) = crate::ir::url::parse(&checked) {
         // User information is shown as `***`: it may hold a password.

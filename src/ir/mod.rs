@@ -549,16 +549,20 @@ impl Str {
         }
     }
 
-    /// The text, if it has no reference.
-    pub fn as_literal(&self) -> Option<String> {
-        let mut out = String::new();
-        for part in &self.parts {
-            match part {
-                Part::Lit(text) => out.push_str(text),
-                Part::Ref(_) => return None,
-            }
+    /// The text, if it has no reference: borrowed when it is one part.
+    pub fn as_literal(&self) -> Option<Cow<'_, str>> {
+        match self.parts.as_slice() {
+            [] => Some(Cow::Borrowed("")),
+            [Part::Lit(text)] => Some(Cow::Borrowed(text)),
+            parts => parts
+                .iter()
+                .map(|p| match p {
+                    Part::Lit(text) => Some(text.as_str()),
+                    Part::Ref(_) => None,
+                })
+                .collect::<Option<String>>()
+                .map(Cow::Owned),
         }
-        Some(out)
     }
 
     /// The one reference, if the whole value is one reference.

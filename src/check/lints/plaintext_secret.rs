@@ -217,7 +217,9 @@ fn secret_flags(args: &[Spanned<Str>], sink: &mut Sink) -> Vec<Span> {
         // With references (`--password=${secret.X}`-style), only the
         // literal part after `=` can be a secret: holes are NULs.
         let literal = arg.value.as_literal();
-        let text = literal.clone().unwrap_or_else(|| with_holes(&arg.value));
+        let text = literal
+            .clone()
+            .unwrap_or_else(|| with_holes(&arg.value).into());
         if let Some((flag, value)) = text.split_once('=') {
             if let Some(var) = secret_flag(flag)
                 && (literal.is_some() || !value.contains('\0'))

@@ -97,17 +97,13 @@ fn package_arg(ecosystem: Ecosystem, args: &[Spanned<Str>]) -> Option<&Spanned<S
         {
             return None; // `--from=pkg==1.0`: judged too rarely to parse
         }
-        if matches!(text.as_str(), "-p" | "--package" | "--from" | "--spec")
+        if matches!(&*text, "-p" | "--package" | "--from" | "--spec")
             && !matches!(ecosystem, Ecosystem::Container)
         {
             return args.get(i + 1);
         }
         if text.starts_with('-') {
-            i += if VALUE_FLAGS.contains(&text.as_str()) {
-                2
-            } else {
-                1
-            };
+            i += if VALUE_FLAGS.contains(&&*text) { 2 } else { 1 };
             continue;
         }
         return Some(&args[i]);
