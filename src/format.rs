@@ -340,7 +340,7 @@ impl Printer<'_> {
     fn header(&self, block: &Block) -> String {
         match &block.label {
             Some(label) => format!("{} {}", block.kind.text, self.slice(label.span)),
-            None => block.kind.text.clone(),
+            None => block.kind.text.to_string(),
         }
     }
 

@@ -2,11 +2,21 @@
 //! spans. It knows nothing of the schema; `ir::lower` gives it meaning.
 
 use crate::source::Span;
+use compact_str::CompactString;
+use smallvec::SmallVec;
+
+/// Text of the tree: a name, a number, a string's text. Most are short
+/// (`command`, `env`, `npx`) and held in place, so a block of a thousand
+/// servers is not tens of thousands of allocations.
+pub type Text = CompactString;
+
+/// A string's parts: most strings are one.
+pub type StrParts = SmallVec<[StrPart; 1]>;
 
 /// A name as written: a block kind, a label, a key or an identifier value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Name {
-    pub text: String,
+    pub text: Text,
     pub span: Span,
 }
 
@@ -42,11 +52,11 @@ pub struct Value {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueKind {
     /// A quoted string, escapes decoded, interpolations kept apart.
-    Str(Vec<StrPart>),
+    Str(StrParts),
     /// Digits, optionally followed by letters (a unit): `20`, `20s`, `20sec`.
-    Number(String),
+    Number(Text),
     /// A bare identifier: `platform`, `true`, `hermes`.
-    Ident(String),
+    Ident(Text),
     /// `namespace.name`, such as `env.TOKEN`.
     Reference {
         namespace: Name,
@@ -57,10 +67,10 @@ pub enum ValueKind {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StrPart {
-    Text(String),
+    Text(Text),
     /// `${body}`; `span` covers the whole `${…}`, `body_span` the inside.
     Interpolation {
-        body: String,
+        body: Text,
         span: Span,
         body_span: Span,
     },

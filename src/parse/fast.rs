@@ -10,7 +10,7 @@
 //! Pest's queue of tokens, its rule calls and error tracking were a third
 //! of a build's time at scale; this reads each byte about once.
 
-use super::ast::{Attribute, Block, Entry, Name, StrPart, Value, ValueKind};
+use super::ast::{Attribute, Block, Entry, Name, StrPart, StrParts, Text, Value, ValueKind};
 use super::depth::MAX_DEPTH;
 use crate::source::{FileId, Span};
 
@@ -113,7 +113,7 @@ impl<'a> Reader<'a> {
     fn name(&mut self) -> Option<Name> {
         let (start, end) = self.ident()?;
         Some(Name {
-            text: self.text[start..end].to_owned(),
+            text: Text::from(&self.text[start..end]),
             span: self.span(start, end),
         })
     }
@@ -184,7 +184,7 @@ impl<'a> Reader<'a> {
             b if ident_start(b) => {
                 let (s, e) = self.ident()?;
                 Some(Value {
-                    kind: ValueKind::Ident(self.text[s..e].to_owned()),
+                    kind: ValueKind::Ident(Text::from(&self.text[s..e])),
                     span: self.span(s, e),
                 })
             }
@@ -275,20 +275,20 @@ impl<'a> Reader<'a> {
                 while self.peek().is_some_and(|b| b.is_ascii_alphabetic()) {
                     self.i += 1;
                 }
-                ValueKind::Number(self.text[start..self.i].to_owned())
+                ValueKind::Number(Text::from(&self.text[start..self.i]))
             }
             _ => {
                 let (s, e) = self.ident()?;
                 if self.peek() == Some(b'.') && self.at(e + 1).is_some_and(ident_start) {
                     let namespace = Name {
-                        text: self.text[s..e].to_owned(),
+                        text: Text::from(&self.text[s..e]),
                         span: self.span(s, e),
                     };
                     self.i += 1;
                     let name = self.name()?;
                     ValueKind::Reference { namespace, name }
                 } else {
-                    ValueKind::Ident(self.text[s..e].to_owned())
+                    ValueKind::Ident(Text::from(&self.text[s..e]))
                 }
             }
         };
@@ -303,10 +303,10 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Option<Value> {
         let start = self.i;
         self.i += 1;
-        let mut parts: Vec<StrPart> = Vec::new();
-        let push = |parts: &mut Vec<StrPart>, text: &str| match parts.last_mut() {
+        let mut parts = StrParts::new();
+        let push = |parts: &mut StrParts, text: &str| match parts.last_mut() {
             Some(StrPart::Text(last)) => last.push_str(text),
-            _ => parts.push(StrPart::Text(text.to_owned())),
+            _ => parts.push(StrPart::Text(Text::from(text))),
         };
         loop {
             match self.peek()? {
@@ -331,7 +331,7 @@ impl<'a> Reader<'a> {
                     }
                     self.i = body_end + 1;
                     parts.push(StrPart::Interpolation {
-                        body: self.text[body_start..body_end].to_owned(),
+                        body: Text::from(&self.text[body_start..body_end]),
                         span: self.span(from, self.i),
                         body_span: self.span(body_start, body_end),
                     });

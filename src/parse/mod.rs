@@ -8,7 +8,7 @@ mod syntax_error;
 
 use crate::diag::{Code, Diagnostic, Sink};
 use crate::source::{FileId, Span};
-use ast::{Attribute, Block, Entry, Name, StrPart, Value, ValueKind};
+use ast::{Attribute, Block, Entry, Name, StrPart, StrParts, Text, Value, ValueKind};
 use pest::Parser as _;
 use pest::iterators::Pair;
 
@@ -322,7 +322,7 @@ impl Cx {
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
         Name {
             span: self.span(&pair),
-            text: pair.as_str().to_owned(),
+            text: Text::from(pair.as_str()),
         }
     }
 
@@ -360,8 +360,8 @@ impl Cx {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
             Rule::string => ValueKind::Str(self.string(pair, sink)),
-            Rule::number => ValueKind::Number(pair.as_str().to_owned()),
-            Rule::ident => ValueKind::Ident(pair.as_str().to_owned()),
+            Rule::number => ValueKind::Number(Text::from(pair.as_str())),
+            Rule::ident => ValueKind::Ident(Text::from(pair.as_str())),
             Rule::reference => {
                 let mut inner = pair.into_inner();
                 let namespace = self.name(inner.next().expect("namespace"));
@@ -381,11 +381,11 @@ impl Cx {
         Value { kind, span }
     }
 
-    fn string(&self, pair: Pair<'_, Rule>, sink: &mut Sink) -> Vec<StrPart> {
-        let mut parts: Vec<StrPart> = Vec::new();
-        let push_text = |parts: &mut Vec<StrPart>, text: &str| match parts.last_mut() {
+    fn string(&self, pair: Pair<'_, Rule>, sink: &mut Sink) -> StrParts {
+        let mut parts = StrParts::new();
+        let push_text = |parts: &mut StrParts, text: &str| match parts.last_mut() {
             Some(StrPart::Text(last)) => last.push_str(text),
-            _ => parts.push(StrPart::Text(text.to_owned())),
+            _ => parts.push(StrPart::Text(Text::from(text))),
         };
         for p in pair.into_inner() {
             match p.as_rule() {
@@ -409,7 +409,7 @@ impl Cx {
                         .find(|i| i.as_rule() == Rule::interp_body)
                         .expect("an interpolation has a body");
                     parts.push(StrPart::Interpolation {
-                        body: body.as_str().to_owned(),
+                        body: Text::from(body.as_str()),
                         span,
                         body_span: self.span(&body),
                     });
