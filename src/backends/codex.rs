@@ -351,7 +351,7 @@ impl Backend for Codex {
             }];
         }
         let names = plugins.iter().flat_map(|p| &p.servers);
-        if emit::distinct(names.map(|s| s.name.value.as_str())) {
+        if cx.distinct(names.map(|s| s.name.value.as_str())) {
             return vec![NativeFile {
                 path: CONFIG,
                 contents: self.written_one_by_one(servers, cx),

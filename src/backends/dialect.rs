@@ -1176,7 +1176,7 @@ impl<R: JsonRuntime> Backend for R {
         let names = servers.iter().map(|s| s.name.value.as_str());
         // `inputs` is added after the streamed entries, as a key of its own.
         let apart = d.files[0].inputs_path().and_then(|p| p.first()) != d.servers_path().first();
-        if cx.keeps_files() && apart && emit::distinct(names) {
+        if cx.keeps_files() && apart && cx.distinct(names) {
             let mut files = vec![NativeFile {
                 path: d.file(),
                 contents: streamed(self, plugins, disabled, cx),

@@ -216,7 +216,7 @@ impl Backend for Hermes {
                 contents: String::new().into(),
             }];
         };
-        if emit::distinct(names) {
+        if cx.distinct(names) {
             // Each server is written as it is lowered: no map of them all.
             let entries = servers.map(|s| (s.name.value.clone(), self.server(s, cx)));
             one_by_one(entries, &mut out);

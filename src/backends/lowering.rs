@@ -26,6 +26,10 @@ pub struct Cx<'a> {
     /// The secrets written as prompts so far: name → the first server
     /// that reads it.
     pub(super) prompted: std::collections::BTreeMap<String, String>,
+    /// Whether no server name is given twice among the servers the
+    /// backend is given, when the caller knows it (a build knows it once
+    /// per list of names: [`Cx::distinct`]).
+    pub(super) distinct: Option<bool>,
 }
 
 /// How a runtime spells a variable in its files.
@@ -240,7 +244,15 @@ impl<'a> Cx<'a> {
             mode,
             prompt: false,
             prompted: std::collections::BTreeMap::new(),
+            distinct: None,
         }
+    }
+
+    /// Whether no name in `names`, every server's the backend was given,
+    /// is given twice: as the caller said, else looked at.
+    pub(super) fn distinct<'n>(&self, names: impl IntoIterator<Item = &'n str>) -> bool {
+        self.distinct
+            .unwrap_or_else(|| crate::emit::distinct(names))
     }
 
     /// Reports `d` as this target's.

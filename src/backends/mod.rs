@@ -108,6 +108,8 @@ pub type Names = std::rc::Rc<[String]>;
 #[derive(Default)]
 struct SharedNames {
     last: Option<Names>,
+    /// Whether no name is in the last list twice, once asked.
+    distinct: Option<bool>,
 }
 
 impl SharedNames {
@@ -115,8 +117,21 @@ impl SharedNames {
     fn share<'n>(&mut self, names: impl Iterator<Item = &'n str> + Clone) -> Names {
         match &self.last {
             Some(last) if last.iter().map(String::as_str).eq(names.clone()) => last.clone(),
-            _ => self.last.insert(names.map(str::to_owned).collect()).clone(),
+            _ => {
+                self.distinct = None;
+                self.last.insert(names.map(str::to_owned).collect()).clone()
+            }
         }
+    }
+
+    /// Whether no name is given twice in the list [`share`] gave last.
+    ///
+    /// [`share`]: SharedNames::share
+    fn distinct(&mut self) -> bool {
+        let last = self.last.as_deref().unwrap_or_default();
+        *self
+            .distinct
+            .get_or_insert_with(|| crate::emit::distinct(last.iter().map(String::as_str)))
     }
 }
 
@@ -722,10 +737,20 @@ impl<'a> Run<'a> {
                     return out;
                 }
                 let mut cx = Cx::new(target, plan, explicit, levels, sink, mode);
+                // Every config file lists every server given to the backend.
+                let servers = keep.then(|| {
+                    let servers = names.servers.share(
+                        plugins
+                            .iter()
+                            .flat_map(|p| p.servers.iter().map(|s| s.name.value.as_str())),
+                    );
+                    cx.distinct = Some(names.servers.distinct());
+                    servers
+                });
                 let files = backend.config(&plugins, &mut cx);
-                if !keep {
+                let Some(servers) = servers else {
                     return out;
-                }
+                };
                 for file in files {
                     out.push(OutFile {
                         target,
@@ -734,11 +759,7 @@ impl<'a> Run<'a> {
                         plugins: names
                             .plugins
                             .share(plugins.iter().map(|p| p.plugin.name.value.as_str())),
-                        servers: names.servers.share(
-                            plugins
-                                .iter()
-                                .flat_map(|p| p.servers.iter().map(|s| s.name.value.as_str())),
-                        ),
+                        servers: servers.clone(),
                     });
                 }
             }
@@ -1123,6 +1144,24 @@ mod manifest_tests {
             let want: &[&str] = if ab.contains(&t) { &["a", "b"] } else { &["a"] };
             assert_eq!(entry["servers"], serde_json::json!(want), "{entry}");
         }
+    }
+
+    /// Whether a list has a name twice is known per list: asked again of
+    /// the same list it is the same, and a new list is looked at anew.
+    #[test]
+    fn a_shared_list_knows_whether_its_names_are_distinct() {
+        let mut names = super::SharedNames::default();
+        let first = names.share(["a", "b"].into_iter());
+        assert!(names.distinct());
+        assert!(std::rc::Rc::ptr_eq(
+            &first,
+            &names.share(["a", "b"].into_iter())
+        ));
+        assert!(names.distinct());
+        names.share(["a", "a"].into_iter());
+        assert!(!names.distinct());
+        names.share(["b", "a"].into_iter());
+        assert!(names.distinct());
     }
 
     /// Each name is held once however many entries list it; sorted, the
