@@ -252,10 +252,8 @@ impl Compilation {
         let levels = self.levels();
         let (targets, explicit) = backends::plan_targets(&self.unit, plan);
         let mut out = Vec::new();
-        let mut run = backends::Run::new(&self.unit, plan, &levels, mode);
-        for target in targets {
-            let mut sink = Sink::new();
-            let mut files = run.target(target, &mut sink);
+        let run = backends::Run::new(&self.unit, plan, &levels, mode);
+        run.each(&targets, |target, mut files, sink| {
             files.sort_by(|a, b| a.path.cmp(&b.path));
             let failed = sink.fails(&levels);
             self.sink.append(sink);
@@ -269,7 +267,7 @@ impl Compilation {
             } else {
                 take(build);
             }
-        }
+        });
         if !hold {
             return;
         }

@@ -101,7 +101,7 @@ pub struct OutFile {
 /// The names of the plugins or servers a file serves. Shared: every
 /// target's config file of a build usually lists the same servers, and a
 /// copy of every name per file was a tenth of a build at scale.
-pub type Names = std::rc::Rc<[String]>;
+pub type Names = std::sync::Arc<[String]>;
 
 /// The last list of names made, given again while the names are the same
 /// (one per kind of name, for every target of a build).
@@ -635,11 +635,12 @@ pub(crate) fn build(
     sink: &mut Sink,
 ) -> Vec<OutFile> {
     let (targets, explicit) = plan_targets(unit, plan);
-    let mut run = Run::new(unit, plan, levels, Mode::Files(None));
-    let mut out: Vec<OutFile> = targets
-        .iter()
-        .flat_map(|&target| run.target(target, sink))
-        .collect();
+    let run = Run::new(unit, plan, levels, Mode::Files(None));
+    let mut out: Vec<OutFile> = Vec::new();
+    run.each(&targets, |_, files, reported| {
+        out.extend(files);
+        sink.append(reported);
+    });
     out.extend(agent_plugins_files(
         unit,
         plan,
@@ -667,15 +668,20 @@ pub(crate) fn config_path(target: Target, native: &str) -> String {
     format!("{}/{native}", target.name())
 }
 
-/// The targets of one build, built one at a time: what each target's
-/// build shares.
+/// At most this many targets are built at once: each holds its own
+/// share of memory (at 100,000 servers, some megabytes), and 16 targets
+/// gain little past four cores.
+const WORKERS: usize = 4;
+
+/// The targets of one build: what each target's build shares.
 pub(crate) struct Run<'a> {
     unit: &'a Unit,
     plan: &'a Plan,
     explicit: bool,
     levels: &'a LintLevels,
     mode: Mode<'a>,
-    names: FileNames,
+    /// Shared by the targets built at once (held only to look a list up).
+    names: std::sync::Mutex<FileNames>,
 }
 
 impl<'a> Run<'a> {
@@ -692,12 +698,72 @@ impl<'a> Run<'a> {
             explicit: plan_targets(unit, plan).1,
             levels,
             mode,
-            names: FileNames::default(),
+            names: Default::default(),
         }
     }
 
+    /// Builds each of `targets`, giving `done` each one's files and what
+    /// it reported, in the order of `targets`. They are built side by side,
+    /// on as many threads as the machine has cores (at most [`WORKERS`]):
+    /// each target's build is its own, and reads the unit only.
+    pub(crate) fn each(&self, targets: &[Target], done: impl FnMut(Target, Vec<OutFile>, Sink)) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.each_on(cores.min(WORKERS), targets, done);
+    }
+
+    /// [`Run::each`] on `workers` threads (none of its own for one).
+    fn each_on(
+        &self,
+        workers: usize,
+        targets: &[Target],
+        mut done: impl FnMut(Target, Vec<OutFile>, Sink),
+    ) {
+        let workers = workers.min(targets.len());
+        let build = |target| {
+            let mut sink = Sink::new();
+            let files = self.target(target, &mut sink);
+            (files, sink)
+        };
+        if workers <= 1 {
+            for &target in targets {
+                let (files, sink) = build(target);
+                done(target, files, sink);
+            }
+            return;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (built, arrived) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let (built, next, build) = (built.clone(), &next, &build);
+                scope.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&target) = targets.get(i) else {
+                            break;
+                        };
+                        if built.send((i, build(target))).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(built);
+            // Given on in order: a target built early waits for those before.
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut due = 0;
+            for (i, target_build) in arrived {
+                waiting.insert(i, target_build);
+                while let Some((files, sink)) = waiting.remove(&due) {
+                    done(targets[due], files, sink);
+                    due += 1;
+                }
+            }
+        });
+    }
+
     /// One target's files (none in [`Mode::Reports`]).
-    pub(crate) fn target(&mut self, target: Target, outer: &mut Sink) -> Vec<OutFile> {
+    pub(crate) fn target(&self, target: Target, outer: &mut Sink) -> Vec<OutFile> {
         // What this target reports can be fixed by leaving it out.
         let mut local = Sink::new();
         let out = self.target_into(target, &mut local);
@@ -706,7 +772,7 @@ impl<'a> Run<'a> {
         out
     }
 
-    fn target_into(&mut self, target: Target, sink: &mut Sink) -> Vec<OutFile> {
+    fn target_into(&self, target: Target, sink: &mut Sink) -> Vec<OutFile> {
         let Run {
             unit,
             plan,
@@ -715,7 +781,11 @@ impl<'a> Run<'a> {
             mode,
             ..
         } = *self;
-        let names = &mut self.names;
+        let names = || {
+            self.names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
         let chosen = selected_plugins(unit, plan);
         let keep = mode.keeps_files();
         let mut out = Vec::new();
@@ -739,6 +809,7 @@ impl<'a> Run<'a> {
                 let mut cx = Cx::new(target, plan, explicit, levels, sink, mode);
                 // Every config file lists every server given to the backend.
                 let servers = keep.then(|| {
+                    let mut names = names();
                     let servers = names.servers.share(
                         plugins
                             .iter()
@@ -756,7 +827,7 @@ impl<'a> Run<'a> {
                         target,
                         path: config_path(target, file.path),
                         contents: file.contents,
-                        plugins: names
+                        plugins: names()
                             .plugins
                             .share(plugins.iter().map(|p| p.plugin.name.value.as_str())),
                         servers: servers.clone(),
@@ -775,6 +846,7 @@ impl<'a> Run<'a> {
                         packaged.push(p.plugin);
                     }
                     for file in files.into_iter().filter(|_| keep) {
+                        let mut names = names();
                         out.push(OutFile {
                             target,
                             path: format!("{}/{}", p.plugin.name.value, file.path),
@@ -794,6 +866,7 @@ impl<'a> Run<'a> {
                     return out;
                 }
                 if let Some(file) = backend.marketplace(&packaged) {
+                    let mut names = names();
                     out.push(OutFile {
                         target,
                         path: file.path.to_owned(),
@@ -942,7 +1015,7 @@ impl Manifest {
     /// again when it is the same list.
     fn ids(&mut self, kind: usize, names: &Names) -> Ids {
         if let Some((last, ids)) = &self.last[kind]
-            && std::rc::Rc::ptr_eq(last, names)
+            && std::sync::Arc::ptr_eq(last, names)
         {
             return ids.clone();
         }
@@ -1131,10 +1204,10 @@ mod manifest_tests {
         assert_eq!(&*codex, ["a"]);
         assert_eq!(&*of(Target::ClaudeCode), ["a", "b"]);
         assert!(
-            std::rc::Rc::ptr_eq(&codex, &hermes),
+            std::sync::Arc::ptr_eq(&codex, &hermes),
             "built one after the other"
         );
-        assert!(std::rc::Rc::ptr_eq(
+        assert!(std::sync::Arc::ptr_eq(
             &of(Target::Gemini),
             &of(Target::Opencode)
         ));
@@ -1146,6 +1219,64 @@ mod manifest_tests {
         }
     }
 
+    /// Targets built side by side give what they give one after the
+    /// other: the same files, and the same diagnostics in the same order
+    /// (of every example and golden case, errors and warnings among them).
+    #[test]
+    fn targets_built_at_once_give_what_they_give_in_turn() {
+        let mut units = Vec::new();
+        for dir in ["examples", "tests/golden/ok", "tests/golden/err"] {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            for case in std::fs::read_dir(root).unwrap() {
+                let case = case.unwrap().path();
+                let mut sources = crate::source::SourceMap::new();
+                for file in std::fs::read_dir(&case).unwrap() {
+                    let file = file.unwrap().path();
+                    if file.extension().is_some_and(|e| e == "mcpc") {
+                        let text = std::fs::read_to_string(&file).unwrap();
+                        sources.add(crate::source::SourceFile::new(
+                            file.display().to_string(),
+                            text,
+                        ));
+                    }
+                }
+                units.push((case, sources));
+            }
+        }
+        assert!(units.len() > 20, "{} cases", units.len());
+        let levels = crate::diag::LintLevels::default();
+        let mut reported = 0;
+        for (case, sources) in &units {
+            let (unit, _) = crate::lower_unit(sources);
+            for emit in [super::Emit::Config, super::Emit::Package] {
+                let plan = super::Plan {
+                    emit,
+                    ..Default::default()
+                };
+                let run = super::Run::new(&unit, &plan, &levels, super::Mode::Files(None));
+                let built = |workers| {
+                    let mut all = Vec::new();
+                    run.each_on(workers, Target::ALL, |target, files, sink| {
+                        let diagnostics = sink.finish(&levels);
+                        all.push((target, files, diagnostics));
+                    });
+                    all
+                };
+                let in_turn = built(1);
+                reported += in_turn.iter().map(|(_, _, d)| d.len()).sum::<usize>();
+                assert_eq!(in_turn.len(), Target::ALL.len());
+                for workers in [2, 4] {
+                    assert!(
+                        built(workers) == in_turn,
+                        "{} {emit:?} on {workers}",
+                        case.display()
+                    );
+                }
+            }
+        }
+        assert!(reported > 100, "{reported} diagnostics");
+    }
+
     /// Whether a list has a name twice is known per list: asked again of
     /// the same list it is the same, and a new list is looked at anew.
     #[test]
@@ -1153,7 +1284,7 @@ mod manifest_tests {
         let mut names = super::SharedNames::default();
         let first = names.share(["a", "b"].into_iter());
         assert!(names.distinct());
-        assert!(std::rc::Rc::ptr_eq(
+        assert!(std::sync::Arc::ptr_eq(
             &first,
             &names.share(["a", "b"].into_iter())
         ));

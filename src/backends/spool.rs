@@ -8,13 +8,14 @@
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};
 
-/// Where the caller has config files written as they are made.
+/// Where the caller has config files written as they are made (by the
+/// targets built at once: [`Spool::open`] is called from their threads).
 ///
 /// A file written there is not yet in its place: the backend's pass may
 /// still report an error that fails the target. The caller puts it in place,
 /// or drops it, once it has the target's diagnostics ([`Spooled::id`] says
 /// which file it is).
-pub trait Spool {
+pub trait Spool: Sync {
     /// A writer for the file at `path` (relative to the output directory)
     /// and the number the caller knows it by; `None` when the file cannot
     /// be begun there. It is then made in memory, and the caller's own
@@ -187,14 +188,14 @@ impl Output<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
+    use std::sync::{Arc, Mutex};
 
     /// The bytes written into one file of a [`Kept`].
-    type Bytes = std::rc::Rc<RefCell<Vec<u8>>>;
+    type Bytes = Arc<Mutex<Vec<u8>>>;
 
     /// A spool that keeps each file's bytes, failing after `fail_after`.
     struct Kept {
-        files: RefCell<Vec<(String, Bytes)>>,
+        files: Mutex<Vec<(String, Bytes)>>,
         fail_after: usize,
     }
 
@@ -205,7 +206,7 @@ mod tests {
 
     impl Write for Into {
         fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            let mut bytes = self.bytes.borrow_mut();
+            let mut bytes = self.bytes.lock().unwrap();
             if bytes.len() + b.len() > self.fail_after {
                 return Err(io::Error::other("disk full"));
             }
@@ -222,8 +223,8 @@ mod tests {
             if path.ends_with("refused") {
                 return None;
             }
-            let bytes = std::rc::Rc::new(RefCell::new(Vec::new()));
-            let mut files = self.files.borrow_mut();
+            let bytes = Arc::new(Mutex::new(Vec::new()));
+            let mut files = self.files.lock().unwrap();
             files.push((path.to_owned(), bytes.clone()));
             let into = Into {
                 bytes,
@@ -240,7 +241,7 @@ mod tests {
     #[test]
     fn a_spooled_file_is_the_bytes_written_with_their_length_and_digest() {
         let spool = Kept {
-            files: RefCell::new(Vec::new()),
+            files: Mutex::new(Vec::new()),
             fail_after: usize::MAX,
         };
         // Below a block, exactly one, and several with a rest.
@@ -253,9 +254,9 @@ mod tests {
             let Contents::Spooled(s) = out.finish() else {
                 panic!("not spooled");
             };
-            let files = spool.files.borrow();
+            let files = spool.files.lock().unwrap();
             assert_eq!(s.id, files.len() - 1);
-            assert_eq!(*files[s.id].1.borrow(), bytes);
+            assert_eq!(*files[s.id].1.lock().unwrap(), bytes);
             assert_eq!(s.len, size as u64);
             let as_text = Contents::Text(String::from_utf8(bytes).unwrap());
             assert_eq!(
@@ -301,7 +302,7 @@ mod tests {
     #[test]
     fn without_a_spool_or_when_it_refuses_the_file_is_held() {
         let spool = Kept {
-            files: RefCell::new(Vec::new()),
+            files: Mutex::new(Vec::new()),
             fail_after: usize::MAX,
         };
         for to in [None, Some(&spool as &dyn Spool)] {
@@ -310,7 +311,7 @@ mod tests {
             let held = out.finish();
             assert_eq!(held.text().map(str::len), Some(BLOCK + 1));
         }
-        assert!(spool.files.borrow().is_empty());
+        assert!(spool.files.lock().unwrap().is_empty());
     }
 
     /// The backend writes on to the end (its pass still reports all), and
@@ -318,7 +319,7 @@ mod tests {
     #[test]
     fn a_failing_spool_is_said_in_the_file_not_to_the_backend() {
         let spool = Kept {
-            files: RefCell::new(Vec::new()),
+            files: Mutex::new(Vec::new()),
             fail_after: BLOCK + 5,
         };
         let mut out = Output::new(Some(&spool), "x/a.json");
@@ -330,6 +331,9 @@ mod tests {
         };
         assert_eq!(s.error.as_deref(), Some("disk full"));
         assert_eq!(s.len, 4 * BLOCK as u64);
-        assert_eq!(spool.files.borrow()[0].1.borrow().len(), BLOCK);
+        assert_eq!(
+            spool.files.lock().unwrap()[0].1.lock().unwrap().len(),
+            BLOCK
+        );
     }
 }

@@ -7,6 +7,7 @@ use crate::source::{SourceFile, SourceMap};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Every `.mcpc` file named, or below a named directory, in sorted path
 /// order; the current directory when none is named.
@@ -554,7 +555,17 @@ pub(crate) struct OutDir {
     /// that this run found to be real directories, not links, each with
     /// whether this run created it: a path below them is resolved without
     /// asking the system about them again.
-    known: std::cell::RefCell<std::collections::HashMap<String, bool>>,
+    known: Mutex<Known>,
+}
+
+/// The directories below an [`OutDir`]'s root that a run found to be real
+/// directories, each with whether the run made it.
+type Known = std::collections::HashMap<String, bool>;
+
+/// `mutex`'s value; a thread that panicked holding it left it whole (each
+/// change is one insert, remove or replace).
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Where a write of a path in an [`OutDir`] lands.
@@ -586,7 +597,7 @@ struct Begun {
 /// build ends (it stopped at an error) is dropped.
 pub(crate) struct Temps<'d> {
     dir: &'d OutDir,
-    slots: std::cell::RefCell<Vec<Slot>>,
+    slots: Mutex<Vec<Slot>>,
 }
 
 /// What became of a file of [`Temps`].
@@ -648,14 +659,14 @@ impl<'d> Temps<'d> {
     }
 
     fn take(&self, s: &Spooled) -> Slot {
-        let mut slots = self.slots.borrow_mut();
+        let mut slots = locked(&self.slots);
         slots
             .get_mut(s.id)
             .map_or(Slot::Open, |slot| std::mem::replace(slot, Slot::Open))
     }
 
     fn set(&self, id: usize, slot: Slot) {
-        if let Some(at) = self.slots.borrow_mut().get_mut(id) {
+        if let Some(at) = locked(&self.slots).get_mut(id) {
             *at = slot;
         }
     }
@@ -667,7 +678,7 @@ impl Spool for Temps<'_> {
         let place = self.dir.place(path).ok()?;
         let old = place.existing.then(|| open_plain(&place.real)).flatten();
         let id = {
-            let mut slots = self.slots.borrow_mut();
+            let mut slots = locked(&self.slots);
             slots.push(Slot::Open);
             slots.len() - 1
         };
@@ -835,7 +846,8 @@ impl Drop for Writing<'_> {
 
 impl Drop for Temps<'_> {
     fn drop(&mut self) {
-        for slot in self.slots.get_mut().drain(..) {
+        let slots = self.slots.get_mut().unwrap_or_else(PoisonError::into_inner);
+        for slot in slots.drain(..) {
             if let Slot::Begun(begun) = slot {
                 self.dir.abandon(begun);
             }
@@ -849,7 +861,7 @@ impl Drop for Temps<'_> {
 /// a check that finds the directory up to date holds no file's text.
 pub(crate) struct Compare<'d> {
     dir: &'d OutDir,
-    compared: std::cell::RefCell<Vec<Option<Compared>>>,
+    compared: Mutex<Vec<Option<Compared>>>,
 }
 
 /// What [`Compare`] found of a file.
@@ -893,7 +905,8 @@ impl<'d> Compare<'d> {
     ) -> Result<Option<(String, String)>, UsageError> {
         let taken = self
             .compared
-            .borrow_mut()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
             .get_mut(s.id)
             .and_then(Option::take);
         let Some(Compared::Differs {
@@ -931,7 +944,7 @@ impl Spool for Compare<'_> {
         // Held in memory instead, the file's own comparison says why.
         let real = self.dir.inside(path).ok()?;
         let old = open_plain(&real);
-        let mut compared = self.compared.borrow_mut();
+        let mut compared = locked(&self.compared);
         compared.push(None);
         let comparing = Comparing {
             compare: self,
@@ -973,7 +986,7 @@ impl Drop for Comparing<'_> {
                 rest: self.rest.take().unwrap_or_default(),
             }
         };
-        if let Some(slot) = self.compare.compared.borrow_mut().get_mut(self.id) {
+        if let Some(slot) = locked(&self.compare.compared).get_mut(self.id) {
             *slot = Some(found);
         }
     }
@@ -1009,7 +1022,7 @@ impl OutDir {
     /// The real path of `path` in the directory; `outside-root` when a
     /// link leads out of it (the directory itself being one included).
     pub(crate) fn inside(&self, path: &str) -> Result<PathBuf, UsageError> {
-        match self.find(path) {
+        match self.find(&mut locked(&self.known), path) {
             Found::Unknown => self.resolved(path),
             _ => Ok(self.root.join(path)),
         }
@@ -1061,7 +1074,7 @@ impl OutDir {
     /// that are still empty, from the file's own up.
     fn abandon(&self, begun: Begun) {
         let _ = fs::remove_file(&begun.tmp);
-        let mut known = self.known.borrow_mut();
+        let mut known = locked(&self.known);
         let path = begun.path.as_str();
         // `a/b/file`: `a/b`, `a`, then the output directory itself.
         let dirs = path.rmatch_indices('/').map(|(at, _)| &path[..at]);
@@ -1074,9 +1087,14 @@ impl OutDir {
     }
 
     /// Where a write of `path` lands, its directories made.
+    /// What it finds and makes is one step: the targets built at once
+    /// place their files side by side, and a failed one's directories
+    /// are dropped ([`OutDir::abandon`]) under the same lock, so none is
+    /// dropped between another's finding it and making what is below it.
     fn place(&self, path: &str) -> Result<Place, UsageError> {
         let real = self.root.join(path);
-        match self.find(path) {
+        let mut known = locked(&self.known);
+        match self.find(&mut known, path) {
             Found::Unknown => self.place_resolved(path),
             Found::File(mode) => Ok(Place {
                 real,
@@ -1084,7 +1102,7 @@ impl OutDir {
                 existing: true,
                 fresh_dir: false,
             }),
-            Found::Missing(depth) => match self.make_dirs(path, depth)? {
+            Found::Missing(depth) => match self.make_dirs(&mut known, path, depth)? {
                 Some(made) => Ok(Place {
                     real,
                     mode: Mode::New,
@@ -1129,7 +1147,7 @@ impl OutDir {
     /// Finds `path` from the root down, an lstat a component, stopping at
     /// the first one missing (nothing below it can be a link) and at the
     /// first that is not a plain directory (a link: [`Found::Unknown`]).
-    fn find(&self, path: &str) -> Found {
+    fn find(&self, known: &mut Known, path: &str) -> Found {
         let parts: Vec<&str> = path.split('/').collect();
         if parts
             .iter()
@@ -1137,7 +1155,6 @@ impl OutDir {
         {
             return Found::Unknown;
         }
-        let mut known = self.known.borrow_mut();
         for depth in 0..parts.len() {
             let dir = parts[..depth].join("/");
             if known.contains_key(&dir) {
@@ -1164,10 +1181,14 @@ impl OutDir {
     /// Makes the directories of `path` from the one at `from` down (none
     /// when `from` is the file's own depth); whether the file's directory
     /// was made by this run (`None`: one was made meanwhile by another).
-    fn make_dirs(&self, path: &str, from: usize) -> Result<Option<bool>, UsageError> {
+    fn make_dirs(
+        &self,
+        known: &mut Known,
+        path: &str,
+        from: usize,
+    ) -> Result<Option<bool>, UsageError> {
         let parts: Vec<&str> = path.split('/').collect();
         let depth_of_file = parts.len() - 1;
-        let mut known = self.known.borrow_mut();
         for depth in from..=depth_of_file {
             let dir = parts[..depth].join("/");
             let at = self.below(&dir);
