@@ -7,7 +7,10 @@
 //! this. It prints tables and asserts nothing (goals are in the README's
 //! performance section, not in timed tests):
 //! - whole process, `mcpc build --target all` vs the floor, interleaved,
-//!   best of `--runs` (5), with peak RSS of each (getrusage of the child),
+//!   best of `--runs` (5), with peak RSS of each (getrusage of the child)
+//!   and its CPU time, user and system, of all its threads (mcpc builds
+//!   the targets side by side on up to four cores; the floor has one
+//!   thread, so the CPU time ratio is the ratio of work done),
 //!   and, where valgrind is installed, the ratio of instructions executed
 //!   (callgrind; one run each, repeatable on a loaded machine; sizes up to
 //!   `--instr-max`, 20,000 by default: valgrind is ~50× slower), also
@@ -85,6 +88,8 @@ fn options() -> Options {
 struct Run {
     time: Duration,
     rss_kb: u64,
+    /// User and system time of all its threads.
+    cpu: Duration,
 }
 
 /// Runs `cmd` through this binary in `--child` mode, so that the peak RSS
@@ -98,7 +103,8 @@ fn run(cmd: &[&str]) -> Run {
         .expect("run the child");
     let text = String::from_utf8_lossy(&out.stdout);
     let mut it = text.split_whitespace();
-    let (Some(ns), Some(kb), Some(code)) = (it.next(), it.next(), it.next()) else {
+    let (Some(ns), Some(kb), Some(cpu), Some(code)) = (it.next(), it.next(), it.next(), it.next())
+    else {
         panic!("child runner said {text:?}");
     };
     if code != "0" {
@@ -115,10 +121,12 @@ fn run(cmd: &[&str]) -> Run {
     Run {
         time: Duration::from_nanos(ns.parse().expect("ns")),
         rss_kb: kb.parse().expect("kb"),
+        cpu: Duration::from_micros(cpu.parse().expect("cpu µs")),
     }
 }
 
-/// `--child CMD…`: run CMD, print `nanoseconds max_rss_kb exit_code`, and
+/// `--child CMD…`: run CMD, print `nanoseconds max_rss_kb cpu_µs
+/// exit_code`, and
 /// CMD's stderr on ours.
 fn child(cmd: &[String]) -> ! {
     let start = Instant::now();
@@ -132,10 +140,12 @@ fn child(cmd: &[String]) -> ! {
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
         .expect("getrusage");
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    let micros = |t: nix::sys::time::TimeVal| t.tv_sec() * 1_000_000 + t.tv_usec();
     println!(
-        "{} {} {}",
+        "{} {} {} {}",
         time.as_nanos(),
         usage.max_rss(),
+        micros(usage.user_time()) + micros(usage.system_time()),
         out.status.code().unwrap_or(-1)
     );
     std::process::exit(0)
@@ -184,6 +194,7 @@ fn best(runs: &[Run]) -> Run {
     Run {
         time: runs.iter().map(|r| r.time).min().expect("runs"),
         rss_kb: runs.iter().map(|r| r.rss_kb).max().expect("runs"),
+        cpu: runs.iter().map(|r| r.cpu).min().expect("runs"),
     }
 }
 
@@ -292,9 +303,9 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
         o.runs
     );
     println!(
-        "| servers | mcpc | floor | ratio | µs/server | mcpc peak RSS | floor peak RSS | RSS ratio | instructions ratio | without SHA-256 in software |"
+        "| servers | mcpc | floor | ratio | µs/server | CPU time ratio | mcpc peak RSS | floor peak RSS | RSS ratio | instructions ratio | without SHA-256 in software |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut paths = None;
     let mut again = Vec::new();
     for &n in &o.sizes {
@@ -360,11 +371,14 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
             "– | –".to_owned()
         };
         println!(
-            "| {n} | {:.1} ms | {:.1} ms | {:.2}× | {:.1} | {:.1} MB | {:.1} MB | {:.2}× | {instr} |",
+            "| {n} | {:.1} ms | {:.1} ms | {:.2}× | {:.1} | {:.2}× ({:.1} / {:.1} ms) | {:.1} MB | {:.1} MB | {:.2}× | {instr} |",
             ms(m.time),
             ms(f.time),
             m.time.as_secs_f64() / f.time.as_secs_f64(),
             m.time.as_secs_f64() * 1e6 / n as f64,
+            m.cpu.as_secs_f64() / f.cpu.as_secs_f64(),
+            ms(m.cpu),
+            ms(f.cpu),
             mb(m.rss_kb),
             mb(f.rss_kb),
             m.rss_kb as f64 / f.rss_kb as f64,
@@ -439,7 +453,7 @@ fn run_any(cmd: &[&str]) -> Run {
     let text = String::from_utf8_lossy(&out.stdout);
     let v: Vec<&str> = text.split_whitespace().collect();
     assert!(
-        matches!(v.get(2), Some(&"0") | Some(&"1")),
+        matches!(v.get(3), Some(&"0") | Some(&"1")),
         "`{}` failed: {}",
         cmd.join(" "),
         String::from_utf8_lossy(&out.stderr)
@@ -447,6 +461,7 @@ fn run_any(cmd: &[&str]) -> Run {
     Run {
         time: Duration::from_nanos(v[0].parse().expect("ns")),
         rss_kb: v[1].parse().expect("kb"),
+        cpu: Duration::from_micros(v[2].parse().expect("cpu µs")),
     }
 }
 
