@@ -363,7 +363,7 @@ pub fn lower_unit(sources: &SourceMap) -> (ir::Unit, Sink) {
     let mut sink = Sink::new();
     let mut unit = ir::Unit::default();
     for (id, file) in sources.files() {
-        let file = LoweredFile::new(id, &file.text, |_| {});
+        let file = LoweredFile::read(id, &file.text);
         unit.append(file.unit);
         sink.append(file.sink);
     }
@@ -412,6 +412,58 @@ impl LoweredFile {
         }
     }
 
+    /// [`LoweredFile::new`] with nothing to show the blocks to: a large
+    /// file's blocks are read and lowered in runs side by side, on as many
+    /// threads as the machine has cores ([`workers`]), and put together in
+    /// order, so it gives what `new` gives. A file the fast reader does not
+    /// read whole (a syntax error, an escape to explain) is read by `new`.
+    pub fn read(id: FileId, text: &str) -> LoweredFile {
+        /// Below this, a thread costs more than it saves.
+        const SIDE_BY_SIDE_FROM: usize = 64 * 1024;
+        match workers() {
+            n if n > 1 && text.len() >= SIDE_BY_SIDE_FROM => LoweredFile::read_on(n, id, text),
+            _ => LoweredFile::new(id, text, |_| {}),
+        }
+    }
+
+    /// [`LoweredFile::read`] in `workers` runs.
+    fn read_on(workers: usize, id: FileId, text: &str) -> LoweredFile {
+        if workers < 2 {
+            return LoweredFile::new(id, text, |_| {});
+        }
+        let runs = parse::runs(text, workers);
+        let lowered: Vec<Option<(ir::Unit, Sink)>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = runs
+                .iter()
+                .map(|run| {
+                    scope.spawn(move || {
+                        let (mut unit, mut sink) = (ir::Unit::default(), Sink::new());
+                        parse::read_run(id, text, run, |block| {
+                            ir::lower_block(&mut unit, &block, &mut sink);
+                        })?;
+                        Some((unit, sink))
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| t.join().unwrap_or(None))
+                .collect()
+        });
+        let Some(lowered) = lowered.into_iter().collect::<Option<Vec<_>>>() else {
+            return LoweredFile::new(id, text, |_| {});
+        };
+        let mut file = LoweredFile {
+            parsed: true,
+            ..LoweredFile::default()
+        };
+        for (unit, sink) in lowered {
+            file.unit.append(unit);
+            file.sink.append(sink);
+        }
+        file
+    }
+
     /// Whether the file parsed (no syntax error).
     pub fn parsed(&self) -> bool {
         self.parsed
@@ -445,6 +497,13 @@ pub struct TargetBuild {
     pub failed: bool,
 }
 
+/// How many threads work side by side: as many as the machine has cores,
+/// at most four (each holds its own share of memory, and the work gains
+/// little past four).
+pub(crate) fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 /// Compiles in one go: the diagnostics, and the files if there was no error.
 pub fn compile(
     sources: SourceMap,
@@ -459,3 +518,64 @@ pub fn compile(
 }
 
 pub use target::Target;
+
+#[cfg(test)]
+mod tests {
+    use super::LoweredFile;
+    use crate::source::FileId;
+
+    /// Every example's and golden case's source.
+    fn sources() -> Vec<String> {
+        let mut out = Vec::new();
+        for dir in ["examples", "tests/golden/ok", "tests/golden/err"] {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            for case in std::fs::read_dir(root).unwrap() {
+                for file in std::fs::read_dir(case.unwrap().path()).unwrap() {
+                    let file = file.unwrap().path();
+                    if file.extension().is_some_and(|e| e == "mcpc") {
+                        out.push(std::fs::read_to_string(file).unwrap());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A large file read in runs side by side gives what reading it in
+    /// turn gives: the same unit and the same diagnostics in the same
+    /// order, and, where a run cannot be read fast (a syntax error, an
+    /// escape to explain), the same error or explanation.
+    #[test]
+    fn a_file_read_in_runs_is_the_file_read_in_turn() {
+        let id = FileId(0);
+        let all = sources();
+        let (valid, broken): (Vec<&String>, Vec<&String>) = all
+            .iter()
+            .partition(|text| LoweredFile::new(id, text, |_| {}).parsed());
+        assert!(valid.len() > 20 && !broken.is_empty());
+        let mut whole = String::new();
+        while whole.len() < 300 * 1024 {
+            for text in &valid {
+                whole.push_str(text);
+                whole.push('\n');
+            }
+        }
+        let middle = whole[whole.len() / 2..].find("\nplugin ").unwrap() + whole.len() / 2;
+        let with =
+            |inserted: &str| format!("{}\n{inserted}\n{}", &whole[..middle], &whole[middle..]);
+        let cases = [
+            whole.clone(),
+            with(broken[0]),
+            with("plugin \"x\" {\n  description = \"a \\q\"\n}"),
+        ];
+        for text in &cases {
+            let in_turn = LoweredFile::new(id, text, |_| {});
+            let in_turn = format!("{:?}", (&in_turn.unit, &in_turn.sink, in_turn.parsed));
+            for workers in [1, 2, 3, 4] {
+                let read = LoweredFile::read_on(workers, id, text);
+                let read = format!("{:?}", (&read.unit, &read.sink, read.parsed));
+                assert!(read == in_turn, "{workers} runs of {} bytes", text.len());
+            }
+        }
+    }
+}

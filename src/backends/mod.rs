@@ -668,11 +668,6 @@ pub(crate) fn config_path(target: Target, native: &str) -> String {
     format!("{}/{native}", target.name())
 }
 
-/// At most this many targets are built at once: each holds its own
-/// share of memory (at 100,000 servers, some megabytes), and 16 targets
-/// gain little past four cores.
-const WORKERS: usize = 4;
-
 /// The targets of one build: what each target's build shares.
 pub(crate) struct Run<'a> {
     unit: &'a Unit,
@@ -704,11 +699,10 @@ impl<'a> Run<'a> {
 
     /// Builds each of `targets`, giving `done` each one's files and what
     /// it reported, in the order of `targets`. They are built side by side,
-    /// on as many threads as the machine has cores (at most [`WORKERS`]):
-    /// each target's build is its own, and reads the unit only.
+    /// on as many threads as [`crate::workers`] says: each target's build
+    /// is its own, and reads the unit only.
     pub(crate) fn each(&self, targets: &[Target], done: impl FnMut(Target, Vec<OutFile>, Sink)) {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        self.each_on(cores.min(WORKERS), targets, done);
+        self.each_on(crate::workers(), targets, done);
     }
 
     /// [`Run::each`] on `workers` threads (none of its own for one).

@@ -55,6 +55,40 @@ pub fn parse_each(
     parse_in_pieces(file, text, sink, Pieces::default(), each)
 }
 
+/// The top-level blocks of `text` ([`top_level_blocks`]) in at most `runs`
+/// runs of about equal bytes, in order, for [`read_run`] to read side by
+/// side.
+pub fn runs(text: &str, runs: usize) -> Vec<Vec<(usize, usize)>> {
+    let cuts = top_level_blocks(text);
+    let share = text.len().div_ceil(runs.max(1)).max(1);
+    let mut out: Vec<Vec<(usize, usize)>> = Vec::new();
+    for cut in cuts {
+        match out.last_mut() {
+            Some(run) if run[0].0 / share == cut.0 / share => run.push(cut),
+            _ => out.push(vec![cut]),
+        }
+    }
+    out
+}
+
+/// The blocks of `run` (one of [`runs`]), each handed to `each` as the
+/// fast reader reads it; `None` at the first piece it does not read whole
+/// (then [`parse_each`] the file, which explains what is wrong, and drop
+/// what `each` was given).
+pub fn read_run(
+    file: FileId,
+    text: &str,
+    run: &[(usize, usize)],
+    mut each: impl FnMut(Block),
+) -> Option<()> {
+    for &(start, end) in run {
+        fast::file(file, &text[start..end], start)?
+            .into_iter()
+            .for_each(&mut each);
+    }
+    Some(())
+}
+
 /// Top-level blocks longer than this many bytes are parsed in pieces.
 const SPLIT_ABOVE: usize = 64 * 1024;
 /// About how many bytes of a large block's entries one pest parse takes.
