@@ -541,6 +541,60 @@ mod tests {
         out
     }
 
+    /// Every example and golden case, again and again, to past `bytes`.
+    fn repeated(valid: &[&String], bytes: usize) -> String {
+        let mut whole = String::new();
+        while whole.len() < bytes {
+            for text in valid {
+                whole.push_str(text);
+                whole.push('\n');
+            }
+        }
+        whole
+    }
+
+    /// The checks of a large unit, each plugin's in runs side by side,
+    /// report what they report one after the other, in the same order:
+    /// errors, warnings and lints (the literal secrets' spans among them,
+    /// those of allowed lints too).
+    #[test]
+    fn a_unit_checked_in_runs_is_the_unit_checked_in_turn() {
+        let id = FileId(0);
+        let all = sources();
+        let valid: Vec<&String> = all
+            .iter()
+            .filter(|text| LoweredFile::new(id, text, |_| {}).parsed())
+            .collect();
+        let file = LoweredFile::new(id, &repeated(&valid, 300 * 1024), |_| {});
+        let servers: usize = file.unit.plugins.iter().map(|p| p.servers.len()).sum();
+        assert!(servers > 1000, "{servers} servers");
+        for allowed in [None, Some(crate::diag::Code::PlaintextSecret)] {
+            let mut levels_set = crate::diag::LintLevels::default();
+            if let Some(code) = allowed {
+                levels_set.set(code, crate::diag::Level::Allow);
+            }
+            let checked = |workers| {
+                let mut sink = file.sink.clone();
+                sink.drop_allowed(&levels_set);
+                crate::check::check_on(workers, &file.unit, &mut sink);
+                let sensitive = format!("{:?}", sink.sensitive());
+                format!("{sensitive} {:?}", sink.finish(&levels_set))
+            };
+            let in_turn = checked(1);
+            assert!(
+                in_turn.len() > 10_000,
+                "{} bytes of diagnostics",
+                in_turn.len()
+            );
+            for workers in [2, 3, 4] {
+                assert!(
+                    checked(workers) == in_turn,
+                    "{workers} runs, {allowed:?} allowed"
+                );
+            }
+        }
+    }
+
     /// A large file read in runs side by side gives what reading it in
     /// turn gives: the same unit and the same diagnostics in the same
     /// order, and, where a run cannot be read fast (a syntax error, an
@@ -553,13 +607,7 @@ mod tests {
             .iter()
             .partition(|text| LoweredFile::new(id, text, |_| {}).parsed());
         assert!(valid.len() > 20 && !broken.is_empty());
-        let mut whole = String::new();
-        while whole.len() < 300 * 1024 {
-            for text in &valid {
-                whole.push_str(text);
-                whole.push('\n');
-            }
-        }
+        let whole = repeated(&valid, 300 * 1024);
         let middle = whole[whole.len() / 2..].find("\nplugin ").unwrap() + whole.len() / 2;
         let with =
             |inserted: &str| format!("{}\n{inserted}\n{}", &whole[..middle], &whole[middle..]);

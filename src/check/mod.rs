@@ -14,20 +14,84 @@ use crate::target::Target;
 use std::borrow::Cow;
 
 pub fn check(unit: &Unit, sink: &mut Sink) {
+    check_on(crate::workers(), unit, sink);
+}
+
+/// Below this many servers, a thread costs more than it saves.
+const SIDE_BY_SIDE_FROM: usize = 1000;
+
+/// [`check`], each plugin's own checks in up to `workers` runs of plugins
+/// side by side (the unit-wide ones on this thread meanwhile), reported in
+/// the order they would be one after the other.
+pub(crate) fn check_on(workers: usize, unit: &Unit, sink: &mut Sink) {
+    let servers: usize = unit.plugins.iter().map(|p| p.servers.len()).sum();
+    if workers < 2 || servers < SIDE_BY_SIDE_FROM {
+        unit_wide(unit, sink);
+        unit.plugins
+            .iter()
+            .for_each(|p| check_plugin(unit, p, sink));
+        return;
+    }
+    let runs = runs_of(&unit.plugins, servers.div_ceil(workers));
+    let parts: Vec<Sink> = std::thread::scope(|scope| {
+        let threads: Vec<_> = runs
+            .iter()
+            .map(|run| {
+                let mut part = sink.part();
+                scope.spawn(move || {
+                    run.iter().for_each(|p| check_plugin(unit, p, &mut part));
+                    part
+                })
+            })
+            .collect();
+        unit_wide(unit, sink);
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    parts.into_iter().for_each(|part| sink.append(part));
+}
+
+/// The checks across the unit: names, SSOT, policy.
+fn unit_wide(unit: &Unit, sink: &mut Sink) {
     names::check(unit, sink);
     ssot::check(unit, sink);
     policy::check(unit, sink);
-    for plugin in &unit.plugins {
-        for server in &plugin.servers {
-            shape::check_base(plugin, server, sink);
+}
+
+/// `plugins` in runs of about `servers` servers each, in order.
+fn runs_of(plugins: &[Plugin], servers: usize) -> Vec<&[Plugin]> {
+    let mut runs = Vec::new();
+    let (mut start, mut count) = (0, 0);
+    for (i, p) in plugins.iter().enumerate() {
+        count += p.servers.len();
+        if count >= servers {
+            runs.push(&plugins[start..=i]);
+            (start, count) = (i + 1, 0);
         }
-        for view in views(plugin) {
-            shape::check_effective(&view, sink);
-            policy::check_server(unit, &view, sink);
-            lints::check_server(plugin, &view, sink);
-        }
-        lints::check_plugin(plugin, sink);
     }
+    if start < plugins.len() {
+        runs.push(&plugins[start..]);
+    }
+    runs
+}
+
+/// A plugin's own checks: its servers' shape, policy and lints, as written
+/// and as each target that overrides them sees them.
+fn check_plugin(unit: &Unit, plugin: &Plugin, sink: &mut Sink) {
+    for server in &plugin.servers {
+        shape::check_base(plugin, server, sink);
+    }
+    for view in views(plugin) {
+        shape::check_effective(&view, sink);
+        policy::check_server(unit, &view, sink);
+        lints::check_server(plugin, &view, sink);
+    }
+    lints::check_plugin(plugin, sink);
 }
 
 /// Every server as written, and as each target that overrides it sees it:

@@ -317,10 +317,26 @@ impl Sink {
         }
     }
 
-    /// Moves every diagnostic of `other` into this sink.
+    /// Moves every diagnostic of `other` into this sink, with the spans of
+    /// the literal secrets `other` found (those it dropped among them).
     pub fn append(&mut self, other: Sink) {
-        for d in other.diagnostics {
-            self.push(d);
+        self.sensitive.extend(other.sensitive);
+        let allowed = &self.allowed;
+        self.diagnostics.extend(
+            other
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.target.is_some() || !allowed.contains(&d.code)),
+        );
+    }
+
+    /// An empty sink for a share of this one's work, done apart (on
+    /// another thread) and [`Sink::append`]ed to it: it drops what this
+    /// one drops.
+    pub fn part(&self) -> Sink {
+        Sink {
+            allowed: self.allowed.clone(),
+            ..Sink::default()
         }
     }
 
