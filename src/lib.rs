@@ -499,9 +499,11 @@ pub struct TargetBuild {
 
 /// How many threads work side by side: as many as the machine has cores,
 /// at most four (each holds its own share of memory, and the work gains
-/// little past four).
+/// little past four). Asked of the system once (it reads the cgroup's
+/// files each time).
 pub(crate) fn workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    static WORKERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *WORKERS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
 }
 
 /// Compiles in one go: the diagnostics, and the files if there was no error.

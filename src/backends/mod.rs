@@ -702,7 +702,15 @@ impl<'a> Run<'a> {
     /// on as many threads as [`crate::workers`] says: each target's build
     /// is its own, and reads the unit only.
     pub(crate) fn each(&self, targets: &[Target], done: impl FnMut(Target, Vec<OutFile>, Sink)) {
-        self.each_on(crate::workers(), targets, done);
+        /// Below this many servers, a thread costs more than it saves.
+        const SIDE_BY_SIDE_FROM: usize = 200;
+        let servers: usize = self.unit.plugins.iter().map(|p| p.servers.len()).sum();
+        let workers = if servers < SIDE_BY_SIDE_FROM {
+            1
+        } else {
+            crate::workers()
+        };
+        self.each_on(workers, targets, done);
     }
 
     /// [`Run::each`] on `workers` threads (none of its own for one).
