@@ -253,6 +253,45 @@ fn a_failed_target_leaves_its_earlier_output_and_nothing_else() {
     assert!(!d.exists("none"));
 }
 
+/// At scale the targets are built side by side: the same holds, and each
+/// target's files are what building that target alone writes (one target
+/// is built on this thread); `--check` then finds the directory up to date.
+#[test]
+fn targets_built_side_by_side_write_what_each_alone_writes() {
+    let d = Dir::new("side-by-side");
+    let mut source = String::from("plugin \"acme\" {\n  version = \"1.0.0\"\n");
+    for i in 0..300 {
+        source.push_str(&format!(
+            "  server \"docs-{i}\" {{\n    url = \"https://docs{i}.acme.dev/mcp\"\n    tools {{ allow = [\"search\"] }}\n  }}\n"
+        ));
+    }
+    source.push_str("}\n");
+    d.write("p.mcpc", &source);
+    let run = d.run(&["build", "--target", "all", "--out", "all"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("claude-code: not built"),
+        "{}",
+        run.stderr
+    );
+    assert!(!d.exists("all/claude-code"));
+    assert_eq!(temporary_files(&d.0.join("all")), Vec::<PathBuf>::new());
+    let built = manifest_targets(&d, "all");
+    assert!(built.len() > 5, "{built:?}");
+    for entry in &built {
+        let (target, path) = entry.split_once(':').unwrap();
+        d.run(&["build", "--target", target, "--out", target])
+            .code(0);
+        assert!(
+            d.read(&format!("all/{path}")) == d.read(&format!("{target}/{path}")),
+            "{path} differs from {target} built alone"
+        );
+    }
+    let check = d.run(&["build", "--target", "all", "--out", "all", "--check"]);
+    check.code(1);
+    assert!(check.stderr.contains("up to date: all"), "{check:#?}");
+}
+
 #[test]
 fn apply_check_verify_and_rollback_take_several_targets() {
     let d = Dir::new("deliver");
