@@ -247,10 +247,21 @@ fn a_failed_target_leaves_its_earlier_output_and_nothing_else() {
     assert!(d.exists("fresh/codex/.codex/config.toml"));
     assert!(!d.exists("fresh/claude-code"));
     assert_eq!(temporary_files(&d.0.join("fresh")), Vec::<PathBuf>::new());
-    // Only the failing target: nothing at all.
+    // Only the failing target: nothing at all, nor the directories made
+    // above the output directory for it; those there before stay.
     d.run(&["build", "--target", "claude-code", "--out", "none"])
         .code(1);
     assert!(!d.exists("none"));
+    d.run(&["build", "--target", "claude-code", "--out", "a/b/none"])
+        .code(1);
+    assert!(!d.exists("a"));
+    d.write("kept/file", "");
+    d.run(&["build", "--target", "claude-code", "--out", "kept/b/none"])
+        .code(1);
+    assert!(d.exists("kept/file") && !d.exists("kept/b"));
+    d.run(&["build", "--target", "codex", "--out", "c/d/out"])
+        .code(0);
+    assert!(d.exists("c/d/out/codex/.codex/config.toml"));
 }
 
 /// At scale the targets are built side by side: the same holds, and each

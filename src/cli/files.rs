@@ -559,8 +559,31 @@ pub(crate) struct OutDir {
 }
 
 /// The directories below an [`OutDir`]'s root that a run found to be real
-/// directories, each with whether the run made it.
-type Known = std::collections::HashMap<String, bool>;
+/// directories, each with whether the run made it (`""` the root itself),
+/// and those above the root it made to make the root, outermost first.
+#[derive(Default)]
+struct Known {
+    below: std::collections::HashMap<String, bool>,
+    above: Vec<PathBuf>,
+}
+
+/// Makes the missing directories above `dir`, outermost first, each put
+/// in `made`.
+fn make_parents(dir: &Path, made: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .skip(1)
+        .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
+        .collect();
+    for parent in missing.into_iter().rev() {
+        match fs::create_dir(parent) {
+            Ok(()) => made.push(parent.to_path_buf()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
 
 /// `mutex`'s value; a thread that panicked holding it left it whole (each
 /// change is one insert, remove or replace).
@@ -1079,10 +1102,16 @@ impl OutDir {
         // `a/b/file`: `a/b`, `a`, then the output directory itself.
         let dirs = path.rmatch_indices('/').map(|(at, _)| &path[..at]);
         for dir in dirs.chain([""]) {
-            if known.get(dir) != Some(&true) || fs::remove_dir(self.below(dir)).is_err() {
+            if known.below.get(dir) != Some(&true) || fs::remove_dir(self.below(dir)).is_err() {
                 return;
             }
-            known.remove(dir);
+            known.below.remove(dir);
+        }
+        // The root gone, the parents this run made for it, if empty.
+        while let Some(parent) = known.above.pop() {
+            if fs::remove_dir(&parent).is_err() {
+                known.above.clear();
+            }
         }
     }
 
@@ -1157,12 +1186,12 @@ impl OutDir {
         }
         for depth in 0..parts.len() {
             let dir = parts[..depth].join("/");
-            if known.contains_key(&dir) {
+            if known.below.contains_key(&dir) {
                 continue;
             }
             match fs::symlink_metadata(self.below(&dir)) {
                 Ok(m) if m.file_type().is_dir() => {
-                    known.insert(dir, false);
+                    known.below.insert(dir, false);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return Found::Missing(depth);
@@ -1192,15 +1221,16 @@ impl OutDir {
         for depth in from..=depth_of_file {
             let dir = parts[..depth].join("/");
             let at = self.below(&dir);
-            // The output directory's own parents are the user's.
+            // The output directory's missing parents are made one by one
+            // and remembered, to be dropped with it.
             let made = if depth == 0 {
-                fs::create_dir_all(&at)
+                make_parents(&at, &mut known.above).and_then(|()| fs::create_dir(&at))
             } else {
                 fs::create_dir(&at)
             };
             match made {
                 Ok(()) => {
-                    known.insert(dir, true);
+                    known.below.insert(dir, true);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(None),
                 Err(e) => {
@@ -1214,7 +1244,7 @@ impl OutDir {
             }
         }
         let dir = parts[..depth_of_file].join("/");
-        Ok(Some(known.get(&dir) == Some(&true)))
+        Ok(Some(known.below.get(&dir) == Some(&true)))
     }
 
     /// `root/dir`; the root itself for `""`.
