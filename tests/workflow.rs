@@ -264,6 +264,27 @@ fn a_failed_target_leaves_its_earlier_output_and_nothing_else() {
     assert!(d.exists("c/d/out/codex/.codex/config.toml"));
 }
 
+/// A target's directory that is a link inside the output directory, to
+/// directories not there yet: a failed build drops those it made; one that
+/// succeeds writes through the link.
+#[test]
+fn a_failed_target_behind_a_link_drops_the_directories_it_made() {
+    let d = Dir::new("link-inside");
+    d.write("p.mcpc", ALLOW_LIST);
+    fs::create_dir_all(d.0.join("o")).unwrap();
+    std::os::unix::fs::symlink("x/y/z", d.0.join("o/claude-code")).unwrap();
+    std::os::unix::fs::symlink("u/v", d.0.join("o/codex")).unwrap();
+    d.run(&["build", "--target", "claude-code", "--out", "o"])
+        .code(1);
+    assert!(
+        !d.exists("o/x"),
+        "the directories made behind the link stay"
+    );
+    d.run(&["build", "--target", "codex", "--out", "o"]).code(0);
+    assert!(d.read("o/u/v/.codex/config.toml").contains("enabled_tools"));
+    assert_eq!(temporary_files(&d.0.join("o")), Vec::<PathBuf>::new());
+}
+
 /// At scale the targets are built side by side: the same holds, and each
 /// target's files are what building that target alone writes (one target
 /// is built on this thread); `--check` then finds the directory up to date.

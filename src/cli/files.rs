@@ -567,8 +567,8 @@ struct Known {
     above: Vec<PathBuf>,
 }
 
-/// Makes the missing directories above `dir`, outermost first, each put
-/// in `made`.
+/// Makes the missing directories above `dir` (a directory or a file),
+/// outermost first, each put in `made`.
 fn make_parents(dir: &Path, made: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let missing: Vec<&Path> = dir
         .ancestors()
@@ -600,6 +600,9 @@ struct Place {
     existing: bool,
     /// Its directory was made by this run: nothing stale can be in it.
     fresh_dir: bool,
+    /// The directories made for it the long way (a link on the way:
+    /// [`OutDir::place_resolved`]), outermost first.
+    made: Vec<PathBuf>,
 }
 
 /// A file begun in an [`OutDir`]: written into `tmp`, to be put at `real`.
@@ -608,6 +611,8 @@ struct Begun {
     path: String,
     real: PathBuf,
     tmp: PathBuf,
+    /// [`Place::made`].
+    made: Vec<PathBuf>,
 }
 
 /// `build`'s [`Spool`]: each config file, as its backend writes it, is
@@ -1089,6 +1094,7 @@ impl OutDir {
             path: path.to_owned(),
             real: place.real.clone(),
             tmp,
+            made: place.made.clone(),
         };
         Ok((begun, file))
     }
@@ -1098,6 +1104,11 @@ impl OutDir {
     fn abandon(&self, begun: Begun) {
         let _ = fs::remove_file(&begun.tmp);
         let mut known = locked(&self.known);
+        for dir in begun.made.iter().rev() {
+            if fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
         let path = begun.path.as_str();
         // `a/b/file`: `a/b`, `a`, then the output directory itself.
         let dirs = path.rmatch_indices('/').map(|(at, _)| &path[..at]);
@@ -1130,6 +1141,7 @@ impl OutDir {
                 mode: Mode::Kept(mode),
                 existing: true,
                 fresh_dir: false,
+                made: Vec::new(),
             }),
             Found::Missing(depth) => match self.make_dirs(&mut known, path, depth)? {
                 Some(made) => Ok(Place {
@@ -1137,6 +1149,7 @@ impl OutDir {
                     mode: Mode::New,
                     existing: false,
                     fresh_dir: made,
+                    made: Vec::new(),
                 }),
                 // Made meanwhile by someone else: the long way.
                 None => self.place_resolved(path),
@@ -1149,9 +1162,11 @@ impl OutDir {
     fn place_resolved(&self, path: &str) -> Result<Place, UsageError> {
         use std::os::unix::fs::PermissionsExt;
         let real = self.resolved(path)?;
-        let dir = real.parent().unwrap_or(&self.root);
-        fs::create_dir_all(dir)
-            .map_err(|e| UsageError(format!("cannot create `{}`: {e}", dir.display())))?;
+        let mut made = Vec::new();
+        make_parents(&real, &mut made).map_err(|e| {
+            let dir = real.parent().unwrap_or(&self.root);
+            UsageError(format!("cannot create `{}`: {e}", dir.display()))
+        })?;
         let existing = fs::metadata(&real).ok().filter(|m| m.is_file());
         Ok(Place {
             mode: existing
@@ -1160,6 +1175,7 @@ impl OutDir {
             existing: existing.is_some(),
             fresh_dir: false,
             real,
+            made,
         })
     }
 
