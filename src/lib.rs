@@ -432,24 +432,17 @@ impl LoweredFile {
             return LoweredFile::new(id, text, |_| {});
         }
         let runs = parse::runs(text, workers);
-        let lowered: Vec<Option<(ir::Unit, Sink)>> = std::thread::scope(|scope| {
-            let threads: Vec<_> = runs
-                .iter()
-                .map(|run| {
-                    scope.spawn(move || {
-                        let (mut unit, mut sink) = (ir::Unit::default(), Sink::new());
-                        parse::read_run(id, text, run, |block| {
-                            ir::lower_block(&mut unit, &block, &mut sink);
-                        })?;
-                        Some((unit, sink))
-                    })
-                })
-                .collect();
-            threads
-                .into_iter()
-                .map(|t| t.join().unwrap_or(None))
-                .collect()
-        });
+        let lowered = side_by_side(
+            &runs,
+            |run| {
+                let (mut unit, mut sink) = (ir::Unit::default(), Sink::new());
+                parse::read_run(id, text, run, |block| {
+                    ir::lower_block(&mut unit, &block, &mut sink);
+                })?;
+                Some((unit, sink))
+            },
+            || {},
+        );
         let Some(lowered) = lowered.into_iter().collect::<Option<Vec<_>>>() else {
             return LoweredFile::new(id, text, |_| {});
         };
@@ -504,6 +497,31 @@ pub struct TargetBuild {
 pub(crate) fn workers() -> usize {
     static WORKERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *WORKERS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
+}
+
+/// `work` of each of `runs`, a thread each, with `meanwhile` done on this
+/// thread; the results in the order of `runs`. A panic in a run is this
+/// thread's, once `meanwhile` is done.
+pub(crate) fn side_by_side<T: Sync, R: Send>(
+    runs: &[T],
+    work: impl Fn(&T) -> R + Sync,
+    meanwhile: impl FnOnce(),
+) -> Vec<R> {
+    std::thread::scope(|scope| {
+        let work = &work;
+        let threads: Vec<_> = runs
+            .iter()
+            .map(|run| scope.spawn(move || work(run)))
+            .collect();
+        meanwhile();
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Compiles in one go: the diagnostics, and the files if there was no error.
@@ -568,7 +586,7 @@ mod tests {
             .filter(|text| LoweredFile::new(id, text, |_| {}).parsed())
             .collect();
         let file = LoweredFile::new(id, &repeated(&valid, 300 * 1024), |_| {});
-        let servers: usize = file.unit.plugins.iter().map(|p| p.servers.len()).sum();
+        let servers = file.unit.server_count();
         assert!(servers > 1000, "{servers} servers");
         for allowed in [None, Some(crate::diag::Code::PlaintextSecret)] {
             let mut levels_set = crate::diag::LintLevels::default();

@@ -64,6 +64,13 @@ impl Run {
         assert_eq!(self.code, Some(want), "{self:#?}");
         self
     }
+
+    /// Asserts that stderr says `text`.
+    #[track_caller]
+    fn says(&self, text: &str) -> &Run {
+        assert!(self.stderr.contains(text), "{}", self.stderr);
+        self
+    }
 }
 
 /// A deny-list: built for the four targets that can deny a tool and run
@@ -172,16 +179,8 @@ fn one_targets_error_does_not_stop_the_others_unless_strict() {
     d.write("p.mcpc", ALLOW_LIST);
     let run = d.run(&["build", "--target", "all", "--out", "o"]);
     run.code(1);
-    assert!(
-        run.stderr.contains("error[unsupported-feature]"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("claude-code: not built"),
-        "{}",
-        run.stderr
-    );
+    run.says("error[unsupported-feature]");
+    run.says("claude-code: not built");
     for f in [
         "codex/.codex/config.toml",
         "gemini/.gemini/settings.json",
@@ -230,11 +229,7 @@ fn a_failed_target_leaves_its_earlier_output_and_nothing_else() {
     d.write("p.mcpc", ALLOW_LIST);
     let run = d.run(&["build", "--target", "all", "--out", "o"]);
     run.code(1);
-    assert!(
-        run.stderr.contains("claude-code: not built"),
-        "{}",
-        run.stderr
-    );
+    run.says("claude-code: not built");
     assert_eq!(d.read("o/claude-code/.mcp.json"), earlier);
     assert!(
         d.read("o/codex/.codex/config.toml")
@@ -301,11 +296,7 @@ fn targets_built_side_by_side_write_what_each_alone_writes() {
     d.write("p.mcpc", &source);
     let run = d.run(&["build", "--target", "all", "--out", "all"]);
     run.code(1);
-    assert!(
-        run.stderr.contains("claude-code: not built"),
-        "{}",
-        run.stderr
-    );
+    run.says("claude-code: not built");
     assert!(!d.exists("all/claude-code"));
     assert_eq!(temporary_files(&d.0.join("all")), Vec::<PathBuf>::new());
     let built = manifest_targets(&d, "all");

@@ -704,7 +704,7 @@ impl<'a> Run<'a> {
     pub(crate) fn each(&self, targets: &[Target], done: impl FnMut(Target, Vec<OutFile>, Sink)) {
         /// Below this many servers, a thread costs more than it saves.
         const SIDE_BY_SIDE_FROM: usize = 200;
-        let servers: usize = self.unit.plugins.iter().map(|p| p.servers.len()).sum();
+        let servers = self.unit.server_count();
         let workers = if servers < SIDE_BY_SIDE_FROM {
             1
         } else {

@@ -24,7 +24,7 @@ const SIDE_BY_SIDE_FROM: usize = 1000;
 /// side by side (the unit-wide ones on this thread meanwhile), reported in
 /// the order they would be one after the other.
 pub(crate) fn check_on(workers: usize, unit: &Unit, sink: &mut Sink) {
-    let servers: usize = unit.plugins.iter().map(|p| p.servers.len()).sum();
+    let servers = unit.server_count();
     if workers < 2 || servers < SIDE_BY_SIDE_FROM {
         unit_wide(unit, sink);
         unit.plugins
@@ -33,26 +33,16 @@ pub(crate) fn check_on(workers: usize, unit: &Unit, sink: &mut Sink) {
         return;
     }
     let runs = runs_of(&unit.plugins, servers.div_ceil(workers));
-    let parts: Vec<Sink> = std::thread::scope(|scope| {
-        let threads: Vec<_> = runs
-            .iter()
-            .map(|run| {
-                let mut part = sink.part();
-                scope.spawn(move || {
-                    run.iter().for_each(|p| check_plugin(unit, p, &mut part));
-                    part
-                })
-            })
-            .collect();
-        unit_wide(unit, sink);
-        threads
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    let empty = sink.part();
+    let parts = crate::side_by_side(
+        &runs,
+        |run| {
+            let mut part = empty.part();
+            run.iter().for_each(|p| check_plugin(unit, p, &mut part));
+            part
+        },
+        || unit_wide(unit, sink),
+    );
     parts.into_iter().for_each(|part| sink.append(part));
 }
 

@@ -81,11 +81,6 @@ impl std::hash::Hash for Folded<'_> {
     }
 }
 
-/// How many servers the unit declares: room enough for a map keyed by them.
-fn servers(unit: &Unit) -> usize {
-    unit.plugins.iter().map(|p| p.servers.len()).sum()
-}
-
 /// The servers of `built`, what one target builds, whose names collide.
 fn collisions<'u>(built: &[Built<'u>], sink: &mut Sink) {
     // Folded name -> the plugin and name of the first server built with it
@@ -143,7 +138,7 @@ fn launch_key(server: &Server) -> Option<String> {
 }
 
 fn duplicate_launches(unit: &Unit, sink: &mut Sink) {
-    let mut seen: HashMap<String, &Server> = HashMap::with_capacity(servers(unit));
+    let mut seen: HashMap<String, &Server> = HashMap::with_capacity(unit.server_count());
     for server in unit.plugins.iter().flat_map(|p| &p.servers) {
         let Some(key) = launch_key(server) else {
             continue;

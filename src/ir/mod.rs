@@ -39,6 +39,11 @@ impl Unit {
         self.policies.extend(other.policies);
     }
 
+    /// How many servers the unit declares.
+    pub fn server_count(&self) -> usize {
+        self.plugins.iter().map(|p| p.servers.len()).sum()
+    }
+
     /// The policy, if there is exactly one (a second is an error).
     pub fn policy(&self) -> Option<&Policy> {
         self.policies.first()
