@@ -120,7 +120,7 @@ pub fn pipeline(data: &[u8]) {
                 Some("toml") => toml::from_str::<toml::Table>(f.text())
                     .map(|_| Value::Null)
                     .map_err(|e| e.to_string()),
-                Some("yaml" | "yml") => serde_yaml::from_str::<serde_yaml::Value>(f.text())
+                Some("yaml" | "yml") => serde_norway::from_str::<serde_norway::Value>(f.text())
                     .map(|_| Value::Null)
                     .map_err(|e| e.to_string()),
                 _ => Ok(Value::Null),

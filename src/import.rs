@@ -465,7 +465,7 @@ fn document(format: Format, text: &str) -> Option<Value> {
     match format {
         Format::Json | Format::Jsonc => crate::emit::json_with_comments(text).ok(),
         Format::Toml => toml::from_str(text).ok(),
-        Format::Yaml => serde_yaml::from_str(text).ok(),
+        Format::Yaml => serde_norway::from_str(text).ok(),
     }
 }
 
@@ -473,7 +473,7 @@ fn render(format: Format, doc: &Value) -> Option<String> {
     match format {
         Format::Json | Format::Jsonc => serde_json::to_string(doc).ok(),
         Format::Toml => toml::to_string(doc).ok(),
-        Format::Yaml => serde_yaml::to_string(doc).ok(),
+        Format::Yaml => serde_norway::to_string(doc).ok(),
     }
 }
 

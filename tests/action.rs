@@ -12,11 +12,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use sample_repo::{BROKEN, DECLARATION, Repo, path_with_mcpc, text};
-use serde_yaml::Value;
+use serde_norway::Value;
 
 fn action() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
-    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// The value of `${{ inputs.NAME }}` (or a literal) for these inputs.

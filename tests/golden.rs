@@ -225,7 +225,7 @@ fn parse_back(path: &str, contents: &str) -> Result<(), String> {
             .parse::<toml::Table>()
             .map(drop)
             .map_err(|e| e.to_string()),
-        Some("yaml") => serde_yaml::from_str::<serde_yaml::Value>(contents)
+        Some("yaml") => serde_norway::from_str::<serde_norway::Value>(contents)
             .map(drop)
             .map_err(|e| e.to_string()),
         _ => Err("unknown file type".into()),

@@ -189,7 +189,7 @@ fn edit_entries(
             serde_json::from_str(native).unwrap()
         }
         mcpc::backends::Format::Toml => toml::from_str(native).unwrap(),
-        mcpc::backends::Format::Yaml => serde_yaml::from_str(native).unwrap(),
+        mcpc::backends::Format::Yaml => serde_norway::from_str(native).unwrap(),
     };
     let servers = path
         .iter()
@@ -204,7 +204,7 @@ fn edit_entries(
             serde_json::to_string_pretty(&doc).unwrap()
         }
         mcpc::backends::Format::Toml => toml::to_string(&doc).unwrap(),
-        mcpc::backends::Format::Yaml => serde_yaml::to_string(&doc).unwrap(),
+        mcpc::backends::Format::Yaml => serde_norway::to_string(&doc).unwrap(),
     }
 }
 

@@ -149,8 +149,8 @@ fn the_npm_launcher_names_every_platform_package_at_the_crate_version() {
 
 #[test]
 fn the_release_builds_every_platform_with_scripts_dist_sh() {
-    let workflow: serde_yaml::Value =
-        serde_yaml::from_str(&read(".github/workflows/release.yml")).unwrap();
+    let workflow: serde_norway::Value =
+        serde_norway::from_str(&read(".github/workflows/release.yml")).unwrap();
     let dist = read("scripts/dist.sh");
     let job = &workflow["jobs"]["dist"];
     let targets: Vec<&str> = job["strategy"]["matrix"]["include"]

@@ -488,7 +488,7 @@ impl Backend for Goose {
         if text.trim().is_empty() {
             return Ok(Vec::new());
         }
-        let doc: Value = serde_yaml::from_str(&text).map_err(|e| format!("{CONFIG}: {e}"))?;
+        let doc: Value = serde_norway::from_str(&text).map_err(|e| format!("{CONFIG}: {e}"))?;
         let Some(extensions) = doc.get("extensions").filter(|v| !v.is_null()) else {
             return Ok(Vec::new());
         };

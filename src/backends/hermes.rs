@@ -243,7 +243,7 @@ impl Backend for Hermes {
     fn read(&self, file: &dyn Fn(&str) -> Option<String>) -> Result<Vec<ServerSpec>, String> {
         let text = file(CONFIG).ok_or_else(|| format!("no `{CONFIG}`"))?;
         let config: HermesConfig =
-            serde_yaml::from_str(&text).map_err(|e| format!("{CONFIG}: {e}"))?;
+            serde_norway::from_str(&text).map_err(|e| format!("{CONFIG}: {e}"))?;
         Ok(config
             .mcp_servers
             .0

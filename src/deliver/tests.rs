@@ -234,13 +234,13 @@ fn goose_keeps_the_users_config_and_survives_goose_rewriting_it() {
         .unwrap();
     let names: Vec<&str> = read.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["docs", "local"], "{text}");
-    let v: Value = serde_yaml::from_str(&text).unwrap();
+    let v: Value = serde_norway::from_str(&text).unwrap();
     assert_eq!(v["extensions"]["developer"]["type"], "builtin");
     assert_eq!(v["GOOSE_MODEL"], "gpt-4.1");
 
     // Goose saves its config by serializing the whole file again: the
     // entries mcpc wrote are still its own afterwards.
-    let rewritten = serde_yaml::to_string(&v).unwrap();
+    let rewritten = serde_norway::to_string(&v).unwrap();
     let again = apply_once(Target::Goose, Some(&rewritten), &want, &first.ledger, false).unwrap();
     assert!(again.conflicts.is_empty(), "{:?}", again.conflicts);
     assert!(again.edits.is_empty());

@@ -178,7 +178,7 @@ pub(super) fn to_value(text: &str) -> Result<Value, String> {
             "line {line}: {TOO_DEEP} the YAML reader allows (128 levels)"
         ));
     }
-    serde_yaml::from_str::<Value>(text).map_err(|e| {
+    serde_norway::from_str::<Value>(text).map_err(|e| {
         let line = e.location().map_or(1, |l| l.line());
         match e.location() {
             _ if e.to_string().contains("recursion limit") => {

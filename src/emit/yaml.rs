@@ -513,7 +513,7 @@ mod tests {
     use serde_json::json;
 
     fn read_back(text: &str) -> serde_json::Value {
-        serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
+        serde_norway::from_str(text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
     }
 
     #[test]
