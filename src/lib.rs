@@ -420,9 +420,11 @@ impl LoweredFile {
     pub fn read(id: FileId, text: &str) -> LoweredFile {
         /// Below this, a thread costs more than it saves.
         const SIDE_BY_SIDE_FROM: usize = 64 * 1024;
-        match workers() {
-            n if n > 1 && text.len() >= SIDE_BY_SIDE_FROM => LoweredFile::read_on(n, id, text),
-            _ => LoweredFile::new(id, text, |_| {}),
+        // How many cores there are is asked only of a large file.
+        if text.len() >= SIDE_BY_SIDE_FROM {
+            LoweredFile::read_on(workers(), id, text)
+        } else {
+            LoweredFile::new(id, text, |_| {})
         }
     }
 

@@ -14,7 +14,13 @@ use crate::target::Target;
 use std::borrow::Cow;
 
 pub fn check(unit: &Unit, sink: &mut Sink) {
-    check_on(crate::workers(), unit, sink);
+    // How many cores there are is asked only of a large unit.
+    let workers = if unit.server_count() >= SIDE_BY_SIDE_FROM {
+        crate::workers()
+    } else {
+        1
+    };
+    check_on(workers, unit, sink);
 }
 
 /// Below this many servers, a thread costs more than it saves.
