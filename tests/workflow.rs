@@ -315,6 +315,51 @@ fn targets_built_side_by_side_write_what_each_alone_writes() {
     assert!(check.stderr.contains("up to date: all"), "{check:#?}");
 }
 
+/// Links in the output directory (a cloned repository's) may lead two
+/// targets' files to one real file: the second put there is refused, in
+/// target order, on one thread (a few servers) and built side by side (300:
+/// each target's temporary file has its own name, so none takes another's).
+/// The file holds the first target's build; nothing is left half-made.
+#[test]
+fn two_targets_led_to_one_file_write_the_first_and_refuse_the_second() {
+    for servers in [2, 300] {
+        let d = Dir::new(&format!("one-file-{servers}"));
+        let mut source = String::from("plugin \"acme\" {\n  version = \"1.0.0\"\n");
+        for i in 0..servers {
+            source.push_str(&format!(
+                "  server \"docs-{i}\" {{\n    command = \"npx\"\n    args = [\"docs-{i}\"]\n  }}\n"
+            ));
+        }
+        source.push_str("}\n");
+        d.write("p.mcpc", &source);
+        d.run(&["build", "--target", "gemini", "--out", "alone"])
+            .code(0);
+        for run in 0..3 {
+            let out = format!("o{run}");
+            fs::create_dir_all(d.0.join(&out).join("shared")).unwrap();
+            for target in ["gemini", "qwen"] {
+                fs::create_dir_all(d.0.join(&out).join(target)).unwrap();
+                std::os::unix::fs::symlink(
+                    "../shared",
+                    d.0.join(&out).join(format!("{target}/.{target}")),
+                )
+                .unwrap();
+            }
+            let built = d.run(&["build", "--target", "all", "--out", &out]);
+            built.code(2);
+            built.says(
+                "cannot write `qwen/.qwen/settings.json`: `gemini/.gemini/settings.json` was written to the same file",
+            );
+            assert!(
+                d.read(&format!("{out}/shared/settings.json"))
+                    == d.read("alone/gemini/.gemini/settings.json"),
+                "{servers} servers, run {run}: the shared file is not gemini's"
+            );
+            assert_eq!(temporary_files(&d.0.join(&out)), Vec::<PathBuf>::new());
+        }
+    }
+}
+
 #[test]
 fn apply_check_verify_and_rollback_take_several_targets() {
     let d = Dir::new("deliver");

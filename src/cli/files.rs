@@ -176,9 +176,14 @@ fn rename_into(tmp: &Path, path: &Path) -> Result<(), UsageError> {
     })
 }
 
-/// The temporary file mcpc writes next to `path`: `.<name>.mcpc-tmp.<pid>`.
+/// A new temporary file's name beside `name`: `.<name>.mcpc-tmp.<pid>.<n>`,
+/// `n` counting this process's temporary files, so that no two of them
+/// share a name (two targets built at once may write one real file, a link
+/// in the output directory leading both there).
 fn temp_name(name: &str, pid: u32) -> String {
-    format!(".{name}.mcpc-tmp.{pid}")
+    static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(".{name}.mcpc-tmp.{pid}.{n}")
 }
 
 /// Writes `contents` to a new temporary file next to `path` (created with
@@ -256,7 +261,8 @@ fn create_temp(
 /// Creates the temporary file of `path` in its directory, which exists,
 /// with `mode`, empty. A file already at the temporary name (this
 /// process's id, from a dead process of the same id) is removed and the
-/// creation tried once more.
+/// creation tried once more (this process names each of its own
+/// temporary files anew: [`temp_name`]).
 fn open_temp(path: &Path, mode: Mode) -> Result<(PathBuf, fs::File), UsageError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -313,7 +319,8 @@ fn name_error(path: &Path, e: &std::io::Error) -> String {
     }
 }
 
-/// Removes `.<name>.mcpc-tmp.<pid>` files in `dir` whose process is gone:
+/// Removes `.<name>.mcpc-tmp.<pid>.<n>` files in `dir` (and the
+/// `.<name>.mcpc-tmp.<pid>` of earlier versions) whose process is gone:
 /// what an mcpc killed between writing and renaming left behind. A file of
 /// a running mcpc (a concurrent write) is left alone.
 fn remove_stale_temps(dir: &Path, name: &str) {
@@ -326,6 +333,7 @@ fn remove_stale_temps(dir: &Path, name: &str) {
         let Some(pid) = file_name
             .to_str()
             .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|rest| rest.split('.').next())
             .and_then(|p| p.parse::<i32>().ok())
         else {
             continue;
@@ -556,6 +564,8 @@ pub(crate) struct OutDir {
     /// whether this run created it: a path below them is resolved without
     /// asking the system about them again.
     known: Mutex<Known>,
+    /// The real files this run has put, each with the path it was put as.
+    claimed: Mutex<std::collections::HashMap<PathBuf, String>>,
 }
 
 /// The directories below an [`OutDir`]'s root that a run found to be real
@@ -632,8 +642,9 @@ pub(crate) struct Temps<'d> {
 enum Slot {
     /// Being compared, or taken.
     Open,
-    /// The file in place holds what was written.
-    Same,
+    /// The file in place holds what was written: `path` of the build, at
+    /// `real`.
+    Same { path: String, real: PathBuf },
     /// Written to this temporary file.
     Begun(Begun),
     /// It could not be written.
@@ -667,7 +678,13 @@ impl<'d> Temps<'d> {
     pub(crate) fn put(&self, s: &Spooled) -> Result<(), UsageError> {
         match self.take(s) {
             Slot::Begun(begun) => match &s.error {
-                None => rename_into(&begun.tmp, &begun.real),
+                None => match self.dir.claim(&begun.path, &begun.real) {
+                    Ok(()) => rename_into(&begun.tmp, &begun.real),
+                    Err(e) => {
+                        self.dir.abandon(begun);
+                        Err(e)
+                    }
+                },
                 Some(e) => {
                     let shown = begun.real.display().to_string();
                     self.dir.abandon(begun);
@@ -675,7 +692,8 @@ impl<'d> Temps<'d> {
                 }
             },
             Slot::Failed(said) => Err(UsageError(said)),
-            Slot::Same | Slot::Open => Ok(()),
+            Slot::Same { path, real } => self.dir.claim(&path, &real),
+            Slot::Open => Ok(()),
         }
     }
 
@@ -703,7 +721,12 @@ impl<'d> Temps<'d> {
 impl Spool for Temps<'_> {
     fn open(&self, path: &str) -> Option<(usize, Box<dyn Write + '_>)> {
         // Held in memory instead, the file's own write says what failed.
-        let place = self.dir.place(path).ok()?;
+        let (place, begun) = self
+            .dir
+            .place(path, |place| {
+                (!place.existing).then(|| self.dir.begin_at(path, place))
+            })
+            .ok()?;
         let old = place.existing.then(|| open_plain(&place.real)).flatten();
         let id = {
             let mut slots = locked(&self.slots);
@@ -719,7 +742,12 @@ impl Spool for Temps<'_> {
             file: None,
             failed: false,
         };
-        if writing.old.file.is_none() && writing.begin().is_err() {
+        let began = match begun {
+            Some(begun) => writing.began(begun.map_err(|e| std::io::Error::other(e.0))),
+            None if writing.old.file.is_none() => writing.begin(),
+            None => Ok(()),
+        };
+        if began.is_err() {
             writing.temps.set(id, Slot::Open);
             return None;
         }
@@ -737,6 +765,11 @@ impl Writing<'_> {
             .dir
             .begin_at(&self.path, &self.place)
             .map_err(|e| std::io::Error::other(e.0));
+        self.began(begun)
+    }
+
+    /// [`Writing::begin`], the temporary file `begun` (or not).
+    fn began(&mut self, begun: std::io::Result<(Begun, fs::File)>) -> std::io::Result<()> {
         let copied = begun.and_then(|(begun, mut file)| match self.copy_prefix(&mut file) {
             Ok(()) => Ok((begun, file)),
             Err(e) => {
@@ -864,7 +897,8 @@ impl Drop for Writing<'_> {
         }
         // All that was written matched: the same file, or its start.
         if self.old.at_end() {
-            self.temps.set(self.id, Slot::Same);
+            let (path, real) = (self.path.clone(), self.place.real.clone());
+            self.temps.set(self.id, Slot::Same { path, real });
         } else {
             // A failure is in the slot.
             let _ = self.begin();
@@ -1044,6 +1078,7 @@ impl OutDir {
             named: named.to_path_buf(),
             root,
             known: Default::default(),
+            claimed: Default::default(),
         })
     }
 
@@ -1075,13 +1110,39 @@ impl OutDir {
     /// file or its directory does not exist, and the missing directories
     /// are made from the first one missing down.
     pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), UsageError> {
-        let place = self.place(path)?;
-        if place.existing && holds(&place.real, contents) {
-            return Ok(());
+        let (place, tmp) = self.place(path, |place| {
+            if place.existing && holds(&place.real, contents) {
+                return Ok(None);
+            }
+            self.clear_stale(path, place);
+            create_temp(&place.real, contents, place.mode, Durability::Unsynced).map(Some)
+        })?;
+        self.claim(path, &place.real)?;
+        match tmp? {
+            Some(tmp) => rename_into(&tmp, &place.real),
+            None => Ok(()),
         }
-        self.clear_stale(path, &place);
-        let tmp = create_temp(&place.real, contents, place.mode, Durability::Unsynced)?;
-        rename_into(&tmp, &place.real)
+    }
+
+    /// Takes the real file `real` for `path`, which this run has not put
+    /// there yet: two paths of the build that lead to one file (through
+    /// links in the directory) are an error, not a file that holds the
+    /// last one put (the manifest would list both). The files are put in
+    /// the order of the targets, so the one refused is the same on any
+    /// number of cores.
+    fn claim(&self, path: &str, real: &Path) -> Result<(), UsageError> {
+        let mut claimed = locked(&self.claimed);
+        match claimed.get(real) {
+            Some(first) if first != path => Err(UsageError(format!(
+                "cannot write `{path}`: `{first}` was written to the same file, `{}` (links in `{}` lead both there); nothing more is written",
+                real.display(),
+                self.named.display()
+            ))),
+            _ => {
+                claimed.insert(real.to_path_buf(), path.to_owned());
+                Ok(())
+            }
+        }
     }
 
     /// Begins `path`, at `place` ([`OutDir::place`]), as [`OutDir::write`]
@@ -1131,10 +1192,25 @@ impl OutDir {
     /// place their files side by side, and a failed one's directories
     /// are dropped ([`OutDir::abandon`]) under the same lock, so none is
     /// dropped between another's finding it and making what is below it.
-    fn place(&self, path: &str) -> Result<Place, UsageError> {
-        let real = self.root.join(path);
+    ///
+    /// `then` runs under that lock too, given the place: what it creates
+    /// there (the file's temporary file) is in its directory before a
+    /// failed target's directories can be dropped.
+    fn place<T>(
+        &self,
+        path: &str,
+        then: impl FnOnce(&Place) -> T,
+    ) -> Result<(Place, T), UsageError> {
         let mut known = locked(&self.known);
-        match self.find(&mut known, path) {
+        let place = self.place_in(&mut known, path)?;
+        let then = then(&place);
+        Ok((place, then))
+    }
+
+    /// [`OutDir::place`], under its lock.
+    fn place_in(&self, known: &mut Known, path: &str) -> Result<Place, UsageError> {
+        let real = self.root.join(path);
+        match self.find(known, path) {
             Found::Unknown => self.place_resolved(path),
             Found::File(mode) => Ok(Place {
                 real,
@@ -1143,7 +1219,7 @@ impl OutDir {
                 fresh_dir: false,
                 made: Vec::new(),
             }),
-            Found::Missing(depth) => match self.make_dirs(&mut known, path, depth)? {
+            Found::Missing(depth) => match self.make_dirs(known, path, depth)? {
                 Some(made) => Ok(Place {
                     real,
                     mode: Mode::New,
@@ -1345,6 +1421,66 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(left.len(), 1, "{left:?}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// Two files of a build that links lead to one real file, begun at
+    /// once (as targets built side by side begin them): each has its own
+    /// temporary file, the first put lands whole, the second is refused
+    /// and leaves nothing; stale temporary files of a dead process, in
+    /// either form of their name, are removed, a live one kept.
+    #[test]
+    fn two_files_begun_at_once_into_one_place_keep_apart() {
+        let dir = scratch("one-place");
+        fs::create_dir_all(dir.join("out/shared")).unwrap();
+        for t in ["g", "q"] {
+            fs::create_dir_all(dir.join(format!("out/{t}"))).unwrap();
+            std::os::unix::fs::symlink("../shared", dir.join(format!("out/{t}/.{t}"))).unwrap();
+        }
+        let out = OutDir::new(&dir.join("out")).unwrap();
+        let temps = Temps::new(&out);
+        let mut first = Output::new(Some(&temps), "g/.g/s.json");
+        let mut second = Output::new(Some(&temps), "q/.q/s.json");
+        first.put("from g\n");
+        second.put("from q\n");
+        let (first, second) = (first.finish(), second.finish());
+        let (Contents::Spooled(first), Contents::Spooled(second)) = (first, second) else {
+            panic!("not spooled");
+        };
+        temps.put(&first).unwrap();
+        let e = temps.put(&second).unwrap_err();
+        assert!(
+            e.0.contains("`g/.g/s.json` was written to the same file"),
+            "{}",
+            e.0
+        );
+        let shared: Vec<_> = fs::read_dir(dir.join("out/shared"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(shared, ["s.json"]);
+        assert_eq!(
+            fs::read_to_string(dir.join("out/shared/s.json")).unwrap(),
+            "from g\n"
+        );
+        let ours = format!(".s.json.mcpc-tmp.{}.7", std::process::id());
+        let dead = i32::MAX;
+        for name in [
+            &ours,
+            &format!(".s.json.mcpc-tmp.{dead}.7"),
+            &format!(".s.json.mcpc-tmp.{dead}"),
+        ] {
+            fs::write(dir.join("out/shared").join(name), "").unwrap();
+        }
+        remove_stale_temps(&dir.join("out/shared"), "s.json");
+        let mut left: Vec<_> = fs::read_dir(dir.join("out/shared"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, [ours.as_str(), "s.json"]);
         let _ = fs::remove_dir_all(&dir);
     }
 
