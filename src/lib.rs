@@ -214,8 +214,9 @@ impl Compilation {
     }
 
     /// Like [`Compilation::build_each`], giving each target's build to
-    /// `take` as soon as it is done, so that a caller can write and drop
-    /// its files before the next target is built: at scale the files are
+    /// `take` as soon as it and those before it are done (targets built
+    /// side by side are given in order), so that a caller can write and
+    /// drop its files before the later ones are: at scale the files are
     /// most of the memory. With `--emit package` the builds are given at
     /// the end, since the Agent Plugins files several targets share are
     /// decided once every target is built.
