@@ -203,6 +203,14 @@ fn one_targets_error_does_not_stop_the_others_unless_strict() {
 }
 
 /// Every file under `dir` whose name is a temporary file's.
+/// The source of plugin `acme` with `servers` servers, the `i`th as
+/// `server(i)` writes it.
+fn plugin_of(servers: usize, server: impl Fn(usize) -> String) -> String {
+    let mut source = String::from("plugin \"acme\" {\n  version = \"1.0.0\"\n");
+    (0..servers).for_each(|i| source.push_str(&server(i)));
+    source + "}\n"
+}
+
 fn temporary_files(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for entry in fs::read_dir(dir).unwrap().flatten() {
@@ -286,14 +294,10 @@ fn a_failed_target_behind_a_link_drops_the_directories_it_made() {
 #[test]
 fn targets_built_side_by_side_write_what_each_alone_writes() {
     let d = Dir::new("side-by-side");
-    let mut source = String::from("plugin \"acme\" {\n  version = \"1.0.0\"\n");
-    for i in 0..300 {
-        source.push_str(&format!(
-            "  server \"docs-{i}\" {{\n    url = \"https://docs{i}.acme.dev/mcp\"\n    tools {{ allow = [\"search\"] }}\n  }}\n"
-        ));
-    }
-    source.push_str("}\n");
-    d.write("p.mcpc", &source);
+    d.write(
+        "p.mcpc",
+        &plugin_of(300, |i| format!("  server \"docs-{i}\" {{\n    url = \"https://docs{i}.acme.dev/mcp\"\n    tools {{ allow = [\"search\"] }}\n  }}\n")),
+    );
     let run = d.run(&["build", "--target", "all", "--out", "all"]);
     run.code(1);
     run.says("claude-code: not built");
@@ -324,14 +328,10 @@ fn targets_built_side_by_side_write_what_each_alone_writes() {
 fn two_targets_led_to_one_file_write_the_first_and_refuse_the_second() {
     for servers in [2, 300] {
         let d = Dir::new(&format!("one-file-{servers}"));
-        let mut source = String::from("plugin \"acme\" {\n  version = \"1.0.0\"\n");
-        for i in 0..servers {
-            source.push_str(&format!(
-                "  server \"docs-{i}\" {{\n    command = \"npx\"\n    args = [\"docs-{i}\"]\n  }}\n"
-            ));
-        }
-        source.push_str("}\n");
-        d.write("p.mcpc", &source);
+        d.write(
+            "p.mcpc",
+            &plugin_of(servers, |i| format!("  server \"docs-{i}\" {{\n    command = \"npx\"\n    args = [\"docs-{i}\"]\n  }}\n")),
+        );
         d.run(&["build", "--target", "gemini", "--out", "alone"])
             .code(0);
         for run in 0..3 {
@@ -357,6 +357,42 @@ fn two_targets_led_to_one_file_write_the_first_and_refuse_the_second() {
             );
             assert_eq!(temporary_files(&d.0.join(&out)), Vec::<PathBuf>::new());
         }
+    }
+}
+
+/// A build interrupted (SIGTERM, SIGINT) while its files are being
+/// written removes its temporary files, then ends as the signal ends a
+/// process; the output directory holds no hidden leftover.
+#[test]
+fn an_interrupted_build_leaves_no_temporary_file() {
+    use nix::sys::signal::{Signal, kill};
+    use std::os::unix::process::ExitStatusExt;
+    let d = Dir::new("interrupted");
+    d.write(
+        "p.mcpc",
+        &plugin_of(20_000, |i| format!("  server \"docs-{i}\" {{\n    command = \"npx\"\n    args = [\"docs-{i}@1.0.0\", \"--stdio\"]\n  }}\n")),
+    );
+    for (signal, out) in [(Signal::SIGTERM, "term"), (Signal::SIGINT, "int")] {
+        let mut build = Command::new(env!("CARGO_BIN_EXE_mcpc"))
+            .args(["build", "--target", "all", "--out", out])
+            .current_dir(&d.0)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Interrupted once a temporary file is there to be left.
+        let started = std::time::Instant::now();
+        while !d.exists(out) || temporary_files(&d.0.join(out)).is_empty() {
+            assert!(
+                build.try_wait().unwrap().is_none(),
+                "the build ended before it could be interrupted"
+            );
+            assert!(started.elapsed().as_secs() < 120, "no temporary file");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        kill(nix::unistd::Pid::from_raw(build.id() as i32), signal).unwrap();
+        let status = build.wait().unwrap();
+        assert_eq!(status.signal(), Some(signal as i32), "{status:?}");
+        assert_eq!(temporary_files(&d.0.join(out)), Vec::<PathBuf>::new());
     }
 }
 

@@ -170,10 +170,12 @@ fn write_with_mode(
 
 /// Puts the temporary file `tmp` at `path` (removed if that fails).
 fn rename_into(tmp: &Path, path: &Path) -> Result<(), UsageError> {
-    fs::rename(tmp, path).map_err(|e| {
+    let renamed = fs::rename(tmp, path).map_err(|e| {
         let _ = fs::remove_file(tmp);
         UsageError(format!("cannot write `{}`: {e}", path.display()))
-    })
+    });
+    super::interrupt::done(tmp);
+    renamed
 }
 
 /// A new temporary file's name beside `name`: `.<name>.mcpc-tmp.<pid>.<n>`,
@@ -276,11 +278,13 @@ fn open_temp(path: &Path, mode: Mode) -> Result<(PathBuf, fs::File), UsageError>
         Mode::Kept(bits) => bits,
     };
     let open = || {
-        fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(bits)
-            .open(&tmp)
+        super::interrupt::creating(&tmp, || {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(bits)
+                .open(&tmp)
+        })
     };
     let result = (|| {
         let file = match open() {
@@ -390,6 +394,9 @@ pub(crate) fn replace_if_unchanged(
             Err(e) => Err(fail(e)),
         };
     };
+    // From here `tmp` may hold the file's previous content, a user's edit:
+    // an interrupt leaves it (and the next write of the file removes it).
+    super::interrupt::done(&tmp);
     if !exchange(&tmp, path).map_err(fail)? {
         // No exchange on this file system: the rename alone.
         fs::rename(&tmp, path).map_err(fail)?;
@@ -1164,6 +1171,7 @@ impl OutDir {
     /// that are still empty, from the file's own up.
     fn abandon(&self, begun: Begun) {
         let _ = fs::remove_file(&begun.tmp);
+        super::interrupt::done(&begun.tmp);
         let mut known = locked(&self.known);
         for dir in begun.made.iter().rev() {
             if fs::remove_dir(dir).is_err() {

@@ -8,6 +8,7 @@ mod export;
 mod files;
 mod fmt;
 mod import;
+mod interrupt;
 mod lock;
 pub mod lsp;
 mod probe;
