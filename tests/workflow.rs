@@ -202,7 +202,6 @@ fn one_targets_error_does_not_stop_the_others_unless_strict() {
     assert!(!d.exists("front"));
 }
 
-/// Every file under `dir` whose name is a temporary file's.
 /// The source of plugin `acme` with `servers` servers, the `i`th as
 /// `server(i)` writes it.
 fn plugin_of(servers: usize, server: impl Fn(usize) -> String) -> String {
@@ -211,6 +210,7 @@ fn plugin_of(servers: usize, server: impl Fn(usize) -> String) -> String {
     source + "}\n"
 }
 
+/// Every file under `dir` whose name is a temporary file's.
 fn temporary_files(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for entry in fs::read_dir(dir).unwrap().flatten() {
@@ -345,11 +345,13 @@ fn two_targets_led_to_one_file_write_the_first_and_refuse_the_second() {
                 )
                 .unwrap();
             }
+            let one = "two files of the build are one: `gemini/.gemini/settings.json` and `qwen/.qwen/settings.json` both lead to";
+            let check = d.run(&["build", "--target", "all", "--out", &out, "--check"]);
+            check.code(2);
+            check.says(one);
             let built = d.run(&["build", "--target", "all", "--out", &out]);
             built.code(2);
-            built.says(
-                "cannot write `qwen/.qwen/settings.json`: `gemini/.gemini/settings.json` was written to the same file",
-            );
+            built.says(one);
             assert!(
                 d.read(&format!("{out}/shared/settings.json"))
                     == d.read("alone/gemini/.gemini/settings.json"),
@@ -358,6 +360,26 @@ fn two_targets_led_to_one_file_write_the_first_and_refuse_the_second() {
             assert_eq!(temporary_files(&d.0.join(&out)), Vec::<PathBuf>::new());
         }
     }
+    // A package's files are made whole before they are written: the same.
+    let d = Dir::new("one-file-package");
+    d.write(
+        "p.mcpc",
+        &plugin_of(1, |_| {
+            "  server \"docs\" { url = \"https://docs.acme.dev/mcp\" }\n".into()
+        }),
+    );
+    fs::create_dir_all(d.0.join("o/acme/.claude-plugin")).unwrap();
+    std::os::unix::fs::symlink(".claude-plugin", d.0.join("o/acme/.codex-plugin")).unwrap();
+    let built = d.run(&[
+        "build", "--target", "all", "--emit", "package", "--out", "o",
+    ]);
+    built.code(2);
+    built.says("two files of the build are one: `acme/.claude-plugin/plugin.json` and `acme/.codex-plugin/plugin.json`");
+    assert!(
+        d.read("o/acme/.claude-plugin/plugin.json")
+            .contains("\"name\"")
+    );
+    assert_eq!(temporary_files(&d.0.join("o")), Vec::<PathBuf>::new());
 }
 
 /// A build interrupted (SIGTERM, SIGINT) while its files are being
@@ -394,6 +416,28 @@ fn an_interrupted_build_leaves_no_temporary_file() {
         assert_eq!(status.signal(), Some(signal as i32), "{status:?}");
         assert_eq!(temporary_files(&d.0.join(out)), Vec::<PathBuf>::new());
     }
+    // Started with SIGHUP ignored (as `nohup` starts it), it stays so: the
+    // build goes on to its end.
+    let mut build = Command::new("sh")
+        .args(["-c", "trap '' HUP; exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_mcpc"))
+        .args(["build", "--target", "all", "--out", "hup"])
+        .current_dir(&d.0)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    while !d.exists("hup") || temporary_files(&d.0.join("hup")).is_empty() {
+        assert!(build.try_wait().unwrap().is_none(), "the build ended first");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    kill(
+        nix::unistd::Pid::from_raw(build.id() as i32),
+        Signal::SIGHUP,
+    )
+    .unwrap();
+    let status = build.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(d.read("hup/claude-code/.mcp.json").contains("docs-19999"));
 }
 
 #[test]

@@ -223,12 +223,8 @@ impl Outputs<'_> {
             }
             return;
         }
-        let full = match self.dir.inside(path) {
-            Ok(full) => full,
-            Err(e) => {
-                self.error = Some(e);
-                return;
-            }
+        let Some(full) = self.claimed(path) else {
+            return;
         };
         let old = read_plain(&full);
         if old.as_deref() == Some(contents) {
@@ -239,7 +235,7 @@ impl Outputs<'_> {
 
     /// `--check`: the spooled file `s` at `path`, compared as it was made.
     fn compared(&mut self, path: &str, s: &crate::backends::Spooled) {
-        if self.error.is_some() {
+        if self.error.is_some() || self.claimed(path).is_none() {
             return;
         }
         match self.compare.differs(path, s) {
@@ -247,6 +243,17 @@ impl Outputs<'_> {
             Ok(None) => {}
             Err(e) => self.error = Some(e),
         }
+    }
+
+    /// `--check`: the real path of `path`, taken for it as a build would
+    /// take it ([`OutDir::claim`]); none, the error kept, when it leads out
+    /// of the directory or to a file another path of the build leads to.
+    fn claimed(&mut self, path: &str) -> Option<std::path::PathBuf> {
+        let real = self
+            .dir
+            .inside(path)
+            .and_then(|real| self.dir.claim(path, &real).map(|()| real));
+        real.map_err(|e| self.error = Some(e)).ok()
     }
 
     /// `--check`: keeps the diff of `path` from `old` to `contents`.

@@ -168,14 +168,21 @@ fn write_with_mode(
     rename_into(&tmp, path)
 }
 
+/// Removes the temporary file `tmp`, which is then no longer listed for an
+/// interrupt to remove.
+fn remove_temp(tmp: &Path) {
+    let _ = fs::remove_file(tmp);
+    super::interrupt::done(tmp);
+}
+
 /// Puts the temporary file `tmp` at `path` (removed if that fails).
 fn rename_into(tmp: &Path, path: &Path) -> Result<(), UsageError> {
-    let renamed = fs::rename(tmp, path).map_err(|e| {
-        let _ = fs::remove_file(tmp);
-        UsageError(format!("cannot write `{}`: {e}", path.display()))
-    });
-    super::interrupt::done(tmp);
-    renamed
+    let renamed = fs::rename(tmp, path);
+    match renamed {
+        Ok(()) => super::interrupt::done(tmp),
+        Err(_) => remove_temp(tmp),
+    }
+    renamed.map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))
 }
 
 /// A new temporary file's name beside `name`: `.<name>.mcpc-tmp.<pid>.<n>`,
@@ -254,7 +261,7 @@ fn create_temp(
     match written {
         Ok(()) => Ok(tmp),
         Err(e) => {
-            let _ = fs::remove_file(&tmp);
+            remove_temp(&tmp);
             Err(UsageError(name_error(path, &e)))
         }
     }
@@ -303,7 +310,7 @@ fn open_temp(path: &Path, mode: Mode) -> Result<(PathBuf, fs::File), UsageError>
     match result {
         Ok(file) => Ok((tmp, file)),
         Err(e) => {
-            let _ = fs::remove_file(&tmp);
+            remove_temp(&tmp);
             Err(UsageError(name_error(path, &e)))
         }
     }
@@ -328,6 +335,16 @@ fn name_error(path: &Path, e: &std::io::Error) -> String {
 /// what an mcpc killed between writing and renaming left behind. A file of
 /// a running mcpc (a concurrent write) is left alone.
 fn remove_stale_temps(dir: &Path, name: &str) {
+    /// The process id in `<pid>.<n>` or `<pid>`: a positive number, and
+    /// `n` digits.
+    fn stale_pid(rest: &str) -> Option<i32> {
+        let (pid, n) = rest.split_once('.').unwrap_or((rest, "0"));
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(pid) || !digits(n) {
+            return None;
+        }
+        pid.parse::<i32>().ok().filter(|&p| p > 0)
+    }
     let prefix = format!(".{name}.mcpc-tmp.");
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -337,8 +354,7 @@ fn remove_stale_temps(dir: &Path, name: &str) {
         let Some(pid) = file_name
             .to_str()
             .and_then(|n| n.strip_prefix(&prefix))
-            .and_then(|rest| rest.split('.').next())
-            .and_then(|p| p.parse::<i32>().ok())
+            .and_then(stale_pid)
         else {
             continue;
         };
@@ -371,47 +387,56 @@ pub(crate) fn replace_if_unchanged(
     expected: Option<&[u8]>,
 ) -> Result<Replaced, UsageError> {
     let tmp = write_temp(path, contents, None, Durability::Synced)?;
+    let cannot = |e: std::io::Error| UsageError(format!("cannot write `{}`: {e}", path.display()));
     let fail = |e: std::io::Error| {
-        let _ = fs::remove_file(&tmp);
-        UsageError(format!("cannot write `{}`: {e}", path.display()))
+        remove_temp(&tmp);
+        cannot(e)
     };
     let now = read_bytes(path).map_err(fail)?;
     if now.as_deref() != expected {
-        let _ = fs::remove_file(&tmp);
+        remove_temp(&tmp);
         return Ok(Replaced::Changed);
     }
     let Some(expected) = expected else {
         // A new file: a hard link does not replace one created meanwhile.
-        return match fs::hard_link(&tmp, path) {
-            Ok(()) => {
-                let _ = fs::remove_file(&tmp);
-                Ok(Replaced::Done)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let _ = fs::remove_file(&tmp);
-                Ok(Replaced::Changed)
-            }
-            Err(e) => Err(fail(e)),
+        let linked = fs::hard_link(&tmp, path);
+        remove_temp(&tmp);
+        return match linked {
+            Ok(()) => Ok(Replaced::Done),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Replaced::Changed),
+            Err(e) => Err(cannot(e)),
         };
     };
-    // From here `tmp` may hold the file's previous content, a user's edit:
-    // an interrupt leaves it (and the next write of the file removes it).
-    super::interrupt::done(&tmp);
-    if !exchange(&tmp, path).map_err(fail)? {
-        // No exchange on this file system: the rename alone.
-        fs::rename(&tmp, path).map_err(fail)?;
-        return Ok(Replaced::Done);
-    }
-    // `tmp` now holds what the exchange displaced.
-    let displaced = read_bytes(&tmp).map_err(fail)?;
-    if displaced.as_deref() == Some(expected) {
+    // The exchange and its put-back are one step an interrupt waits for:
+    // from the exchange on, `tmp` may hold a user's last edit.
+    super::interrupt::uncut(&tmp, || {
+        let fail = |e: std::io::Error| {
+            let _ = fs::remove_file(&tmp);
+            cannot(e)
+        };
+        if !exchange(&tmp, path).map_err(fail)? {
+            // No exchange on this file system: the rename alone.
+            fs::rename(&tmp, path).map_err(fail)?;
+            return Ok(Replaced::Done);
+        }
+        // `tmp` now holds what the exchange displaced.
+        let displaced = read_bytes(&tmp).map_err(fail)?;
+        if displaced.as_deref() == Some(expected) {
+            let _ = fs::remove_file(&tmp);
+            return Ok(Replaced::Done);
+        }
+        // Edited at the last moment: put the edit back (kept where it is,
+        // and said, if that fails).
+        exchange(&tmp, path).map_err(|e| {
+            UsageError(format!(
+                "cannot put back the edit made to `{}` meanwhile: {e}; it is in `{}`",
+                path.display(),
+                tmp.display()
+            ))
+        })?;
         let _ = fs::remove_file(&tmp);
-        return Ok(Replaced::Done);
-    }
-    // Edited at the last moment: put the edit back.
-    exchange(&tmp, path).map_err(fail)?;
-    let _ = fs::remove_file(&tmp);
-    Ok(Replaced::Changed)
+        Ok(Replaced::Changed)
+    })
 }
 
 /// Swaps two files atomically; `false` where the system cannot.
@@ -1118,13 +1143,13 @@ impl OutDir {
     /// are made from the first one missing down.
     pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), UsageError> {
         let (place, tmp) = self.place(path, |place| {
+            self.claim(path, &place.real)?;
             if place.existing && holds(&place.real, contents) {
                 return Ok(None);
             }
             self.clear_stale(path, place);
             create_temp(&place.real, contents, place.mode, Durability::Unsynced).map(Some)
         })?;
-        self.claim(path, &place.real)?;
         match tmp? {
             Some(tmp) => rename_into(&tmp, &place.real),
             None => Ok(()),
@@ -1137,11 +1162,11 @@ impl OutDir {
     /// last one put (the manifest would list both). The files are put in
     /// the order of the targets, so the one refused is the same on any
     /// number of cores.
-    fn claim(&self, path: &str, real: &Path) -> Result<(), UsageError> {
+    pub(crate) fn claim(&self, path: &str, real: &Path) -> Result<(), UsageError> {
         let mut claimed = locked(&self.claimed);
         match claimed.get(real) {
             Some(first) if first != path => Err(UsageError(format!(
-                "cannot write `{path}`: `{first}` was written to the same file, `{}` (links in `{}` lead both there); nothing more is written",
+                "two files of the build are one: `{first}` and `{path}` both lead to `{}` (links in `{}`); `{path}` and what follows it are not written",
                 real.display(),
                 self.named.display()
             ))),
@@ -1170,8 +1195,7 @@ impl OutDir {
     /// Drops the file `begun`, and the directories this run made for it
     /// that are still empty, from the file's own up.
     fn abandon(&self, begun: Begun) {
-        let _ = fs::remove_file(&begun.tmp);
-        super::interrupt::done(&begun.tmp);
+        remove_temp(&begun.tmp);
         let mut known = locked(&self.known);
         for dir in begun.made.iter().rev() {
             if fs::remove_dir(dir).is_err() {
@@ -1458,7 +1482,7 @@ mod tests {
         temps.put(&first).unwrap();
         let e = temps.put(&second).unwrap_err();
         assert!(
-            e.0.contains("`g/.g/s.json` was written to the same file"),
+            e.0.contains("`g/.g/s.json` and `q/.q/s.json` both lead to"),
             "{}",
             e.0
         );
@@ -1474,11 +1498,23 @@ mod tests {
         );
         let ours = format!(".s.json.mcpc-tmp.{}.7", std::process::id());
         let dead = i32::MAX;
-        for name in [
-            &ours,
-            &format!(".s.json.mcpc-tmp.{dead}.7"),
-            &format!(".s.json.mcpc-tmp.{dead}"),
-        ] {
+        // Not stale temporary files: not a process id, or more than one.
+        let others = [
+            ".s.json.mcpc-tmp.-1.0",
+            ".s.json.mcpc-tmp.0",
+            ".s.json.mcpc-tmp.12x",
+            ".s.json.mcpc-tmp.5.a",
+        ];
+        let stale = [
+            format!(".s.json.mcpc-tmp.{dead}.7"),
+            format!(".s.json.mcpc-tmp.{dead}"),
+        ];
+        for name in others
+            .iter()
+            .copied()
+            .chain([ours.as_str()])
+            .chain(stale.iter().map(String::as_str))
+        {
             fs::write(dir.join("out/shared").join(name), "").unwrap();
         }
         remove_stale_temps(&dir.join("out/shared"), "s.json");
@@ -1488,7 +1524,12 @@ mod tests {
             .map(|e| e.file_name().into_string().unwrap())
             .collect();
         left.sort();
-        assert_eq!(left, [ours.as_str(), "s.json"]);
+        let mut kept: Vec<&str> = others
+            .into_iter()
+            .chain([ours.as_str(), "s.json"])
+            .collect();
+        kept.sort();
+        assert_eq!(left, kept);
         let _ = fs::remove_dir_all(&dir);
     }
 

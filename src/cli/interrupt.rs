@@ -5,6 +5,10 @@
 //! watched, on a thread of their own, from the first temporary file on:
 //! a command that writes nothing is interrupted as any program is.
 //!
+//! A signal the process was started ignoring (`nohup`, a `&` in a
+//! script) is not watched: it stays ignored. Where that cannot be known
+//! (no `/proc`), no signal is watched.
+//!
 //! A file once put in place (renamed) is the build's; a rename and its
 //! removal from the list are not one step, so an interrupt between them
 //! removes a name that no longer exists, which is nothing. Killed by
@@ -37,13 +41,24 @@ pub(crate) fn creating<T>(
     made
 }
 
-/// `tmp` is put in place or removed, or holds what must not be removed
-/// (a user's edit that an exchange displaced): no longer listed.
+/// `tmp` is put in place or removed: no longer listed.
 pub(crate) fn done(tmp: &Path) {
-    let mut live = live();
+    unlist(&mut live(), tmp);
+}
+
+fn unlist(live: &mut Vec<PathBuf>, tmp: &Path) {
     if let Some(at) = live.iter().rposition(|p| p == tmp) {
         live.swap_remove(at);
     }
+}
+
+/// Runs `step`, which must not be cut (an exchange of a user's file and
+/// its put-back), with `tmp` unlisted: an interrupt meanwhile waits for it
+/// to end, and leaves `tmp` to it. `step` calls nothing of this module.
+pub(crate) fn uncut<T>(tmp: &Path, step: impl FnOnce() -> T) -> T {
+    let mut live = live();
+    unlist(&mut live, tmp);
+    step()
 }
 
 /// Starts watching for the signals, once.
@@ -54,7 +69,11 @@ fn watch() {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
         // Without the watch (no thread, no pipe) an interrupt leaves the
         // files as a SIGKILL does.
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        let watched = not_ignored(&[SIGINT, SIGTERM, SIGHUP]);
+        if watched.is_empty() {
+            return;
+        }
+        let Ok(mut signals) = signal_hook::iterator::Signals::new(watched) else {
             return;
         };
         let _ = std::thread::Builder::new()
@@ -71,6 +90,26 @@ fn watch() {
                 }
             });
     });
+}
+
+/// The signals of `wanted` this process does not ignore, from the
+/// `SigIgn` mask in `/proc/self/status` (none where there is no such file:
+/// std cannot ask the disposition, and the crate forbids unsafe code).
+#[cfg(unix)]
+fn not_ignored(wanted: &[i32]) -> Vec<i32> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let Some(ignored) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+    else {
+        return Vec::new();
+    };
+    wanted
+        .iter()
+        .copied()
+        .filter(|&s| (1..=64).contains(&s) && ignored & (1 << (s - 1)) == 0)
+        .collect()
 }
 
 #[cfg(not(unix))]
