@@ -1066,66 +1066,61 @@ impl Manifest {
         }
     }
 
-    /// [`Manifest::text_with`], written into `out` an entry at a time (at
-    /// scale the manifest is as large as a config file).
+    /// [`Manifest::text_with`], written into `out` as it is serialized (at
+    /// scale the manifest is as large as a config file): this build's
+    /// entries and `more`, each list in path order, merged by path.
     pub fn write_with(&self, more: &[serde_json::Value], out: &mut Output) {
-        out.put("{\n  \"version\": 1,\n  \"files\": [");
-        let mut more = more.iter().peekable();
-        let mut any = false;
-        let mut piece = String::new();
-        let mut put = |out: &mut Output, write: &dyn Fn(&mut String)| {
-            piece.clear();
-            piece.push_str(if any { ",\n" } else { "\n" });
-            any = true;
-            write(&mut piece);
-            out.put(&piece);
-        };
-        for entry in &self.entries {
-            let before = |v: &&serde_json::Value| v["path"].as_str() < Some(entry.path.as_str());
-            while let Some(value) = more.next_if(before) {
-                put(out, &|p| push_indented(p, &crate::emit::json(value)));
-            }
-            put(out, &|p| self.write_entry(entry, p));
-        }
-        for value in more {
-            put(out, &|p| push_indented(p, &crate::emit::json(value)));
-        }
-        out.put(if any { "\n  ]\n}\n" } else { "]\n}\n" });
-    }
-
-    /// `entry` as an element of the manifest's `files`, indented so.
-    fn write_entry(&self, entry: &ManifestEntry, out: &mut String) {
+        use serde::ser::{Serialize, SerializeSeq, Serializer};
         #[derive(serde::Serialize)]
         struct Entry<'a> {
             target: &'a str,
             path: &'a str,
             sha256: &'a str,
-            plugins: Vec<&'a str>,
-            servers: Vec<&'a str>,
+            plugins: NameList<'a>,
+            servers: NameList<'a>,
         }
-        let names = |ids: &[u32]| ids.iter().map(|&i| &*self.names[i as usize]).collect();
-        let text = serde_json::to_string_pretty(&Entry {
-            target: entry.target.name(),
-            path: &entry.path,
-            sha256: &entry.sha256,
-            plugins: names(&entry.plugins),
-            servers: names(&entry.servers),
-        })
-        .expect("a manifest entry serializes");
-        push_indented(out, &text);
-    }
-}
-
-/// `text`, an element of the manifest's `files`, indented so (a final
-/// newline dropped).
-fn push_indented(out: &mut String, text: &str) {
-    out.reserve(text.len() + text.len() / 8);
-    for (i, line) in text.trim_end_matches('\n').split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
+        struct NameList<'a>(&'a [u32], &'a [std::rc::Rc<str>]);
+        impl Serialize for NameList<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|&i| &*self.1[i as usize]))
+            }
         }
-        out.push_str("    ");
-        out.push_str(line);
+        struct Files<'a>(&'a Manifest, &'a [serde_json::Value]);
+        impl Serialize for Files<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let Files(manifest, more) = self;
+                let mut seq = s.serialize_seq(Some(manifest.entries.len() + more.len()))?;
+                let mut more = more.iter().peekable();
+                for e in &manifest.entries {
+                    let before =
+                        |v: &&serde_json::Value| v["path"].as_str() < Some(e.path.as_str());
+                    while let Some(value) = more.next_if(before) {
+                        seq.serialize_element(value)?;
+                    }
+                    seq.serialize_element(&Entry {
+                        target: e.target.name(),
+                        path: &e.path,
+                        sha256: &e.sha256,
+                        plugins: NameList(&e.plugins, &manifest.names),
+                        servers: NameList(&e.servers, &manifest.names),
+                    })?;
+                }
+                more.try_for_each(|value| seq.serialize_element(value))?;
+                seq.end()
+            }
+        }
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            version: u32,
+            files: Files<'a>,
+        }
+        crate::emit::json_to(
+            &Doc {
+                version: 1,
+                files: Files(self, more),
+            },
+            out,
+        );
     }
 }
 
