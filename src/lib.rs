@@ -599,7 +599,7 @@ mod tests {
             let checked = |workers| {
                 let mut sink = file.sink.clone();
                 sink.drop_allowed(&levels_set);
-                crate::check::check_on(workers, &file.unit, &mut sink);
+                crate::check::check_on(|| workers, &file.unit, &mut sink);
                 let sensitive = format!("{:?}", sink.sensitive());
                 format!("{sensitive} {:?}", sink.finish(&levels_set))
             };

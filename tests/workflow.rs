@@ -20,6 +20,13 @@ impl Dir {
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, text).unwrap();
     }
+    /// Writes `p.mcpc`: plugin `acme` with `servers` servers, the `i`th
+    /// as `server(i)` writes it.
+    fn plugin(&self, servers: usize, server: impl Fn(usize) -> String) {
+        let mut source = String::from("plugin \"acme\" {\n  version = \"1.0.0\"\n");
+        (0..servers).for_each(|i| source.push_str(&server(i)));
+        self.write("p.mcpc", &(source + "}\n"));
+    }
     fn exists(&self, path: &str) -> bool {
         self.0.join(path).exists()
     }
@@ -202,14 +209,6 @@ fn one_targets_error_does_not_stop_the_others_unless_strict() {
     assert!(!d.exists("front"));
 }
 
-/// The source of plugin `acme` with `servers` servers, the `i`th as
-/// `server(i)` writes it.
-fn plugin_of(servers: usize, server: impl Fn(usize) -> String) -> String {
-    let mut source = String::from("plugin \"acme\" {\n  version = \"1.0.0\"\n");
-    (0..servers).for_each(|i| source.push_str(&server(i)));
-    source + "}\n"
-}
-
 /// Every file under `dir` whose name is a temporary file's.
 fn temporary_files(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -294,10 +293,7 @@ fn a_failed_target_behind_a_link_drops_the_directories_it_made() {
 #[test]
 fn targets_built_side_by_side_write_what_each_alone_writes() {
     let d = Dir::new("side-by-side");
-    d.write(
-        "p.mcpc",
-        &plugin_of(300, |i| format!("  server \"docs-{i}\" {{\n    url = \"https://docs{i}.acme.dev/mcp\"\n    tools {{ allow = [\"search\"] }}\n  }}\n")),
-    );
+    d.plugin(300, |i| format!("  server \"docs-{i}\" {{\n    url = \"https://docs{i}.acme.dev/mcp\"\n    tools {{ allow = [\"search\"] }}\n  }}\n"));
     let run = d.run(&["build", "--target", "all", "--out", "all"]);
     run.code(1);
     run.says("claude-code: not built");
@@ -328,10 +324,11 @@ fn targets_built_side_by_side_write_what_each_alone_writes() {
 fn two_targets_led_to_one_file_write_the_first_and_refuse_the_second() {
     for servers in [2, 300] {
         let d = Dir::new(&format!("one-file-{servers}"));
-        d.write(
-            "p.mcpc",
-            &plugin_of(servers, |i| format!("  server \"docs-{i}\" {{\n    command = \"npx\"\n    args = [\"docs-{i}\"]\n  }}\n")),
-        );
+        d.plugin(servers, |i| {
+            format!(
+                "  server \"docs-{i}\" {{\n    command = \"npx\"\n    args = [\"docs-{i}\"]\n  }}\n"
+            )
+        });
         d.run(&["build", "--target", "gemini", "--out", "alone"])
             .code(0);
         for run in 0..3 {
@@ -362,12 +359,9 @@ fn two_targets_led_to_one_file_write_the_first_and_refuse_the_second() {
     }
     // A package's files are made whole before they are written: the same.
     let d = Dir::new("one-file-package");
-    d.write(
-        "p.mcpc",
-        &plugin_of(1, |_| {
-            "  server \"docs\" { url = \"https://docs.acme.dev/mcp\" }\n".into()
-        }),
-    );
+    d.plugin(1, |_| {
+        "  server \"docs\" { url = \"https://docs.acme.dev/mcp\" }\n".into()
+    });
     fs::create_dir_all(d.0.join("o/acme/.claude-plugin")).unwrap();
     std::os::unix::fs::symlink(".claude-plugin", d.0.join("o/acme/.codex-plugin")).unwrap();
     let built = d.run(&[
@@ -390,10 +384,7 @@ fn an_interrupted_build_leaves_no_temporary_file() {
     use nix::sys::signal::{Signal, kill};
     use std::os::unix::process::ExitStatusExt;
     let d = Dir::new("interrupted");
-    d.write(
-        "p.mcpc",
-        &plugin_of(20_000, |i| format!("  server \"docs-{i}\" {{\n    command = \"npx\"\n    args = [\"docs-{i}@1.0.0\", \"--stdio\"]\n  }}\n")),
-    );
+    d.plugin(20_000, |i| format!("  server \"docs-{i}\" {{\n    command = \"npx\"\n    args = [\"docs-{i}@1.0.0\", \"--stdio\"]\n  }}\n"));
     for (signal, out) in [(Signal::SIGTERM, "term"), (Signal::SIGINT, "int")] {
         let mut build = Command::new(env!("CARGO_BIN_EXE_mcpc"))
             .args(["build", "--target", "all", "--out", out])

@@ -14,24 +14,24 @@ use crate::target::Target;
 use std::borrow::Cow;
 
 pub fn check(unit: &Unit, sink: &mut Sink) {
-    // How many cores there are is asked only of a large unit.
-    let workers = if unit.server_count() >= SIDE_BY_SIDE_FROM {
-        crate::workers()
-    } else {
-        1
-    };
-    check_on(workers, unit, sink);
+    check_on(crate::workers, unit, sink);
 }
 
 /// Below this many servers, a thread costs more than it saves.
 const SIDE_BY_SIDE_FROM: usize = 1000;
 
-/// [`check`], each plugin's own checks in up to `workers` runs of plugins
-/// side by side (the unit-wide ones on this thread meanwhile), reported in
-/// the order they would be one after the other.
-pub(crate) fn check_on(workers: usize, unit: &Unit, sink: &mut Sink) {
+/// [`check`], each plugin's own checks in up to `workers()` runs of
+/// plugins side by side (the unit-wide ones on this thread meanwhile),
+/// reported in the order they would be one after the other. How many
+/// cores there are is asked only of a large unit.
+pub(crate) fn check_on(workers: impl FnOnce() -> usize, unit: &Unit, sink: &mut Sink) {
     let servers = unit.server_count();
-    if workers < 2 || servers < SIDE_BY_SIDE_FROM {
+    let workers = if servers < SIDE_BY_SIDE_FROM {
+        1
+    } else {
+        workers()
+    };
+    if workers < 2 {
         unit_wide(unit, sink);
         unit.plugins
             .iter()
