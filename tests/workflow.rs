@@ -406,6 +406,8 @@ fn an_interrupted_build_leaves_no_temporary_file() {
         let status = build.wait().unwrap();
         assert_eq!(status.signal(), Some(signal as i32), "{status:?}");
         assert_eq!(temporary_files(&d.0.join(out)), Vec::<PathBuf>::new());
+        // Ended while writing, not at the end of the build.
+        assert!(!d.exists(&format!("{out}/mcpc-delivery.json")));
     }
     // Started with SIGHUP ignored (as `nohup` starts it), it stays so: the
     // build goes on to its end.

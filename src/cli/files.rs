@@ -902,7 +902,9 @@ impl InPlace {
 }
 
 impl Write for Writing<'_> {
+    /// A block of the file (see [`super::interrupt::check`]).
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        super::interrupt::check();
         if self.failed {
             return Err(std::io::Error::other("not begun"));
         }
