@@ -433,6 +433,39 @@ fn an_interrupted_build_leaves_no_temporary_file() {
     assert!(d.read("hup/claude-code/.mcp.json").contains("docs-19999"));
 }
 
+/// `--strict` puts its files in place before it shows the diagnostics: a
+/// report blocked on a full pipe holds no temporary file (an interrupt is
+/// acted on at a step of writing, and the report is none).
+#[test]
+fn a_strict_build_puts_its_files_before_its_report() {
+    use std::io::Read;
+    let d = Dir::new("strict-report");
+    // Warnings (names not portable, packages not pinned) well past what a
+    // pipe holds, and no error.
+    d.plugin(400, |i| {
+        format!(
+            "  server \"docs_{i}\" {{\n    command = \"npx\"\n    args = [\"docs-{i}\"]\n  }}\n"
+        )
+    });
+    let mut build = Command::new(env!("CARGO_BIN_EXE_mcpc"))
+        .args(["build", "--strict", "--target", "all", "--out", "o"])
+        .current_dir(&d.0)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = build.stderr.take().unwrap();
+    let mut first = [0u8; 1];
+    stderr.read_exact(&mut first).unwrap();
+    // The report has begun (and stops at the full pipe): the files are in
+    // place, none is left in a temporary one.
+    assert_eq!(temporary_files(&d.0.join("o")), Vec::<PathBuf>::new());
+    assert!(d.read("o/claude-code/.mcp.json").contains("docs_399"));
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("unpinned-package"), "{rest}");
+    assert_eq!(build.wait().unwrap().code(), Some(0));
+}
+
 #[test]
 fn apply_check_verify_and_rollback_take_several_targets() {
     let d = Dir::new("deliver");

@@ -84,17 +84,25 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     compilation.build_each_spooled(&plan, spool, |b| out.take(b));
     let accepted = compilation.accepted();
     let (sources, diagnostics) = compilation.finish();
+    let any_failed = front_failed || diag::count_errors(&diagnostics) > 0;
+    let stop = front_failed || out.done.is_empty() || (args.strict && any_failed);
+    // `--strict`'s files are put or dropped before the diagnostics are
+    // shown: a report blocked on a full pipe must not keep temporary files
+    // that an interrupt is to remove (it is acted on at a step of writing).
+    let held = std::mem::take(&mut out.held);
+    if stop {
+        out.drop_files(held);
+    } else {
+        out.put(held);
+    }
     args.input.report(&sources, &diagnostics);
     args.input.report_accepted(&sources, &accepted);
-    let any_failed = front_failed || diag::count_errors(&diagnostics) > 0;
-    if front_failed || out.done.is_empty() || (args.strict && any_failed) {
+    if stop {
         return Ok(if any_failed { FAILED } else { OK });
     }
     for target in &out.failed {
         eprintln!("{target}: not built (its errors are above); its earlier output is kept");
     }
-    let held = std::mem::take(&mut out.held);
-    out.put(held);
     if let Some(e) = out.error.take() {
         return Err(e);
     }

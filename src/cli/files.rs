@@ -457,7 +457,13 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
     Ok(false)
 }
 
+/// The bytes of the file at `path`, `None` if there is none; what is not a
+/// regular file is an error, not opened (a FIFO would block the read, and
+/// with it an interrupt of the write it is part of).
 fn read_bytes(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
     match fs::read(path) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -1676,6 +1682,26 @@ mod tests {
                 .any(|f| f.contains(".mcpc-tmp."))
         );
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A FIFO where a runtime file was is refused, not read: the read
+    /// would block the write (and an interrupt of it) for good.
+    #[test]
+    fn a_fifo_in_place_of_a_runtime_file_is_refused_not_read() {
+        let dir = scratch("fifo");
+        let path = dir.join("settings.json");
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        assert!(made.unwrap().success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let at = path.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(replace_if_unchanged(&at, b"{}", Some(b"{}")).map(|_| ()));
+        });
+        let replaced = rx.recv_timeout(std::time::Duration::from_secs(20));
+        let e = replaced.expect("returned, not blocked").unwrap_err();
+        assert!(e.0.contains("not a regular file"), "{}", e.0);
+        assert_eq!(names_in(&dir), ["settings.json"]);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// What is neither put nor dropped when the build stops is removed.
