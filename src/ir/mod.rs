@@ -360,6 +360,11 @@ impl ServerFields {
         self.rare.as_deref().unwrap_or(&RareFields::NONE)
     }
 
+    /// Whether any rare attribute may be set (none is when this is false).
+    pub fn has_rare(&self) -> bool {
+        self.rare.is_some()
+    }
+
     /// The rare attributes to set one; boxed on the first.
     pub fn rare_mut(&mut self) -> &mut RareFields {
         self.rare.get_or_insert_default()
