@@ -425,18 +425,48 @@ pub(crate) fn replace_if_unchanged(
             let _ = fs::remove_file(&tmp);
             return Ok(Replaced::Done);
         }
-        // Edited at the last moment: put the edit back (kept where it is,
-        // and said, if that fails).
-        exchange(&tmp, path).map_err(|e| {
-            UsageError(format!(
-                "cannot put back the edit made to `{}` meanwhile: {e}; it is in `{}`",
-                path.display(),
-                tmp.display()
-            ))
-        })?;
-        let _ = fs::remove_file(&tmp);
-        Ok(Replaced::Changed)
+        // Edited at the last moment: put the edit back.
+        put_back(&tmp, path, exchange)
     })
+}
+
+/// Puts the edit that an exchange displaced into `tmp` back at `path`, by
+/// exchanging the two again with `swap`. If that fails, the edit is moved
+/// out of the temporary file's name (a later write would remove that file
+/// as a dead process's) to `NAME.mcpc-edit` beside it (`.1`, `.2`, … if
+/// taken), and the error says where it is.
+fn put_back(
+    tmp: &Path,
+    path: &Path,
+    swap: impl Fn(&Path, &Path) -> std::io::Result<bool>,
+) -> Result<Replaced, UsageError> {
+    let failed = match swap(tmp, path) {
+        Ok(true) => {
+            let _ = fs::remove_file(tmp);
+            return Ok(Replaced::Changed);
+        }
+        Ok(false) => std::io::Error::other("the files cannot be exchanged"),
+        Err(e) => e,
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let kept = (0..100)
+        .map(|n| match n {
+            0 => path.with_file_name(format!("{name}.mcpc-edit")),
+            n => path.with_file_name(format!("{name}.mcpc-edit.{n}")),
+        })
+        .find(|kept| fs::hard_link(tmp, kept).is_ok());
+    let at = match &kept {
+        Some(kept) => {
+            let _ = fs::remove_file(tmp);
+            kept.as_path()
+        }
+        None => tmp,
+    };
+    Err(UsageError(format!(
+        "cannot put back the edit made to `{}` meanwhile: {failed}; it is in `{}`",
+        path.display(),
+        at.display()
+    )))
 }
 
 /// Swaps two files atomically; `false` where the system cannot.
@@ -1682,6 +1712,43 @@ mod tests {
                 .any(|f| f.contains(".mcpc-tmp."))
         );
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// An edit displaced at the last moment that cannot be put back is
+    /// kept under a name no later write removes, one of its own each time,
+    /// and the error says where; one that can be is put back.
+    #[test]
+    fn an_edit_that_cannot_be_put_back_is_kept_under_a_name_of_its_own() {
+        let dir = scratch("put-back");
+        let path = dir.join("settings.json");
+        let tmp = dir.join(".settings.json.mcpc-tmp.1.0");
+        let refused = |_: &Path, _: &Path| Err(std::io::Error::other("refused"));
+        for (edit, kept) in [
+            ("one", "settings.json.mcpc-edit"),
+            ("two", "settings.json.mcpc-edit.1"),
+        ] {
+            fs::write(&path, "ours").unwrap();
+            fs::write(&tmp, edit).unwrap();
+            let e = put_back(&tmp, &path, refused).unwrap_err();
+            let kept = dir.join(kept);
+            assert_eq!(fs::read_to_string(&kept).unwrap(), edit);
+            assert!(e.0.contains("refused"), "{}", e.0);
+            assert!(e.0.contains(&kept.display().to_string()), "{}", e.0);
+        }
+        assert!(!tmp.exists());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "ours");
+        fs::write(&tmp, "three").unwrap();
+        assert_eq!(put_back(&tmp, &path, exchange).unwrap(), Replaced::Changed);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "three");
+        assert_eq!(
+            names_in(&dir),
+            [
+                "settings.json",
+                "settings.json.mcpc-edit",
+                "settings.json.mcpc-edit.1"
+            ]
+        );
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A FIFO where a runtime file was is refused, not read: the read
