@@ -1524,12 +1524,7 @@ mod tests {
             "{}",
             e.0
         );
-        let shared: Vec<_> = fs::read_dir(dir.join("out/shared"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(shared, ["s.json"]);
+        assert_eq!(names_in(&dir.join("out/shared")), ["s.json"]);
         assert_eq!(
             fs::read_to_string(dir.join("out/shared/s.json")).unwrap(),
             "from g\n"
@@ -1556,12 +1551,7 @@ mod tests {
             fs::write(dir.join("out/shared").join(name), "").unwrap();
         }
         remove_stale_temps(&dir.join("out/shared"), "s.json");
-        let mut left: Vec<_> = fs::read_dir(dir.join("out/shared"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().into_string().unwrap())
-            .collect();
-        left.sort();
+        let left = names_in(&dir.join("out/shared"));
         let mut kept: Vec<&str> = others
             .into_iter()
             .chain([ours.as_str(), "s.json"])
