@@ -26,7 +26,10 @@
 //!
 //! Options: `--sizes 3,2000,20000,100000` `--runs 5` `--shape-sizes
 //! 2000,20000` `--no-shapes` `--no-phases` `--instr-max N` (0: no
-//! instruction counts) `--emit DIR` (write the inputs and stop).
+//! instruction counts) `--emit DIR` (write the inputs and stop) `--work
+//! DIR` (where the runs write: the system's temporary directory by
+//! default; a tmpfs there measures the programs without the disk's
+//! allocator).
 //! `MCPC_FLOOR` overrides where the floor binary is, `MCPC_BIN` which mcpc
 //! is measured (the whole-process tables; the phases are this build's).
 
@@ -48,6 +51,7 @@ struct Options {
     phases: bool,
     instr_max: usize,
     emit: Option<PathBuf>,
+    work: Option<PathBuf>,
 }
 
 fn options() -> Options {
@@ -59,6 +63,7 @@ fn options() -> Options {
         phases: true,
         instr_max: 20_000,
         emit: None,
+        work: None,
     };
     let list = |s: Option<String>| -> Vec<usize> {
         s.expect("a value")
@@ -76,6 +81,7 @@ fn options() -> Options {
             "--no-phases" => o.phases = false,
             "--instr-max" => o.instr_max = list(args.next())[0],
             "--emit" => o.emit = Some(args.next().expect("a directory").into()),
+            "--work" => o.work = Some(args.next().expect("a directory").into()),
             "--bench" => {} // passed by `cargo bench`
             other => panic!("unknown option `{other}`"),
         }
@@ -213,6 +219,7 @@ fn native_paths(mcpc: &str, src: &Path, out: &Path) -> Vec<String> {
     run(&[mcpc, "build", s(src), "--target", "all", "--out", s(out)]);
     let mut paths = Vec::new();
     walk(out, out, &mut paths);
+    let _ = std::fs::remove_dir_all(out);
     paths.retain(|p| p != "mcpc-delivery.json");
     paths.sort();
     paths
@@ -268,7 +275,11 @@ fn main() {
             .expect("a directory");
         s(&dir.join("examples").join("floor")).to_owned()
     });
-    let work = std::env::temp_dir().join(format!("mcpc-scale-{}", std::process::id()));
+    let work = o
+        .work
+        .clone()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("mcpc-scale-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("a work directory");
     if let Some(dir) = &o.emit {
         std::fs::create_dir_all(dir).expect("the --emit directory");
@@ -297,6 +308,24 @@ fn main() {
     let _ = std::fs::remove_dir_all(&work);
 }
 
+/// The floor's command line: read `json`, write `paths` in `out`.
+fn floor_build<'a>(
+    floor: &'a str,
+    json: &'a Path,
+    out: &'a Path,
+    paths: &'a [String],
+) -> Vec<&'a str> {
+    [floor, s(json), s(out)]
+        .into_iter()
+        .chain(paths.iter().map(String::as_str))
+        .collect()
+}
+
+/// `mcpc build SRC --target all --out OUT`.
+fn mcpc_build<'a>(mcpc: &'a str, src: &'a Path, out: &'a Path) -> [&'a str; 7] {
+    [mcpc, "build", s(src), "--target", "all", "--out", s(out)]
+}
+
 fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
     println!(
         "\nwhole process: `mcpc build --target all` vs the floor, interleaved, best of {}",
@@ -314,33 +343,31 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
         let json_path = work.join(format!("s{n}.json"));
         std::fs::write(&src_path, src).expect("write the source");
         std::fs::write(&json_path, json).expect("write the JSON");
-        let out = work.join("out-mcpc");
-        let floor_out = work.join("out-floor");
-        let paths = paths.get_or_insert_with(|| native_paths(mcpc, &src_path, &out));
+        let paths =
+            paths.get_or_insert_with(|| native_paths(mcpc, &src_path, &work.join("out-paths")));
         let mut mine = Vec::new();
         let mut theirs = Vec::new();
-        let floor_cmd: Vec<&str> = [floor, s(&json_path), s(&floor_out)]
-            .into_iter()
-            .chain(paths.iter().map(String::as_str))
-            .collect();
-        let mcpc_cmd = [
-            mcpc,
-            "build",
-            s(&src_path),
-            "--target",
-            "all",
-            "--out",
-            s(&out),
-        ];
-        for _ in 0..o.runs {
-            // Both write every file each run (a rebuild leaves unchanged
-            // files alone, which the floor does not know to do).
-            let _ = std::fs::remove_dir_all(&out);
-            let _ = std::fs::remove_dir_all(&floor_out);
-            mine.push(run(&mcpc_cmd));
+        // Both write every file each run, into a new directory (a rebuild
+        // leaves unchanged files alone, which the floor does not know to
+        // do). Each run has its own, all removed once the size is done: a
+        // file system that looks past inodes freed in the last minute for
+        // each one it makes (ext4 without a journal) would otherwise make
+        // every run slower than the one before, and by more than it runs.
+        let outs = |run: usize| {
+            (
+                work.join(format!("out-mcpc-{run}")),
+                work.join(format!("out-floor-{run}")),
+            )
+        };
+        for i in 0..o.runs {
+            let (out, floor_out) = outs(i);
+            let floor_cmd = floor_build(floor, &json_path, &floor_out, paths);
+            mine.push(run(&mcpc_build(mcpc, &src_path, &out)));
             theirs.push(run(&floor_cmd));
         }
         let (m, f) = (best(&mine), best(&theirs));
+        let out = outs(o.runs - 1).0;
+        let mcpc_cmd = mcpc_build(mcpc, &src_path, &out);
         // Into the directory just written, nothing changed: a rebuild, and
         // the check CI runs on every commit.
         let check_cmd: Vec<&str> = mcpc_cmd.iter().copied().chain(["--check"]).collect();
@@ -350,6 +377,9 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
         let instr = if n <= o.instr_max {
             let cg = work.join("callgrind.out");
             let _ = std::fs::remove_dir_all(&out);
+            let floor_out = outs(o.runs - 1).1;
+            let _ = std::fs::remove_dir_all(&floor_out);
+            let floor_cmd = floor_build(floor, &json_path, &floor_out, paths);
             let mine = instructions(&mcpc_cmd, &cg);
             let theirs = instructions(&floor_cmd, &cg);
             match (mine, theirs) {
@@ -385,6 +415,11 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
         );
         let _ = std::fs::remove_file(&src_path);
         let _ = std::fs::remove_file(&json_path);
+        for i in 0..o.runs {
+            let (out, floor_out) = outs(i);
+            let _ = std::fs::remove_dir_all(out);
+            let _ = std::fs::remove_dir_all(floor_out);
+        }
     }
     println!(
         "\nthe same build into the directory it wrote, nothing changed: again, and with `--check`; best of {}",
