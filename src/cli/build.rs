@@ -113,7 +113,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     let count = out.entries.entries().len() + 1;
     let code = if any_failed { FAILED } else { OK };
     // At scale as large as a config file.
-    let mut manifest = crate::backends::Output::new(Some(spool), MANIFEST);
+    let mut manifest = crate::backends::Output::unhashed(Some(spool), MANIFEST);
     merged_manifest(std::mem::take(&mut out.entries), kept, &mut manifest);
     out.put_contents(MANIFEST, &manifest.finish());
     // The manifest behind a link out of the directory, or not written.
@@ -399,6 +399,12 @@ fn previous_entries(text: &str) -> Vec<PreviousEntry> {
         target: std::borrow::Cow<'t, str>,
         #[serde(borrow)]
         path: std::borrow::Cow<'t, str>,
+    }
+    // No manifest (a first build): no parse, whose error would be made
+    // (its line found, and with it the CPU's features asked: a few
+    // microseconds under a hypervisor) to be dropped.
+    if text.is_empty() {
+        return Vec::new();
     }
     let Ok(manifest) = serde_json::from_str::<Manifest>(text) else {
         return Vec::new();
