@@ -216,7 +216,7 @@ fn mb(kb: u64) -> f64 {
 /// by building `src` once: the floor writes the same paths.
 fn native_paths(mcpc: &str, src: &Path, out: &Path) -> Vec<String> {
     let _ = std::fs::remove_dir_all(out);
-    run(&[mcpc, "build", s(src), "--target", "all", "--out", s(out)]);
+    run(&mcpc_build(mcpc, src, out));
     let mut paths = Vec::new();
     walk(out, out, &mut paths);
     let _ = std::fs::remove_dir_all(out);
