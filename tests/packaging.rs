@@ -45,6 +45,7 @@ fn the_crate_holds_only_what_it_needs() {
         "LICENSE",
         "README.md",
         "build.rs",
+        "build/link-order.txt",
         "docs/language.md",
         "grammar/mcpc.pest",
     ];
@@ -58,6 +59,7 @@ fn the_crate_holds_only_what_it_needs() {
         "Cargo.toml",
         "Cargo.lock",
         "build.rs",
+        "build/link-order.txt",
         "LICENSE",
         "README.md",
         "grammar/mcpc.pest",

@@ -3,9 +3,9 @@
 //! with serde_json, toml and a plain YAML writer, nothing else), so that the
 //! ratios mean the same on any machine.
 //!
-//! `benches/run.sh [ARGS]` builds mcpc and the floor (`bench` profile) and runs
-//! this. It prints tables and asserts nothing (goals are in the README's
-//! performance section, not in timed tests):
+//! `benches/run.sh [ARGS]` builds mcpc as it ships (`--release`, alone) and
+//! the floor and runs this. It prints tables and asserts nothing (goals are
+//! in the README's performance section, not in timed tests):
 //! - whole process, `mcpc build --target all` vs the floor, interleaved,
 //!   best of `--runs` (5), with peak RSS of each (getrusage of the child)
 //!   and its CPU time, user and system, of all its threads (mcpc builds
