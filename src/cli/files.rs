@@ -633,7 +633,9 @@ pub(crate) struct OutDir {
     /// asking the system about them again.
     known: Mutex<Known>,
     /// The real files this run has put, each with the path it was put as.
-    claimed: Mutex<std::collections::HashMap<PathBuf, String>>,
+    /// (The maps here hash with `foldhash`: their keys are the targets'
+    /// own paths, and SipHash's keys cost a `getrandom` call.)
+    claimed: Mutex<foldhash::HashMap<PathBuf, String>>,
 }
 
 /// The directories below an [`OutDir`]'s root that a run found to be real
@@ -641,7 +643,7 @@ pub(crate) struct OutDir {
 /// and those above the root it made to make the root, outermost first.
 #[derive(Default)]
 struct Known {
-    below: std::collections::HashMap<String, bool>,
+    below: foldhash::HashMap<String, bool>,
     above: Vec<PathBuf>,
 }
 
