@@ -7,8 +7,8 @@
 //! the floor and runs this. It prints tables and asserts nothing (goals are
 //! in the README's performance section, not in timed tests):
 //! - whole process, `mcpc build --target all` vs the floor, interleaved,
-//!   best of `--runs` (5), with peak RSS of each (getrusage of the child)
-//!   and its CPU time, user and system, of all its threads (mcpc builds
+//!   best of `--runs` (5), with peak RSS of each (getrusage of the child),
+//!   its page faults, and its CPU time, user and system, of all its threads (mcpc builds
 //!   the targets side by side on up to four cores; the floor has one
 //!   thread, so the CPU time ratio is the ratio of work done),
 //!   and, where valgrind is installed, the ratio of instructions executed
@@ -96,11 +96,16 @@ struct Run {
     rss_kb: u64,
     /// User and system time of all its threads.
     cpu: Duration,
+    /// Page faults, minor and major: each page of code, data, heap and
+    /// stack the process touches costs one (code a 64 KB window at a time,
+    /// where the kernel maps around the fault), a few microseconds on a VM.
+    faults: u64,
 }
 
 /// Runs `cmd` through this binary in `--child` mode, so that the peak RSS
-/// reported by getrusage(RUSAGE_CHILDREN) is that one process's alone.
-fn run(cmd: &[&str]) -> Run {
+/// reported by getrusage(RUSAGE_CHILDREN) is that one process's alone;
+/// panics unless it exits with one of `codes`.
+fn run_with(cmd: &[&str], codes: &[&str]) -> Run {
     let me = std::env::current_exe().expect("the bench binary");
     let out = Command::new(me)
         .arg("--child")
@@ -108,12 +113,11 @@ fn run(cmd: &[&str]) -> Run {
         .output()
         .expect("run the child");
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut it = text.split_whitespace();
-    let (Some(ns), Some(kb), Some(cpu), Some(code)) = (it.next(), it.next(), it.next(), it.next())
-    else {
+    let v: Vec<&str> = text.split_whitespace().collect();
+    let [ns, kb, cpu, faults, code] = v[..] else {
         panic!("child runner said {text:?}");
     };
-    if code != "0" {
+    if !codes.contains(&code) {
         panic!(
             "`{}` exited with {code}:\n{}",
             cmd.join(" "),
@@ -128,12 +132,17 @@ fn run(cmd: &[&str]) -> Run {
         time: Duration::from_nanos(ns.parse().expect("ns")),
         rss_kb: kb.parse().expect("kb"),
         cpu: Duration::from_micros(cpu.parse().expect("cpu µs")),
+        faults: faults.parse().expect("faults"),
     }
 }
 
+/// [`run_with`], for a command that must succeed.
+fn run(cmd: &[&str]) -> Run {
+    run_with(cmd, &["0"])
+}
+
 /// `--child CMD…`: run CMD, print `nanoseconds max_rss_kb cpu_µs
-/// exit_code`, and
-/// CMD's stderr on ours.
+/// page_faults exit_code`, and CMD's stderr on ours.
 fn child(cmd: &[String]) -> ! {
     let start = Instant::now();
     let out = Command::new(&cmd[0])
@@ -148,10 +157,11 @@ fn child(cmd: &[String]) -> ! {
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     let micros = |t: nix::sys::time::TimeVal| t.tv_sec() * 1_000_000 + t.tv_usec();
     println!(
-        "{} {} {} {}",
+        "{} {} {} {} {}",
         time.as_nanos(),
         usage.max_rss(),
         micros(usage.user_time()) + micros(usage.system_time()),
+        usage.minor_page_faults() + usage.major_page_faults(),
         out.status.code().unwrap_or(-1)
     );
     std::process::exit(0)
@@ -201,6 +211,7 @@ fn best(runs: &[Run]) -> Run {
         time: runs.iter().map(|r| r.time).min().expect("runs"),
         rss_kb: runs.iter().map(|r| r.rss_kb).max().expect("runs"),
         cpu: runs.iter().map(|r| r.cpu).min().expect("runs"),
+        faults: runs.iter().map(|r| r.faults).min().expect("runs"),
     }
 }
 
@@ -332,9 +343,9 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
         o.runs
     );
     println!(
-        "| servers | mcpc | floor | ratio | µs/server | CPU time ratio | mcpc peak RSS | floor peak RSS | RSS ratio | instructions ratio | without SHA-256 in software |"
+        "| servers | mcpc | floor | ratio | µs/server | CPU time ratio | mcpc peak RSS | floor peak RSS | RSS ratio | page faults | instructions ratio | without SHA-256 in software |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut paths = None;
     let mut again = Vec::new();
     for &n in &o.sizes {
@@ -396,7 +407,7 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
             "– | –".to_owned()
         };
         println!(
-            "| {n} | {:.1} ms | {:.1} ms | {:.2}× | {:.1} | {:.2}× ({:.1} / {:.1} ms) | {:.1} MB | {:.1} MB | {:.2}× | {instr} |",
+            "| {n} | {:.1} ms | {:.1} ms | {:.2}× | {:.1} | {:.2}× ({:.1} / {:.1} ms) | {:.1} MB | {:.1} MB | {:.2}× | {:.2}× ({} / {}) | {instr} |",
             ms(m.time),
             ms(f.time),
             m.time.as_secs_f64() / f.time.as_secs_f64(),
@@ -407,6 +418,9 @@ fn whole_process(o: &Options, mcpc: &str, floor: &str, work: &Path) {
             mb(m.rss_kb),
             mb(f.rss_kb),
             m.rss_kb as f64 / f.rss_kb as f64,
+            m.faults as f64 / f.faults as f64,
+            m.faults,
+            f.faults,
         );
         let _ = std::fs::remove_file(&src_path);
         let _ = std::fs::remove_file(&json_path);
@@ -469,25 +483,7 @@ fn shapes(o: &Options, mcpc: &str, work: &Path) {
 
 /// Like [`run`], for commands that may exit 1 (diagnostics found).
 fn run_any(cmd: &[&str]) -> Run {
-    let me = std::env::current_exe().expect("the bench binary");
-    let out = Command::new(me)
-        .arg("--child")
-        .args(cmd)
-        .output()
-        .expect("run the child");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let v: Vec<&str> = text.split_whitespace().collect();
-    assert!(
-        matches!(v.get(3), Some(&"0") | Some(&"1")),
-        "`{}` failed: {}",
-        cmd.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Run {
-        time: Duration::from_nanos(v[0].parse().expect("ns")),
-        rss_kb: v[1].parse().expect("kb"),
-        cpu: Duration::from_micros(v[2].parse().expect("cpu µs")),
-    }
+    run_with(cmd, &["0", "1"])
 }
 
 /// In-process phases of `build --target all` (best of `--runs`).
