@@ -4,8 +4,8 @@
 //! puts in a crate, else `unknown`. Nothing else (no date, no path) goes into
 //! the binary, so the same source builds the same bytes.
 //!
-//! And gives an optimized build's linker the link order
-//! (`build/link-order.txt`, `scripts/link-order.sh`).
+//! And, asked with `MCPC_LINK_ORDER=1`, gives an optimized build's linker
+//! the link order (`build/link-order.txt`, `scripts/link-order.sh`).
 
 use std::path::Path;
 use std::process::Command;
@@ -32,38 +32,65 @@ fn main() {
     link_order();
 }
 
-/// The functions a common run executes, placed first and together in the
-/// binary's code, so that the kernel maps them in a few page faults instead
-/// of one for each 64 KB they were spread over (README, "Performance").
-/// Only where the linker is known to be one that reads the list: rust-lld,
-/// the default for x86_64 Linux with glibc, with no linker chosen by the
-/// user (`RUSTC_LINKER`, `-C linker`, `-fuse-ld`). A name the build does not
-/// have is skipped, so the list changes only the order, never the program.
+/// With `MCPC_LINK_ORDER=1` (the packages, the benchmark: `scripts/dist.sh`,
+/// `benches/run.sh`), the functions a common run executes are placed first
+/// and together in the binary's code, so that the kernel maps them in a few
+/// page faults instead of one for each 64 KB they were spread over
+/// (README, "Performance"). Asked for, not assumed: only rust-lld, the
+/// linker of x86_64 Linux with glibc from Rust 1.90, is known to read the
+/// list (GNU ld and gold refuse the option), and not when the user chose a
+/// linker (`RUSTC_LINKER`, `-C linker`, `-fuse-ld`). A name the build does
+/// not have is skipped, so the list changes only the order, never the
+/// program.
 fn link_order() {
     const LIST: &str = "build/link-order.txt";
     println!("cargo:rerun-if-env-changed=MCPC_LINK_ORDER");
     let var = |name: &str| std::env::var(name).unwrap_or_default();
+    if var("MCPC_LINK_ORDER") != "1"
+        || var("TARGET") != "x86_64-unknown-linux-gnu"
+        || var("PROFILE") != "release"
+    {
+        return;
+    }
+    let skipped = |why: &str| println!("cargo:warning=MCPC_LINK_ORDER=1: not applied: {why}");
     let own_linker = std::env::var_os("RUSTC_LINKER").is_some()
         || var("CARGO_ENCODED_RUSTFLAGS")
             .split('\x1f')
             .any(|flag| flag.contains("linker") || flag.contains("fuse-ld"));
-    if var("TARGET") != "x86_64-unknown-linux-gnu"
-        || var("PROFILE") != "release"
-        || own_linker
-        || var("MCPC_LINK_ORDER") == "0"
-    {
-        return;
+    if own_linker {
+        return skipped("a linker of your own is set");
+    }
+    if !rust_lld_default(&var("RUSTC")) {
+        return skipped("rust-lld is the linker from Rust 1.90");
     }
     let list = Path::new(&var("CARGO_MANIFEST_DIR")).join(LIST);
     if !list.exists() {
-        return;
+        return skipped("build/link-order.txt is missing");
+    }
+    let shown = list.display().to_string();
+    // `-Wl,` splits its argument at commas.
+    if shown.contains(',') {
+        return skipped("the checkout's path has a comma");
     }
     println!("cargo:rerun-if-changed={LIST}");
-    println!(
-        "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
-        list.display()
-    );
+    println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={shown}");
     println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+}
+
+/// Whether `rustc` is 1.90 or later, which links x86_64 Linux with rust-lld.
+fn rust_lld_default(rustc: &str) -> bool {
+    let Ok(out) = Command::new(rustc).arg("-vV").output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(release) = text.lines().find_map(|l| l.strip_prefix("release: ")) else {
+        return false;
+    };
+    let mut parts = release
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (1, 90)
 }
 
 fn git(args: &[&str]) -> Option<String> {

@@ -8,19 +8,21 @@
 # (or under `nice`, and read the ratios rather than the times).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# mcpc as it ships, `cargo build --release --bin mcpc` alone: built beside
-# the benches, its dependencies would get the features the benches'
+# mcpc as it ships (scripts/dist.sh): `cargo build --release --bin mcpc`
+# alone, with the link order (build/link-order.txt). Built beside the
+# benches, its dependencies would get the features the benches'
 # dev-dependencies ask for, which makes another binary (whose symbols the
-# link order, build/link-order.txt, does not name). A copy, since building
-# the benches builds the binary again.
-target=${CARGO_TARGET_DIR:-target}
-cargo build --release -q --bin mcpc
-mkdir -p "$target/bench"
-cp "$target/release/mcpc" "$target/bench/mcpc"
-MCPC_BIN=${MCPC_BIN:-$(cd "$target/bench" && pwd)/mcpc}
+# link order does not name). A copy, since building the benches builds the
+# binary again.
+export MCPC_LINK_ORDER=1
+bin=$(cargo build --release -q --bin mcpc --message-format=json-render-diagnostics |
+  sed -n 's/.*"executable":"\([^"]*\/mcpc\)".*/\1/p' | tail -n 1)
+mkdir -p "$(dirname "$bin")/../bench"
+cp "$bin" "$(dirname "$bin")/../bench/mcpc"
+MCPC_BIN=${MCPC_BIN:-$(cd "$(dirname "$bin")/../bench" && pwd)/mcpc}
 export MCPC_BIN
 # The floor and the benches in the same profile, so that the crates they
-# share with mcpc are compiled once.
+# share with mcpc and build with the same features are compiled once.
 cargo build --release -q --example floor --bench scale --bench lsp
 cargo bench --profile release -q --bench scale -- "$@"
 echo

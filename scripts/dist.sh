@@ -31,11 +31,17 @@ mkdir -p dist
 stage=$(mktemp -d "$root/dist/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
-# The wheel; its build is the release build the other artifacts reuse.
-target_args=(); [ -n "${1:-}" ] && target_args=(--target "$triple")
+# The wheel; its build is the release build the other artifacts reuse,
+# with the link order where the linker takes it (build.rs). `--target`
+# only for another platform than the host's: Cargo names a crate's
+# symbols differently when it is given, and the link order's names are
+# those of a build without it.
+export MCPC_LINK_ORDER=1
+host=$(rustc -vV | sed -n 's/^host: //p')
+target_args=(); [ "$triple" != "$host" ] && target_args=(--target "$triple")
 "$tools/maturin" build --release --out dist "${target_args[@]}"
 target_dir=${CARGO_TARGET_DIR:-target}
-bin="$target_dir/release/$exe"; [ -n "${1:-}" ] && bin="$target_dir/$triple/release/$exe"
+bin="$target_dir/release/$exe"; [ "$triple" != "$host" ] && bin="$target_dir/$triple/release/$exe"
 
 # The npm platform package: the binary and a manifest whose os/cpu/libc let
 # npm install it only where it runs.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The release binary's link order (README, "Performance"; build.rs):
 #   scripts/link-order.sh          write build/link-order.txt: the functions
-#                                  of mcpc that its common runs execute
+#                                  of mcpc that its common runs execute (and
+#                                  build/link-order.rustc: the compiler's
+#                                  version, whose hashes the names carry)
 #   scripts/link-order.sh --check  fail if fewer than 90% of the names in
 #                                  build/link-order.txt are in a release
 #                                  build's symbol table (the list went stale)
@@ -10,20 +12,39 @@
 # linker had spread over 67 of the 104 64-KB windows of its 6.6 MB of code;
 # the kernel maps the code a window per page fault, and on a VM a fault
 # costs 5-8 us. The linker (lld's --symbol-ordering-file, passed by
-# build.rs) puts the listed functions first and together: 17 windows.
+# build.rs when MCPC_LINK_ORDER=1) puts the listed functions first and
+# together: 17 windows.
 #
 # The names are mangled symbols, whose hashes follow the crate graph (the
-# crates' versions and features, the compiler): a name that is no longer
-# there is skipped by the linker, so a stale list costs speed, never
-# correctness. Regenerate it after updating the compiler or Cargo.lock, or
-# when --check says so. Needs valgrind (callgrind lists what ran).
+# compiler, the crates' versions and features, whether `--target` was
+# given): a name that is no longer there is skipped by the linker, so a
+# stale list costs speed, never correctness. Regenerate it after changing
+# any of those, or when --check says so. --check passes with a notice
+# where it cannot say (another host, another compiler than the list's).
+# Needs valgrind (callgrind lists what ran) to write the list.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C # one sort order for the list and the checks of it
+export MCPC_LINK_ORDER=1
 list=build/link-order.txt
-bin=${CARGO_TARGET_DIR:-target}/release/mcpc
+made_with=build/link-order.rustc
 
-cargo build --release -q --bin mcpc
+host=$(rustc -vV | sed -n 's/^host: //p')
+if [ "$host" != x86_64-unknown-linux-gnu ]; then
+  echo "link order: only for x86_64-unknown-linux-gnu, not $host"
+  [ "${1:-}" = --check ] && exit 0
+  exit 1
+fi
+if [ "${1:-}" = --check ] && [ "$(rustc -V)" != "$(cat "$made_with")" ]; then
+  echo "link order: not checked: the list is for $(cat "$made_with"), this is $(rustc -V); run scripts/link-order.sh"
+  exit 0
+fi
+
+# The binary, wherever the target directory is (CARGO_TARGET_DIR, a
+# config's build.target-dir): from Cargo's report of what it built.
+bin=$(cargo build --release --bin mcpc --message-format=json-render-diagnostics |
+  sed -n 's/.*"executable":"\([^"]*\/mcpc\)".*/\1/p' | tail -n 1)
+[ -x "$bin" ] || { echo "link order: no binary from cargo build" >&2; exit 1; }
 
 if [ "${1:-}" = --check ]; then
   have=$(mktemp)
@@ -42,19 +63,24 @@ fi
 command -v valgrind >/dev/null || { echo "link order: needs valgrind" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# What runs: every target's build of the examples, and the checks alone.
-runs=(
-  "build examples/ --target all --out $work/out"
-  "check examples/"
-  "fmt --check examples/"
-)
-i=0
-for args in "${runs[@]}"; do
-  i=$((i + 1))
-  # shellcheck disable=SC2086 # the arguments are words
+runs=0
+# Runs mcpc with ARGS under callgrind; a check or format may exit 1 (what
+# it found), anything else is a failure.
+profile() {
+  runs=$((runs + 1))
+  local code=0
   valgrind -q --tool=callgrind --demangle=no --compress-strings=no \
-    --callgrind-out-file="$work/cg.$i" "$bin" $args >/dev/null 2>&1 || true
-done
+    --callgrind-out-file="$work/cg.$runs" "$bin" "$@" >/dev/null 2>"$work/err" || code=$?
+  if [ "$code" -gt 1 ]; then
+    echo "link order: \`mcpc $*\` exited with $code:" >&2
+    cat "$work/err" >&2
+    exit 1
+  fi
+}
+# What runs: every target's build of the examples, and the checks alone.
+profile build examples/ --target all --out "$work/out"
+profile check examples/
+profile fmt --check examples/
 # Each `fn=` line names a function that ran, in the object of the `ob=` line
 # before it; keep mcpc's own (a `'2` suffix marks a recursive call's copy).
 # The symbol table decides what is a function of the binary.
@@ -68,4 +94,5 @@ if [ "$(wc -l <"$work/list")" -lt 100 ]; then
   exit 1
 fi
 mv "$work/list" "$list"
-echo "link order: $(wc -l <"$list") functions in $list"
+rustc -V >"$made_with"
+echo "link order: $(wc -l <"$list") functions in $list, for $(cat "$made_with")"
