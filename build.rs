@@ -61,7 +61,7 @@ fn link_order() {
         return skipped("a linker of your own is set");
     }
     if !rust_lld_default(&var("RUSTC")) {
-        return skipped("rust-lld is the linker from Rust 1.90");
+        return skipped("it needs Rust 1.90 or later, which links with rust-lld here");
     }
     let list = Path::new(&var("CARGO_MANIFEST_DIR")).join(LIST);
     if !list.exists() {

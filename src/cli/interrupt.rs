@@ -153,10 +153,10 @@ fn handle() {}
 /// std cannot ask the disposition, and the crate forbids unsafe code).
 #[cfg(unix)]
 fn not_ignored(wanted: &[i32]) -> Vec<i32> {
-    // Read with room for the whole file (about 1.5 KB), through `take`:
-    // `fs::read_to_string` asks a file its size (a `statx` and an `lseek`),
-    // which this one reports as 0, and then reads 32 bytes first and
-    // doubling, each read a system call.
+    // Read with room for the whole file (about 1.5 KB), through `take`
+    // (which asks no size): `fs::read_to_string` asks the file its size (a
+    // `statx`), which this one reports as 0, and then reads 32 bytes first
+    // and doubling, each read a system call.
     let mut status = String::with_capacity(4096);
     if let Ok(file) = std::fs::File::open("/proc/self/status") {
         use std::io::Read;
