@@ -17,9 +17,10 @@ cd "$(dirname "$0")/.."
 export MCPC_LINK_ORDER=1
 bin=$(cargo build --release -q --bin mcpc --message-format=json-render-diagnostics |
   sed -n 's/.*"executable":"\([^"]*\/mcpc\)".*/\1/p' | tail -n 1)
-mkdir -p "$(dirname "$bin")/../bench"
-cp "$bin" "$(dirname "$bin")/../bench/mcpc"
-MCPC_BIN=${MCPC_BIN:-$(cd "$(dirname "$bin")/../bench" && pwd)/mcpc}
+copy=$(dirname "$bin")/../bench
+mkdir -p "$copy"
+cp "$bin" "$copy/mcpc"
+MCPC_BIN=${MCPC_BIN:-$(cd "$copy" && pwd)/mcpc}
 export MCPC_BIN
 # The floor and the benches in the same profile, so that the crates they
 # share with mcpc and build with the same features are compiled once.

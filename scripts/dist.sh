@@ -11,7 +11,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-triple=${1:-$(rustc -vV | sed -n 's/^host: //p')}
+host=$(rustc -vV | sed -n 's/^host: //p')
+triple=${1:-$host}
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 # The Rust target -> the npm platform package (npm/mcpc-compiler/package.json
 # lists the same names in optionalDependencies; tests/packaging.rs checks).
@@ -37,7 +38,6 @@ trap 'rm -rf "$stage"' EXIT
 # symbols differently when it is given, and the link order's names are
 # those of a build without it.
 export MCPC_LINK_ORDER=1
-host=$(rustc -vV | sed -n 's/^host: //p')
 target_args=(); [ "$triple" != "$host" ] && target_args=(--target "$triple")
 "$tools/maturin" build --release --out dist "${target_args[@]}"
 target_dir=${CARGO_TARGET_DIR:-target}
