@@ -81,6 +81,23 @@ profile() {
 profile build examples/ --target all --out "$work/out"
 profile check examples/
 profile fmt --check examples/
+# What the examples do not run and users' sources do: a relative output
+# directory (made absolute from the working directory) and a host with a
+# digit in it (which the URL parser's IDNA step takes the long way).
+cat >"$work/more.mcpc" <<'SRC'
+plugin "more" {
+  version = "1.0.0"
+  description = "What the examples do not run"
+  // Claude Desktop takes no remote server in its file.
+  targets = ["claude-code", "codex", "hermes", "gemini", "opencode", "qwen", "copilot", "droid", "amp", "auggie", "cursor", "vscode", "windsurf", "zed", "kiro", "antigravity", "crush", "goose"]
+  server "s3" {
+    url = "https://s3.tools.example.com/mcp"
+  }
+}
+SRC
+cd "$work"
+profile build more.mcpc --target all --out more
+cd "$OLDPWD"
 # Each `fn=` line names a function that ran, in the object of the `ob=` line
 # before it; keep mcpc's own (a `'2` suffix marks a recursive call's copy).
 # The symbol table decides what is a function of the binary.
@@ -88,7 +105,11 @@ nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ { print $NF }' | sort -u >"$work
 awk -v bin="$(basename "$bin")" '
   /^ob=/ { n = split($0, p, "/"); mine = (p[n] == bin) }
   /^fn=/ && mine { name = substr($0, 4); sub(/'"'"'[0-9]+$/, "", name); print name }
-' "$work"/cg.* | sort -u | comm -12 - "$work/syms" >"$work/list"
+' "$work"/cg.* | sort -u | comm -12 - "$work/syms" >"$work/ran"
+# Callgrind's CPU has no SHA extensions, so sha2's functions for them never
+# ran under it; a CPU that has them (most x86_64 servers) runs them in
+# place of those that did.
+grep -E '^_ZN4sha26sha2567x86_sha' "$work/syms" | sort -u - "$work/ran" >"$work/list"
 if [ "$(wc -l <"$work/list")" -lt 100 ]; then
   echo "link order: callgrind saw only $(wc -l <"$work/list") of mcpc's functions; $list left as it was" >&2
   exit 1
