@@ -93,7 +93,7 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     if stop {
         out.drop_files(held);
     } else {
-        out.put(held);
+        out.put_all_or_none(held);
     }
     args.input.report(&sources, &diagnostics);
     args.input.report_accepted(&sources, &accepted);
@@ -189,6 +189,46 @@ impl Outputs<'_> {
         for f in files {
             self.entries.add(&f);
             self.put_contents(&f.path, &f.contents);
+        }
+    }
+
+    /// `--strict`: puts `files`, or none of them when one cannot be put (a
+    /// write failed, its directory cannot be made, a link makes it another
+    /// file's): each is made ready beside its place first, then all are
+    /// renamed into place. Only a rename failing after that (the file
+    /// system gone read-only) can leave those before it put.
+    fn put_all_or_none(&mut self, files: Vec<OutFile>) {
+        if self.check || self.error.is_some() {
+            return self.put(files);
+        }
+        let mut staged = Vec::with_capacity(files.len());
+        for f in &files {
+            let ready = match &f.contents {
+                Contents::Text(text) => self.dir.stage(&f.path, text.as_bytes()),
+                Contents::Spooled(s) => self.temps.check(s).map(|()| None),
+            };
+            match ready {
+                Ok(begun) => staged.push(begun),
+                Err(e) => {
+                    self.error = Some(e);
+                    staged
+                        .into_iter()
+                        .flatten()
+                        .for_each(|b| self.dir.abandon(b));
+                    return self.drop_files(files);
+                }
+            }
+        }
+        for (f, begun) in files.iter().zip(staged) {
+            self.entries.add(f);
+            match (&f.contents, begun) {
+                (Contents::Spooled(_), _) => self.put_contents(&f.path, &f.contents),
+                // Nothing is written after a failed write.
+                (_, Some(begun)) if self.error.is_some() => self.dir.abandon(begun),
+                (_, Some(begun)) => self.error = self.dir.commit(begun).err(),
+                // It holds what it would be given.
+                (Contents::Text(_), None) => {}
+            }
         }
     }
 

@@ -688,8 +688,9 @@ struct Place {
     made: Vec<PathBuf>,
 }
 
-/// A file begun in an [`OutDir`]: written into `tmp`, to be put at `real`.
-struct Begun {
+/// A file begun in an [`OutDir`]: written into `tmp`, to be put at `real`
+/// ([`OutDir::commit`]) or dropped ([`OutDir::abandon`]).
+pub(crate) struct Begun {
     /// In the directory, as named in the build.
     path: String,
     real: PathBuf,
@@ -749,23 +750,40 @@ impl<'d> Temps<'d> {
     /// Puts the spooled file `s` in its place (nothing to do if it would
     /// not change).
     pub(crate) fn put(&self, s: &Spooled) -> Result<(), UsageError> {
-        match self.take(s) {
+        let slot = self.take(s);
+        match (self.ready(&slot, s), slot) {
+            (Ok(()), Slot::Begun(begun)) => self.dir.commit(begun),
+            (Err(e), Slot::Begun(begun)) => {
+                self.dir.abandon(begun);
+                Err(e)
+            }
+            (ready, _) => ready,
+        }
+    }
+
+    /// What [`Temps::put`] of the spooled file `s` would refuse, asked
+    /// before anything is put (`build --strict` puts all or none); the
+    /// file is taken for its path ([`OutDir::claim`]) as `put` takes it.
+    pub(crate) fn check(&self, s: &Spooled) -> Result<(), UsageError> {
+        let slot = self.take(s);
+        let ready = self.ready(&slot, s);
+        self.set(s.id, slot);
+        ready
+    }
+
+    /// Whether the file of `slot` can be put in its place: written whole,
+    /// and the only file of the build there.
+    fn ready(&self, slot: &Slot, s: &Spooled) -> Result<(), UsageError> {
+        match slot {
             Slot::Begun(begun) => match &s.error {
-                None => match self.dir.claim(&begun.path, &begun.real) {
-                    Ok(()) => rename_into(&begun.tmp, &begun.real),
-                    Err(e) => {
-                        self.dir.abandon(begun);
-                        Err(e)
-                    }
-                },
-                Some(e) => {
-                    let shown = begun.real.display().to_string();
-                    self.dir.abandon(begun);
-                    Err(UsageError(format!("cannot write `{shown}`: {e}")))
-                }
+                None => self.dir.claim(&begun.path, &begun.real),
+                Some(e) => Err(UsageError(format!(
+                    "cannot write `{}`: {e}",
+                    begun.real.display()
+                ))),
             },
-            Slot::Failed(said) => Err(UsageError(said)),
-            Slot::Same { path, real } => self.dir.claim(&path, &real),
+            Slot::Failed(said) => Err(UsageError(said.clone())),
+            Slot::Same { path, real } => self.dir.claim(path, real),
             Slot::Open => Ok(()),
         }
     }
@@ -1185,6 +1203,16 @@ impl OutDir {
     /// file or its directory does not exist, and the missing directories
     /// are made from the first one missing down.
     pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), UsageError> {
+        match self.stage(path, contents)? {
+            Some(begun) => self.commit(begun),
+            None => Ok(()),
+        }
+    }
+
+    /// [`OutDir::write`] up to the rename: `contents` in a temporary file
+    /// beside the place of `path`, to be put there ([`OutDir::commit`]) or
+    /// dropped ([`OutDir::abandon`]); none when the file there holds them.
+    pub(crate) fn stage(&self, path: &str, contents: &[u8]) -> Result<Option<Begun>, UsageError> {
         let (place, tmp) = self.place(path, |place| {
             self.claim(path, &place.real)?;
             if place.existing && holds(&place.real, contents) {
@@ -1193,10 +1221,17 @@ impl OutDir {
             self.clear_stale(path, place);
             create_temp(&place.real, contents, place.mode, Durability::Unsynced).map(Some)
         })?;
-        match tmp? {
-            Some(tmp) => rename_into(&tmp, &place.real),
-            None => Ok(()),
-        }
+        Ok(tmp?.map(|tmp| Begun {
+            path: path.to_owned(),
+            real: place.real,
+            tmp,
+            made: place.made,
+        }))
+    }
+
+    /// Puts the file `begun` in its place.
+    pub(crate) fn commit(&self, begun: Begun) -> Result<(), UsageError> {
+        rename_into(&begun.tmp, &begun.real)
     }
 
     /// Takes the real file `real` for `path`, which this run has not put
@@ -1237,7 +1272,7 @@ impl OutDir {
 
     /// Drops the file `begun`, and the directories this run made for it
     /// that are still empty, from the file's own up.
-    fn abandon(&self, begun: Begun) {
+    pub(crate) fn abandon(&self, begun: Begun) {
         remove_temp(&begun.tmp);
         let mut known = locked(&self.known);
         for dir in begun.made.iter().rev() {
