@@ -210,37 +210,58 @@ fn one_targets_error_does_not_stop_the_others_unless_strict() {
 }
 
 /// `--strict` writes every file or none: a file that cannot be written
-/// (here a plain file stands where a target's directory goes) stops the
-/// others too, those made ready before it included. Without `--strict`
-/// the targets before it are written.
+/// stops the others too, those made ready before it included (a config
+/// file spooled to disk, Claude Code's settings file held in memory, the
+/// directories made for them), and the manifest is one of them. Without
+/// `--strict` the targets before it are written.
 #[test]
 fn a_strict_build_that_cannot_write_a_file_writes_none() {
     let d = Dir::new("strict-io");
     d.write("p.mcpc", DOCS);
     d.run(&["build", "--target", "all", "--out", "o"]).code(0);
-    let before = d.read("o/claude-code/.mcp.json");
+    let hermes = d.read("o/hermes/.hermes/config.yaml");
     let manifest = d.read("o/mcpc-delivery.json");
-    d.write("p.mcpc", &DOCS.replace("docs.acme.dev", "docs2.acme.dev"));
-    // Claude Code's file comes first; Codex's directory cannot be made.
+    d.write(
+        "p.mcpc",
+        &DOCS
+            .replace("docs.acme.dev", "docs2.acme.dev")
+            .replace("\"drop\"", "\"drop_all\""),
+    );
+    // Claude Code's files come first, made again with their directories;
+    // Codex's directory cannot be made.
+    fs::remove_dir_all(d.0.join("o/claude-code")).unwrap();
     fs::remove_dir_all(d.0.join("o/codex")).unwrap();
     d.write("o/codex", "not a directory\n");
-    // A target's directory gone: made again, then dropped.
-    fs::remove_dir_all(d.0.join("o/gemini")).unwrap();
     let strict = d.run(&["build", "--target", "all", "--out", "o", "--strict"]);
     strict.code(2);
     strict.says("o/codex/.codex/config.toml");
-    assert_eq!(d.read("o/claude-code/.mcp.json"), before);
+    let untouched = |d: &Dir| {
+        assert!(
+            !d.exists("o/claude-code"),
+            "a directory made for --strict is left"
+        );
+        assert_eq!(d.read("o/hermes/.hermes/config.yaml"), hermes);
+        assert_eq!(temporary_files(&d.0.join("o")), Vec::<PathBuf>::new());
+    };
+    untouched(&d);
     assert_eq!(d.read("o/mcpc-delivery.json"), manifest);
-    assert!(
-        !d.exists("o/gemini"),
-        "a directory made for --strict is left"
-    );
-    assert_eq!(temporary_files(&d.0.join("o")), Vec::<PathBuf>::new());
+    // The manifest cannot be written: a directory is in its place.
+    fs::remove_file(d.0.join("o/codex")).unwrap();
+    fs::remove_file(d.0.join("o/mcpc-delivery.json")).unwrap();
+    fs::create_dir(d.0.join("o/mcpc-delivery.json")).unwrap();
+    let strict = d.run(&["build", "--target", "all", "--out", "o", "--strict"]);
+    strict.code(2);
+    strict.says("o/mcpc-delivery.json");
+    untouched(&d);
+    assert!(!d.exists("o/codex"));
     // Without it, what comes before the failed file is written.
+    fs::remove_dir(d.0.join("o/mcpc-delivery.json")).unwrap();
+    d.write("o/codex", "not a directory\n");
     d.run(&["build", "--target", "claude-code,codex", "--out", "o"])
         .code(2);
     assert!(d.read("o/claude-code/.mcp.json").contains("docs2.acme.dev"));
 }
+
 /// Every file under `dir` whose name is a temporary file's.
 fn temporary_files(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut found = Vec::new();

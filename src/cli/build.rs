@@ -34,7 +34,7 @@ pub(crate) struct BuildArgs {
     /// Write nothing; print a diff of what would change and exit 1 if anything would
     #[arg(long)]
     check: bool,
-    /// With several targets, write nothing when any target has an error
+    /// With several targets, write nothing when any target has an error or a file cannot be written
     #[arg(long)]
     strict: bool,
 }
@@ -86,37 +86,41 @@ pub(crate) fn run(args: BuildArgs) -> Result<u8, UsageError> {
     let (sources, diagnostics) = compilation.finish();
     let any_failed = front_failed || diag::count_errors(&diagnostics) > 0;
     let stop = front_failed || out.done.is_empty() || (args.strict && any_failed);
-    // `--strict`'s files are put or dropped before the diagnostics are
-    // shown: a report blocked on a full pipe must not keep temporary files
-    // that an interrupt is to remove (it is acted on at a step of writing).
     let held = std::mem::take(&mut out.held);
     if stop {
         out.drop_files(held);
-    } else {
-        out.put_all_or_none(held);
-    }
-    args.input.report(&sources, &diagnostics);
-    args.input.report_accepted(&sources, &accepted);
-    if stop {
+        args.input.report(&sources, &diagnostics);
+        args.input.report_accepted(&sources, &accepted);
         return Ok(if any_failed { FAILED } else { OK });
     }
-    for target in &out.failed {
-        eprintln!("{target}: not built (its errors are above); its earlier output is kept");
-    }
-    if let Some(e) = out.error.take() {
-        return Err(e);
+    for f in &held {
+        out.entries.add(f);
     }
     out.entries.sort_by_path();
     let previous = previous_manifest(&out_dir);
     let (kept, stale) = split_previous(&previous, &out.done, &out.entries);
-    let kept = kept_entries(&out_dir, &kept);
     let count = out.entries.entries().len() + 1;
     let code = if any_failed { FAILED } else { OK };
-    // At scale as large as a config file.
-    let mut manifest = crate::backends::Output::unhashed(Some(spool), MANIFEST);
-    merged_manifest(std::mem::take(&mut out.entries), kept, &mut manifest);
-    out.put_contents(MANIFEST, &manifest.finish());
-    // The manifest behind a link out of the directory, or not written.
+    // `--strict`'s files, then the manifest, are put (or dropped) before
+    // the diagnostics are shown: a report blocked on a full pipe must not
+    // keep temporary files that an interrupt is to remove (it is acted on
+    // at a step of writing). Nothing is written after a failed write.
+    if out.error.is_none() {
+        let kept = kept_entries(&out_dir, &kept);
+        // At scale as large as a config file.
+        let mut manifest = crate::backends::Output::unhashed(Some(spool), MANIFEST);
+        merged_manifest(std::mem::take(&mut out.entries), kept, &mut manifest);
+        out.put_all_or_none(held, manifest.finish());
+    } else {
+        out.drop_files(held);
+    }
+    args.input.report(&sources, &diagnostics);
+    args.input.report_accepted(&sources, &accepted);
+    for target in &out.failed {
+        eprintln!("{target}: not built (its errors are above); its earlier output is kept");
+    }
+    // A file or the manifest behind a link out of the directory, or not
+    // written.
     if let Some(e) = out.error.take() {
         return Err(e);
     }
@@ -192,19 +196,28 @@ impl Outputs<'_> {
         }
     }
 
-    /// `--strict`: puts `files`, or none of them when one cannot be put (a
-    /// write failed, its directory cannot be made, a link makes it another
-    /// file's): each is made ready beside its place first, then all are
-    /// renamed into place. Only a rename failing after that (the file
-    /// system gone read-only) can leave those before it put.
-    fn put_all_or_none(&mut self, files: Vec<OutFile>) {
-        if self.check || self.error.is_some() {
-            return self.put(files);
+    /// Puts `files` (those `--strict` held; none without it), then the
+    /// manifest, or none of them when one cannot be put (a write failed,
+    /// its directory cannot be made, a directory is in its place, a link
+    /// makes it another file's): each is made ready beside its place first,
+    /// then all are renamed into place. Only a rename failing after that
+    /// (the file system gone read-only) can leave those before it put.
+    fn put_all_or_none(&mut self, files: Vec<OutFile>, manifest: Contents) {
+        let all: Vec<(&str, &Contents)> = files
+            .iter()
+            .map(|f| (f.path.as_str(), &f.contents))
+            .chain([(MANIFEST, &manifest)])
+            .collect();
+        if self.check {
+            for (path, contents) in all {
+                self.put_contents(path, contents);
+            }
+            return;
         }
-        let mut staged = Vec::with_capacity(files.len());
-        for f in &files {
-            let ready = match &f.contents {
-                Contents::Text(text) => self.dir.stage(&f.path, text.as_bytes()),
+        let mut staged = Vec::with_capacity(all.len());
+        for &(path, contents) in &all {
+            let ready = match contents {
+                Contents::Text(text) => self.dir.stage(path, text.as_bytes()),
                 Contents::Spooled(s) => self.temps.check(s).map(|()| None),
             };
             match ready {
@@ -215,15 +228,14 @@ impl Outputs<'_> {
                         .into_iter()
                         .flatten()
                         .for_each(|b| self.dir.abandon(b));
-                    return self.drop_files(files);
+                    all.into_iter().for_each(|(_, c)| self.drop_contents(c));
+                    return;
                 }
             }
         }
-        for (f, begun) in files.iter().zip(staged) {
-            self.entries.add(f);
-            match (&f.contents, begun) {
-                (Contents::Spooled(_), _) => self.put_contents(&f.path, &f.contents),
-                // Nothing is written after a failed write.
+        for ((path, contents), begun) in all.into_iter().zip(staged) {
+            match (contents, begun) {
+                (Contents::Spooled(_), _) => self.put_contents(path, contents),
                 (_, Some(begun)) if self.error.is_some() => self.dir.abandon(begun),
                 (_, Some(begun)) => self.error = self.dir.commit(begun).err(),
                 // It holds what it would be given.
@@ -250,14 +262,18 @@ impl Outputs<'_> {
 
     /// Drops files unwritten (a spooled file is on disk: it is removed).
     fn drop_files(&self, files: Vec<OutFile>) {
-        if self.check {
-            // Compared, not written: nothing to remove.
-            return;
-        }
         for f in files {
-            if let Contents::Spooled(s) = &f.contents {
-                self.temps.drop_file(s);
-            }
+            self.drop_contents(&f.contents);
+        }
+    }
+
+    /// Drops a file unwritten: a spooled one is removed (with `--check`
+    /// compared, not written: nothing to remove).
+    fn drop_contents(&self, contents: &Contents) {
+        if let Contents::Spooled(s) = contents
+            && !self.check
+        {
+            self.temps.drop_file(s);
         }
     }
 

@@ -1353,7 +1353,17 @@ impl OutDir {
             let dir = real.parent().unwrap_or(&self.root);
             UsageError(format!("cannot create `{}`: {e}", dir.display()))
         })?;
-        let existing = fs::metadata(&real).ok().filter(|m| m.is_file());
+        let existing = match fs::metadata(&real) {
+            // Found before a temporary file is made: the rename would fail
+            // (and `build --strict` has put the files before it by then).
+            Ok(m) if m.is_dir() => {
+                return Err(UsageError(format!(
+                    "cannot write `{}`: a directory is in its place",
+                    real.display()
+                )));
+            }
+            found => found.ok().filter(|m| m.is_file()),
+        };
         Ok(Place {
             mode: existing
                 .as_ref()
