@@ -64,23 +64,25 @@ command -v valgrind >/dev/null || { echo "link order: needs valgrind" >&2; exit 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 runs=0
-# Runs mcpc with ARGS under callgrind; a check or format may exit 1 (what
-# it found), anything else is a failure.
+# `profile MAX ARGS…` runs mcpc with ARGS under callgrind; an exit code
+# above MAX is a failure (a build must succeed, or its error paths would
+# be listed; `fmt --check` exits 1 for what it found).
 profile() {
+  local max=$1 code=0
+  shift
   runs=$((runs + 1))
-  local code=0
   valgrind -q --tool=callgrind --demangle=no --compress-strings=no \
     --callgrind-out-file="$work/cg.$runs" "$bin" "$@" >/dev/null 2>"$work/err" || code=$?
-  if [ "$code" -gt 1 ]; then
+  if [ "$code" -gt "$max" ]; then
     echo "link order: \`mcpc $*\` exited with $code:" >&2
     cat "$work/err" >&2
     exit 1
   fi
 }
 # What runs: every target's build of the examples, and the checks alone.
-profile build examples/ --target all --out "$work/out"
-profile check examples/
-profile fmt --check examples/
+profile 0 build examples/ --target all --out "$work/out"
+profile 0 check examples/
+profile 1 fmt --check examples/
 # What the examples do not run and users' sources do: a relative output
 # directory (made absolute from the working directory) and a host with a
 # digit in it (which the URL parser's IDNA step takes the long way).
@@ -95,9 +97,10 @@ plugin "more" {
   }
 }
 SRC
+root=$PWD
 cd "$work"
-profile build more.mcpc --target all --out more
-cd "$OLDPWD"
+profile 0 build more.mcpc --target all --out more
+cd "$root"
 # Each `fn=` line names a function that ran, in the object of the `ob=` line
 # before it; keep mcpc's own (a `'2` suffix marks a recursive call's copy).
 # The symbol table decides what is a function of the binary.
@@ -109,7 +112,9 @@ awk -v bin="$(basename "$bin")" '
 # Callgrind's CPU has no SHA extensions, so sha2's functions for them never
 # ran under it; a CPU that has them (most x86_64 servers) runs them in
 # place of those that did.
-grep -E '^_ZN4sha26sha2567x86_sha' "$work/syms" | sort -u - "$work/ran" >"$work/list"
+grep -E '^_ZN4sha26sha2567x86_sha' "$work/syms" >"$work/sha" ||
+  echo "link order: no function of sha2's for the SHA extensions (renamed?); listed without" >&2
+sort -u "$work/sha" "$work/ran" >"$work/list"
 if [ "$(wc -l <"$work/list")" -lt 100 ]; then
   echo "link order: callgrind saw only $(wc -l <"$work/list") of mcpc's functions; $list left as it was" >&2
   exit 1
