@@ -183,8 +183,23 @@ fn the_release_builds_every_platform_with_scripts_dist_sh() {
         .iter()
         .filter_map(|step| step["run"].as_str())
         .collect();
+    let dist_at = runs
+        .iter()
+        .position(|r| *r == "scripts/dist.sh \"$TARGET\"")
+        .unwrap_or_else(|| panic!("the release does not build with scripts/dist.sh: {runs:?}"));
+    // With the compiler the link order was made for, named in its file.
+    let pinned = runs
+        .iter()
+        .position(|r| r.contains("build/link-order.rustc") && r.contains("rustup default"))
+        .unwrap_or_else(|| panic!("the release does not use the link order's compiler: {runs:?}"));
+    assert!(pinned < dist_at, "the compiler is chosen after the build");
+    let made_with = read("build/link-order.rustc");
+    let version = made_with
+        .strip_prefix("rustc ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_default();
     assert!(
-        runs.contains(&"scripts/dist.sh \"$TARGET\""),
-        "the release does not build with scripts/dist.sh: {runs:?}"
+        !version.is_empty() && version.split('.').all(|n| n.parse::<u32>().is_ok()),
+        "build/link-order.rustc names no compiler version: {made_with:?}"
     );
 }
