@@ -177,9 +177,8 @@ fn the_release_builds_every_platform_with_scripts_dist_sh() {
     let mut all = PLATFORMS.to_vec();
     all.sort_unstable();
     assert_eq!(platforms, all);
-    let runs: Vec<&str> = job["steps"]
-        .as_sequence()
-        .unwrap()
+    let steps = job["steps"].as_sequence().unwrap();
+    let runs: Vec<&str> = steps
         .iter()
         .filter_map(|step| step["run"].as_str())
         .collect();
@@ -192,7 +191,22 @@ fn the_release_builds_every_platform_with_scripts_dist_sh() {
         .iter()
         .position(|r| r.contains("build/link-order.rustc") && r.contains("rustup default"))
         .unwrap_or_else(|| panic!("the release does not use the link order's compiler: {runs:?}"));
-    assert!(pinned < dist_at, "the compiler is chosen after the build");
+    let target_at = runs
+        .iter()
+        .position(|r| r.starts_with("rustup target add"))
+        .expect("the release adds each platform's target");
+    assert!(
+        pinned < target_at && pinned < dist_at,
+        "the compiler is chosen after the target is added or the build"
+    );
+    let step = steps
+        .iter()
+        .find(|step| step["run"].as_str() == Some(runs[pinned]))
+        .unwrap();
+    assert!(
+        step.get("if").is_none(),
+        "the compiler is not every platform's"
+    );
     let made_with = read("build/link-order.rustc");
     let version = made_with
         .strip_prefix("rustc ")

@@ -34,7 +34,7 @@ pub(crate) struct BuildArgs {
     /// Write nothing; print a diff of what would change and exit 1 if anything would
     #[arg(long)]
     check: bool,
-    /// With several targets, write nothing when any target has an error or a file cannot be written
+    /// Write nothing when any target has an error or any file (the manifest included) cannot be written
     #[arg(long)]
     strict: bool,
 }
@@ -162,7 +162,7 @@ struct Outputs<'a> {
     /// The targets built without an error, and those with one.
     done: Vec<Target>,
     failed: Vec<Target>,
-    /// The manifest entry of every file put.
+    /// The manifest entry of every file put, or (`--strict`) to be put.
     entries: Manifest,
     /// `--check`: the unified diff of each file that would change.
     diffs: Vec<(String, String)>,
